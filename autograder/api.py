@@ -1,0 +1,155 @@
+"""The keyword-only Python API behind the CLI (and usable from scripts and the service)."""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from autograder.batch import BatchSummary, grade_batch
+from autograder.config import CourseConfig, find_config, load_config
+from autograder.errors import UsageError
+
+console = Console(stderr=True)
+
+
+def load(config_path: Path | None = None) -> CourseConfig:
+    return load_config(config_path)
+
+
+def grade(
+    *, sheet: str, submissions: list[Path], out: Path, jobs: int = 1, device: str = "auto",
+    regrade: bool = False, scheduler: str | None = None, config_path: Path | None = None,
+    show_progress: bool = True,
+) -> BatchSummary:
+    """Grade a batch and print a summary table. Results land in ``out`` as each finishes."""
+    config_file = find_config(config_path)
+    config = load_config(config_file)
+    started = time.monotonic()
+    if scheduler:
+        from autograder.distributed import grade_on_cluster
+
+        summary = grade_on_cluster(config=config, config_file=config_file, sheet=sheet, paths=submissions,
+                                   out_dir=out, scheduler=scheduler, device=device, regrade=regrade)
+    else:
+        with _progress(show_progress) as (progress, on_event):
+            summary = grade_batch(config=config, sheet=sheet, paths=submissions, out_dir=out, jobs=jobs,
+                                  device=device, regrade=regrade, on_event=on_event, config_file=config_file)
+    print_summary(summary, config, sheet, out, time.monotonic() - started)
+    return summary
+
+
+class _progress:
+    """A rich progress bar (done, failed, ETA) fed by the batch's events; silent when disabled."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.progress = Progress(
+            TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[failed]} failed"),
+            TimeRemainingColumn(), console=console, disable=not enabled,
+        )
+        self.task: Any = None
+        self.failed = 0
+
+    def __enter__(self) -> tuple[Progress, Any]:
+        self.progress.__enter__()
+        return self.progress, self.on_event
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(*exc)  # type: ignore[arg-type]
+
+    def on_event(self, kind: str, payload: Any) -> None:
+        if kind == "start":
+            self.task = self.progress.add_task("grading", total=payload["total"], completed=payload["skipped"],
+                                               failed=0)
+            if payload["skipped"] and self.enabled:
+                console.print(f"{payload['skipped']} submission(s) already graded: skipped (use --regrade)")
+        elif kind == "workers" and self.enabled:
+            console.print(f"{payload['jobs']} warm worker(s) on {payload['device']}")
+        elif kind == "done" and self.task is not None:
+            if not payload.gradable or payload.grader_error:
+                self.failed += 1
+            self.progress.update(self.task, advance=1, failed=self.failed)
+
+
+def print_summary(summary: BatchSummary, config: CourseConfig, sheet: str, out: Path, seconds: float) -> None:
+    exercises = list(config.sheet(sheet).points)
+    table = Table(title=f"{sheet}: {len(summary.results)} submission(s), {seconds:.1f} s")
+    table.add_column("student")
+    for ex in exercises:
+        table.add_column(ex, justify="right")
+    table.add_column("total", justify="right", style="bold")
+    table.add_column("note")
+    for result in sorted(summary.results, key=lambda r: r.student_id):
+        per = result.exercise_scores()
+        note = "not gradable" if not result.gradable else ("GRADER ERROR" if result.grader_error else "")
+        table.add_row(result.student_id, *(f"{per.get(ex, (0, 0))[0]:g}" for ex in exercises),
+                      f"{result.final_score:g}/{result.max_score:g}", note)
+    Console().print(table)
+    console.print(f"results in {out}/ (one <student>.json each, grades.csv)")
+
+
+def check(*, sheet: str, notebook: Path, config_path: Path | None = None) -> bool:
+    """Run the sheet's public checks on ``notebook`` through the sandbox; print a table."""
+    from autograder.errors import SubmissionError
+    from autograder.judge.runner import prepare_imports, sandbox_request
+    from autograder.rpc import StudentFailure, StudentProxy, StudentSession
+    from autograder.sandbox.client import Zygote
+    from autograder.submission import load_submission
+
+    config = load_config(config_path)
+    sheet_config = config.sheet(sheet)
+    if not sheet_config.public_checks:
+        raise UsageError(f"{sheet} has no public checks")
+    prepare_imports(config, sheet_config)
+    module_path = config.resolve(sheet_config.assignment_dir) / sheet_config.public_checks
+    spec = importlib.util.spec_from_file_location(f"{sheet}_public_checks", module_path)
+    assert spec is not None and spec.loader is not None
+    checks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(checks)
+    try:
+        loaded = load_submission(notebook, max_bytes=config.limits.max_submission_mb << 20, expected_sheet=sheet)
+    except SubmissionError as exc:
+        console.print(f"[red]not gradable:[/] {exc}")
+        return False
+    request, _ = sandbox_request(config, sheet_config, worker_index=0, device="cpu",
+                                 protected=[str(notebook.resolve().parent)])
+    zygote = Zygote()
+    session = StudentSession(zygote, request, list(loaded.cells), cell_timeout=config.limits.cell_timeout_s,
+                             default_timeout=config.limits.test_timeout_s, output_limit=config.limits.output_bytes)
+    table = Table(title=f"public checks for {sheet} (these are not your grade)")
+    for column in ("exercise", "check", "result"):
+        table.add_column(column)
+    passed_all = True
+    try:
+        proxy = StudentProxy(session)
+        for exercise, functions in getattr(checks, "CHECKS", {}).items():
+            for function in functions:
+                session.deadline = time.monotonic() + config.limits.test_timeout_s
+                try:
+                    function(proxy)
+                    verdict = "[green]passed[/]"
+                except (AssertionError, StudentFailure) as exc:
+                    verdict, passed_all = f"[red]failed:[/] {exc}", False
+                except Exception as exc:  # noqa: BLE001 - a public check met an unexpected value
+                    verdict, passed_all = f"[red]failed:[/] {type(exc).__name__}: {exc}", False
+                table.add_row(exercise, function.__name__, verdict)
+    finally:
+        session.close()
+        zygote.close()
+    Console().print(table)
+    return passed_all
+
+
+def serve(*, host: str, port: int, config_path: Path | None = None) -> None:
+    config = load_config(config_path)
+    try:
+        from autograder.service.app import serve as run_service
+    except ImportError as exc:
+        raise UsageError(f"the service needs the 'service' extra: pip install 'autograder[service]' ({exc})") from exc
+    run_service(config=config, host=host, port=port)

@@ -1,0 +1,104 @@
+"""The ``autograder`` command: a thin layer over the keyword-only API in :mod:`autograder.api`.
+
+Exit codes: 0 every submission got a result file (whatever the scores); 1 internal error;
+2 usage or configuration error; 3 batch refused before grading (duplicate ids, missing files);
+4 some submissions have no result (rerun to resume); 5 release refused by the release gate.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from autograder import api
+from autograder.errors import AutograderError
+
+app = typer.Typer(
+    help=__doc__, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+console = Console(stderr=True)
+
+ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="course_config.py to use "
+                                                      "(default: found in the current folder or a parent)")]
+
+
+def _fail(exc: AutograderError) -> None:
+    console.print(f"[bold red]error:[/] {exc}")
+    raise typer.Exit(exc.exit_code)
+
+
+@app.command()
+def grade(
+    sheet: Annotated[str, typer.Argument(help="sheet name from the course config, e.g. sheet_3_2")],
+    submissions: Annotated[list[Path], typer.Argument(help="notebooks, .py files, or folders "
+                                                      "(nbgrader's submitted/ layout included)")],
+    out: Annotated[Path, typer.Option("--out", help="folder for <student>.json and grades.csv")] = Path(
+        "build/results"),
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="warm worker processes")] = 1,
+    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda")] = "auto",
+    regrade: Annotated[bool, typer.Option("--regrade", help="grade again even if a result exists")] = False,
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler address, "
+                                                     "e.g. tcp://host:8786")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Grade submissions of SHEET into --out: one <student id>.json each, plus grades.csv."""
+    if device not in ("auto", "cpu", "cuda"):
+        _fail(AutograderError("--device must be auto, cpu or cuda"))
+    try:
+        summary = api.grade(sheet=sheet, submissions=submissions, out=out, jobs=jobs, device=device,
+                            regrade=regrade, scheduler=scheduler, config_path=config, show_progress=not quiet)
+    except AutograderError as exc:
+        _fail(exc)
+        return
+    if summary.missing:
+        console.print(f"[bold red]{len(summary.missing)} submission(s) have no result:[/] "
+                      f"{', '.join(summary.missing)}; run the same command again to resume")
+        raise typer.Exit(4)
+
+
+@app.command()
+def check(
+    sheet: Annotated[str, typer.Argument(help="sheet name, e.g. sheet_3_2")],
+    notebook: Annotated[Path, typer.Argument(help="your notebook (.ipynb) or .py file")],
+    config: ConfigOption = None,
+) -> None:
+    """Run only the sheet's public checks on NOTEBOOK (what students run before submitting)."""
+    try:
+        ok = api.check(sheet=sheet, notebook=notebook, config_path=config)
+    except AutograderError as exc:
+        _fail(exc)
+        return
+    raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port (default: from JUPYTERHUB_SERVICE_URL, else 10101)")] = 0,
+    config: ConfigOption = None,
+) -> None:
+    """Run the grading service (a JupyterHub managed service)."""
+    try:
+        api.serve(host=host, port=port, config_path=config)
+    except AutograderError as exc:
+        _fail(exc)
+
+
+@app.command("config")
+def show_config(config: ConfigOption = None) -> None:
+    """Print the resolved course configuration."""
+    try:
+        loaded = api.load(config)
+    except AutograderError as exc:
+        _fail(exc)
+        return
+    typer.echo(loaded.model_dump_json(indent=2))
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

@@ -1,0 +1,327 @@
+"""The data-only wire format between judge and sandbox.
+
+No general unpickler ever sees bytes from the sandbox. A value is one of: None, bool, int, float,
+str, bytes, list, tuple, dict, a dense torch tensor, a numpy array, a transformers config (an
+allow-listed class name plus its ``to_dict()``), a remote handle reference, or nothing else. The
+decoder builds only exact built-in types, plain ``torch.Tensor`` and plain ``numpy.ndarray``, and
+enforces caps on size, depth and element count, so a hostile peer can make it raise
+:class:`CodecError` but never run code or build an object with behaviour of its own.
+
+Layout: a one-byte tag, then a payload; lengths are unsigned 64-bit little endian.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+MAX_DEPTH = 64
+MAX_ITEMS = 2_000_000
+MAX_BYTES = 512 * 1024 * 1024
+
+_U64 = struct.Struct("<Q")
+_F64 = struct.Struct("<d")
+
+# torch dtypes allowed on the wire (name -> element size); anything else is refused.
+TENSOR_DTYPES = {
+    "float64": 8, "float32": 4, "float16": 2, "bfloat16": 2,
+    "int64": 8, "int32": 4, "int16": 2, "int8": 1, "uint8": 1, "bool": 1,
+}
+NUMPY_DTYPES = {"float64", "float32", "float16", "int64", "int32", "int16", "int8", "uint8", "bool"}
+CONFIG_CLASSES = {"GPT2Config", "BertConfig", "PretrainedConfig"}
+
+
+class CodecError(ValueError):
+    """Bytes that are not a valid, in-bounds message."""
+
+
+@dataclass(frozen=True)
+class HandleRef:
+    """A reference to an object that stays in the sandbox."""
+
+    id: int
+    type_name: str = ""
+
+
+@dataclass(frozen=True)
+class ConfigValue:
+    """A transformers config in transit (decoded lazily into the real class by the receiver)."""
+
+    class_name: str
+    data: dict[str, Any]
+
+
+# --------------------------------------------------------------------------- encoding
+
+
+class _Encoder:
+    def __init__(self, fallback: Any = None, max_bytes: int = MAX_BYTES) -> None:
+        self.out = bytearray()
+        self.fallback = fallback
+        self.max_bytes = max_bytes
+        self.items = 0
+
+    def write_len(self, n: int) -> None:
+        self.out += _U64.pack(n)
+
+    def write_blob(self, tag: bytes, data: bytes | memoryview) -> None:
+        self.out += tag
+        self.write_len(len(data))
+        self.out += data
+
+    def encode(self, value: Any, depth: int = 0) -> None:
+        if depth > MAX_DEPTH:
+            raise CodecError(f"value nested deeper than {MAX_DEPTH} levels")
+        self.items += 1
+        if self.items > MAX_ITEMS:
+            raise CodecError(f"value has more than {MAX_ITEMS} elements")
+        if len(self.out) > self.max_bytes:
+            raise CodecError(f"value larger than {self.max_bytes} bytes")
+        kind = type(value)
+        if value is None:
+            self.out += b"N"
+        elif kind is bool:
+            self.out += b"T" if value else b"F"
+        elif kind is int:
+            raw = str(value).encode()
+            if len(raw) > 4300:
+                raise CodecError("integer too large")
+            self.write_blob(b"i", raw)
+        elif kind is float:
+            self.out += b"f" + _F64.pack(value)
+        elif kind is str:
+            self.write_blob(b"s", value.encode("utf-8", "surrogatepass"))
+        elif kind is bytes:
+            self.write_blob(b"b", value)
+        elif kind is list or kind is tuple:
+            self.out += b"l" if kind is list else b"t"
+            self.write_len(len(value))
+            for item in value:
+                self.encode(item, depth + 1)
+        elif kind is dict:
+            self.out += b"d"
+            self.write_len(len(value))
+            for key, item in value.items():
+                self.encode(key, depth + 1)
+                self.encode(item, depth + 1)
+        elif kind is HandleRef:
+            self.out += b"h"
+            self.write_len(value.id)
+            self.write_blob(b"s", value.type_name.encode())
+        elif kind is ConfigValue:
+            self.out += b"c"
+            self.write_blob(b"s", value.class_name.encode())
+            self.encode(value.data, depth + 1)
+        elif _is_torch_tensor(value):
+            self.encode_tensor(value)
+        elif _is_ndarray(value):
+            self.encode_ndarray(value)
+        elif self.fallback is not None:
+            self.encode(self.fallback(value), depth)
+        else:
+            raise CodecError(f"cannot send a value of type {kind.__name__}")
+
+    def encode_tensor(self, value: Any) -> None:
+        import torch
+
+        tensor = torch.Tensor.as_subclass(value, torch.Tensor).detach()
+        if tensor.layout != torch.strided:
+            tensor = tensor.to_dense()
+        tensor = tensor.cpu().contiguous()
+        dtype = str(tensor.dtype).removeprefix("torch.")
+        if dtype not in TENSOR_DTYPES:
+            raise CodecError(f"tensors of dtype {dtype} cannot be sent")
+        self.out += b"x"
+        self.write_blob(b"s", dtype.encode())
+        self.write_len(tensor.dim())
+        for size in tensor.shape:
+            self.write_len(size)
+        self.write_blob(b"b", tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+
+    def encode_ndarray(self, value: Any) -> None:
+        import numpy as np
+
+        array = np.ascontiguousarray(value)
+        dtype = array.dtype.name
+        if dtype not in NUMPY_DTYPES:
+            raise CodecError(f"numpy arrays of dtype {dtype} cannot be sent")
+        self.out += b"a"
+        self.write_blob(b"s", dtype.encode())
+        self.write_len(array.ndim)
+        for size in array.shape:
+            self.write_len(size)
+        self.write_blob(b"b", array.tobytes())
+
+
+def _is_torch_tensor(value: Any) -> bool:
+    module = type(value).__module__
+    if not (module.startswith("torch") or hasattr(value, "__torch_function__")):
+        return False
+    import torch
+
+    return isinstance(value, torch.Tensor)
+
+
+def _is_ndarray(value: Any) -> bool:
+    if "numpy" not in type(value).__module__:
+        return False
+    import numpy as np
+
+    return isinstance(value, np.ndarray)
+
+
+def encode(value: Any, *, fallback: Any = None, max_bytes: int = MAX_BYTES) -> bytes:
+    """Encode ``value``; ``fallback(obj)`` may turn an unknown object into something encodable."""
+    encoder = _Encoder(fallback, max_bytes)
+    encoder.encode(value)
+    if len(encoder.out) > max_bytes:
+        raise CodecError(f"value larger than {max_bytes} bytes")
+    return bytes(encoder.out)
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+class _Decoder:
+    def __init__(self, data: bytes, max_items: int) -> None:
+        self.data = memoryview(data)
+        self.pos = 0
+        self.items = 0
+        self.max_items = max_items
+
+    def take(self, n: int) -> memoryview:
+        if n < 0 or self.pos + n > len(self.data):
+            raise CodecError("message truncated")
+        chunk = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return chunk
+
+    def read_len(self) -> int:
+        (n,) = _U64.unpack(self.take(8))
+        if n > len(self.data):
+            raise CodecError("length field larger than the message")
+        return n
+
+    def read_blob(self, tag: bytes) -> memoryview:
+        if bytes(self.take(1)) != tag:
+            raise CodecError("malformed message")
+        return self.take(self.read_len())
+
+    def read_str(self) -> str:
+        try:
+            return str(self.read_blob(b"s"), "utf-8", "surrogatepass")
+        except UnicodeDecodeError as exc:
+            raise CodecError("invalid UTF-8 in a string") from exc
+
+    def decode(self, depth: int = 0) -> Any:
+        if depth > MAX_DEPTH:
+            raise CodecError(f"value nested deeper than {MAX_DEPTH} levels")
+        self.items += 1
+        if self.items > self.max_items:
+            raise CodecError(f"value has more than {self.max_items} elements")
+        tag = bytes(self.take(1))
+        if tag == b"N":
+            return None
+        if tag == b"T":
+            return True
+        if tag == b"F":
+            return False
+        if tag == b"i":
+            raw = bytes(self.take(self.read_len()))
+            if len(raw) > 4300 or not raw.lstrip(b"-").isdigit():
+                raise CodecError("malformed integer")
+            return int(raw)
+        if tag == b"f":
+            (number,) = _F64.unpack(self.take(8))
+            return number
+        if tag == b"s":
+            self.pos -= 1
+            return self.read_str()
+        if tag == b"b":
+            return bytes(self.take(self.read_len()))
+        if tag in (b"l", b"t"):
+            count = self.read_len()
+            items = [self.decode(depth + 1) for _ in range(count)]
+            return items if tag == b"l" else tuple(items)
+        if tag == b"d":
+            count = self.read_len()
+            result: dict[Any, Any] = {}
+            for _ in range(count):
+                key = self.decode(depth + 1)
+                if not _hashable_data(key):
+                    raise CodecError("dictionary key is not a hashable data value")
+                result[key] = self.decode(depth + 1)
+            return result
+        if tag == b"h":
+            return HandleRef(self.read_len(), self.read_str())
+        if tag == b"c":
+            name = self.read_str()
+            if name not in CONFIG_CLASSES:
+                raise CodecError(f"config class {name!r} is not allowed")
+            data = self.decode(depth + 1)
+            if type(data) is not dict:
+                raise CodecError("config payload is not a dict")
+            return ConfigValue(name, data)
+        if tag == b"x":
+            return self.decode_tensor()
+        if tag == b"a":
+            return self.decode_ndarray()
+        raise CodecError(f"unknown tag {tag!r}")
+
+    def read_shape(self) -> tuple[int, ...]:
+        ndim = self.read_len()
+        if ndim > 32:
+            raise CodecError("too many dimensions")
+        return tuple(self.read_len() for _ in range(ndim))
+
+    def decode_tensor(self) -> Any:
+        import torch
+
+        dtype = self.read_str()
+        if dtype not in TENSOR_DTYPES:
+            raise CodecError(f"tensor dtype {dtype!r} is not allowed")
+        shape = self.read_shape()
+        raw = bytes(self.read_blob(b"b"))
+        count = math.prod(shape)
+        if count * TENSOR_DTYPES[dtype] != len(raw):
+            raise CodecError("tensor data does not match its shape")
+        if count == 0:
+            return torch.empty(shape, dtype=getattr(torch, dtype))
+        flat = torch.frombuffer(bytearray(raw), dtype=getattr(torch, dtype))
+        return flat.reshape(shape)
+
+    def decode_ndarray(self) -> Any:
+        import numpy as np
+
+        dtype = self.read_str()
+        if dtype not in NUMPY_DTYPES:
+            raise CodecError(f"array dtype {dtype!r} is not allowed")
+        shape = self.read_shape()
+        raw = bytes(self.read_blob(b"b"))
+        if math.prod(shape) * np.dtype(dtype).itemsize != len(raw):
+            raise CodecError("array data does not match its shape")
+        return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+
+
+def _hashable_data(key: Any) -> bool:
+    if type(key) in (str, int, float, bool, bytes) or key is None:
+        return True
+    return type(key) is tuple and all(_hashable_data(k) for k in key)
+
+
+def decode(data: bytes, *, max_items: int = MAX_ITEMS) -> Any:
+    """Decode one message. Raises :class:`CodecError` for anything malformed or out of bounds."""
+    if len(data) > MAX_BYTES:
+        raise CodecError("message too large")
+    decoder = _Decoder(data, max_items)
+    try:
+        value = decoder.decode()
+    except RecursionError as exc:
+        raise CodecError("value nested too deeply") from exc
+    except struct.error as exc:
+        raise CodecError("message truncated") from exc
+    if decoder.pos != len(decoder.data):
+        raise CodecError("trailing bytes after the value")
+    return value

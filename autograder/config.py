@@ -1,0 +1,189 @@
+"""The course's settings: a typed, validated schema, and the one place that loads ``course_config.py``.
+
+``course_config.py`` (at the repository root, or given with ``--config``) is trusted staff code that
+builds a :class:`CourseConfig` and binds it to the name ``config``. It is read once at start-up by
+:func:`load_config`; nothing else in the package reads the environment or the file system for settings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from autograder.errors import ConfigError
+
+CONFIG_FILENAME = "course_config.py"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Limits(_Model):
+    """Resource limits for one sandbox (one submission's student process)."""
+
+    cell_timeout_s: float = Field(60.0, gt=0, description="wall-clock limit for one notebook cell")
+    test_timeout_s: float = Field(60.0, gt=0, description="default wall-clock limit for one hidden test")
+    submission_timeout_s: float = Field(
+        1800.0, gt=0, description="wall-clock limit for grading one submission, all tests together"
+    )
+    memory_mb: int = Field(6144, ge=256, description="address-space (CPU) or data-segment (GPU) limit")
+    cpu_time_s: int = Field(1800, ge=10, description="RLIMIT_CPU of the sandbox, all tests together")
+    max_processes: int = Field(256, ge=16, description="RLIMIT_NPROC: processes and threads of the uid")
+    max_open_files: int = Field(512, ge=64, description="RLIMIT_NOFILE")
+    max_file_size_mb: int = Field(64, ge=1, description="RLIMIT_FSIZE: the largest file it may write")
+    workdir_mb: int = Field(256, ge=16, description="size of the private tmpfs working directory")
+    output_bytes: int = Field(20_000, ge=1_000, description="stdout+stderr kept per phase; rest dropped")
+    max_submission_mb: int = Field(40, ge=1, description="larger files are refused as not gradable")
+    torch_threads: int = Field(2, ge=1, description="torch intra-op threads inside the sandbox")
+    max_message_mb: int = Field(512, ge=1, description="largest value the sandbox may send at once")
+
+
+class Isolation(_Model):
+    """Layers of the sandbox. Each is used where available; a missing one is reported, not ignored."""
+
+    switch_uid: bool = Field(True, description="run student code as an unprivileged uid (when root)")
+    uid_base: int = Field(61000, ge=1000, description="worker k runs its sandboxes as uid_base + k")
+    network_namespace: bool = Field(True, description="no network: a fresh network namespace")
+    pid_namespace: bool = Field(True, description="a pid namespace: every descendant dies with it")
+    mount_namespace: bool = Field(
+        True, description="hide the hidden suite, reference, results and submissions; private /tmp"
+    )
+    hide_paths: tuple[str, ...] = Field(
+        (), description="extra absolute paths made invisible to student code"
+    )
+    visible_repo_entries: tuple[str, ...] = Field(
+        (".venv", "autograder", "assignments"),
+        description="top-level entries of the project root that student code may read",
+    )
+    require_all: bool = Field(
+        False, description="refuse to grade when a requested layer is unavailable (else warn once)"
+    )
+
+
+LatePenalty = Literal["none", "per_day"]
+
+
+class SheetConfig(_Model):
+    """One sheet: where its parts live, its points, and its deadline."""
+
+    name: str
+    title: str = ""
+    assignment_dir: Path = Field(description="public student bundle: notebook, checks, data")
+    notebook: str = Field(description="student notebook file name inside assignment_dir")
+    reference_module: str = Field(description="importable module of the reference implementation")
+    hidden_dir: Path = Field(description="hidden pytest suite")
+    points: dict[str, float] = Field(description="exercise id -> points; they add up to the total")
+    public_checks: str | None = Field(None, description="module file of public checks in assignment_dir")
+    deadline: dt.datetime | None = None
+    timezone: str = "UTC"
+    grace_minutes: int = Field(0, ge=0)
+    late_penalty: LatePenalty = "none"
+    late_penalty_per_day: float = Field(0.0, ge=0, le=1, description="fraction of the score per day")
+    counted_submission: Literal["latest_before_deadline", "latest", "best"] = "latest_before_deadline"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except Exception as exc:  # noqa: BLE001 - zoneinfo raises several kinds
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def total_points(self) -> float:
+        return float(sum(self.points.values()))
+
+    def aware_deadline(self) -> dt.datetime | None:
+        if self.deadline is None:
+            return None
+        if self.deadline.tzinfo is None:
+            return self.deadline.replace(tzinfo=ZoneInfo(self.timezone))
+        return self.deadline
+
+
+class ServiceConfig(_Model):
+    """The JupyterHub grading service."""
+
+    name: str = "autograder"
+    database_url: str = "sqlite:///build/service/autograder.db"
+    data_dir: Path = Path("build/service")
+    ta_groups: tuple[str, ...] = ("tas", "instructors")
+    submissions_per_hour: int = Field(20, ge=1)
+    max_upload_mb: int = Field(40, ge=1)
+    workers: int = Field(1, ge=1)
+
+
+class CourseConfig(_Model):
+    """Everything the course's staff set. See ``course_config.py`` at the project root."""
+
+    course: str = "Understanding LLMs"
+    root: Path = Field(Path("."), description="project root; relative paths are resolved against it")
+    sheets: dict[str, SheetConfig]
+    limits: Limits = Limits()
+    isolation: Isolation = Isolation()
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    gpu_slots: tuple[str, ...] | None = Field(
+        None, description="CUDA_VISIBLE_DEVICES values, one worker each; None discovers them"
+    )
+    sandboxes_per_gpu: int = Field(1, ge=1)
+    results_dir: Path = Path("build/results")
+    service: ServiceConfig = ServiceConfig()
+    student_id_column: str = Field("student_id", description="id column name in the LMS export")
+
+    @model_validator(mode="after")
+    def _sheet_keys_match(self) -> CourseConfig:
+        for key, sheet in self.sheets.items():
+            if key != sheet.name:
+                raise ValueError(f"sheet key {key!r} differs from its name {sheet.name!r}")
+        return self
+
+    def sheet(self, name: str) -> SheetConfig:
+        try:
+            return self.sheets[name]
+        except KeyError:
+            known = ", ".join(sorted(self.sheets)) or "none"
+            raise ConfigError(f"unknown sheet {name!r}; the course config defines: {known}") from None
+
+    def resolve(self, path: Path) -> Path:
+        return path if path.is_absolute() else (self.root / path).resolve()
+
+
+def find_config(explicit: Path | None = None, start: Path | None = None) -> Path:
+    """The config file: ``explicit`` if given, else ``course_config.py`` in ``start`` or a parent."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"config file {explicit} does not exist")
+        return explicit
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / CONFIG_FILENAME
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(
+        f"no {CONFIG_FILENAME} found in {here} or its parents; run from the project root or pass --config"
+    )
+
+
+def load_config(path: Path | None = None) -> CourseConfig:
+    """Execute the course's config file and return its ``config``, with ``root`` set to its folder."""
+    file = find_config(path)
+    spec = importlib.util.spec_from_file_location("course_config", file)
+    if spec is None or spec.loader is None:
+        raise ConfigError(f"cannot load {file}")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        raise ConfigError(f"{file} failed to load: {type(exc).__name__}: {exc}") from exc
+    config = getattr(module, "config", None)
+    if not isinstance(config, CourseConfig):
+        raise ConfigError(f"{file} must define `config = CourseConfig(...)`")
+    root = file.parent.resolve()
+    return config.model_copy(update={"root": root if config.root == Path(".") else config.root})

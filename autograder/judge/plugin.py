@@ -1,0 +1,241 @@
+"""The pytest plugin that runs a hidden suite in the judge process and collects its outcomes.
+
+Modelled on pytest's junitxml: one stateful object registered at start-up, fed one report per test
+phase, read once at the end. Outcomes come from the reports' exceptions, never from parsing output.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import time
+import traceback
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from autograder.results import CaseResult
+from autograder.rpc import (
+    SandboxCrashed, SandboxProtocolError, SandboxTimeout, StudentCodeError, StudentFailure,
+    StudentProxy, StudentSession,
+)
+
+MARKERS = (
+    "points(n): points the test is worth (required)",
+    "exercise(id): the exercise id the test belongs to, e.g. 3.2.2 (required)",
+    "timeout(seconds): wall-clock limit for the test, student calls included",
+    "gpu: runs on the GPU when the grading run has one",
+)
+JUDGE_GRACE_S = 15.0
+
+
+class JudgeTimeout(Exception):
+    """The judge's own code (test or reference) ran far past the test's limit."""
+
+
+@dataclass
+class _Case:
+    nodeid: str
+    name: str
+    number: str
+    points: float
+    status: str = "passed"
+    output: str = ""
+    staff: str = ""
+    duration: float = 0.0
+    student_output: str = ""
+
+
+@dataclass
+class JudgeState:
+    cases: dict[str, _Case] = field(default_factory=dict)
+    suite_errors: list[str] = field(default_factory=list)
+
+
+class JudgePlugin:
+    def __init__(
+        self, *, session: StudentSession, reference: ModuleType, device: str, default_timeout: float,
+        points: dict[str, float], base_seed: int = 0,
+    ) -> None:
+        self.session = session
+        self.proxy = StudentProxy(session)
+        self.reference = reference
+        self.run_device = device
+        self.default_timeout = default_timeout
+        self.points = points
+        self.base_seed = base_seed
+        self.state = JudgeState()
+        self.reference_file = str(Path(getattr(reference, "__file__", "") or "").parent)
+
+    # ---------------------------------------------------------------- set-up
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        for line in MARKERS:
+            config.addinivalue_line("markers", line)
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        totals: dict[str, float] = {}
+        for item in items:
+            points = item.get_closest_marker("points")
+            exercise = item.get_closest_marker("exercise")
+            if points is None or exercise is None or not points.args or not exercise.args:
+                self.state.suite_errors.append(f"{item.nodeid} lacks a points or exercise marker")
+                continue
+            number = str(exercise.args[0])
+            totals[number] = totals.get(number, 0.0) + float(points.args[0])
+            self.state.cases[item.nodeid] = _Case(item.nodeid, item.name, number, float(points.args[0]))
+        for number, want in self.points.items():
+            if abs(totals.get(number, 0.0) - want) > 1e-9:
+                self.state.suite_errors.append(
+                    f"exercise {number}: the hidden tests give {totals.get(number, 0.0):g} points, "
+                    f"the course config {want:g}"
+                )
+        for number in totals.keys() - self.points.keys():
+            self.state.suite_errors.append(f"exercise {number} is not in the course config")
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.state.suite_errors.append(f"collecting {report.nodeid} failed:\n{report.longreprtext[-3000:]}")
+
+    # ---------------------------------------------------------------- fixtures
+
+    @pytest.fixture(scope="session")
+    def student(self) -> StudentProxy:
+        return self.proxy
+
+    @pytest.fixture(scope="session")
+    def ref(self) -> ModuleType:
+        return self.reference
+
+    @pytest.fixture
+    def device(self, request: pytest.FixtureRequest) -> str:
+        wants_gpu = request.node.get_closest_marker("gpu") is not None
+        return "cuda" if wants_gpu and self.run_device == "cuda" else "cpu"
+
+    @pytest.fixture
+    def seed(self, request: pytest.FixtureRequest) -> int:
+        return self._seed_for(request.node.nodeid)
+
+    def _seed_for(self, nodeid: str) -> int:
+        return (zlib.crc32(nodeid.encode()) + self.base_seed) % 2**31
+
+    @pytest.fixture(autouse=True)
+    def _autograder_test_context(self, request: pytest.FixtureRequest) -> Any:
+        """Per test: a deadline for student calls, a hard stop for the judge, the same seeds everywhere."""
+        marker = request.node.get_closest_marker("timeout")
+        limit = float(marker.args[0]) if marker and marker.args else self.default_timeout
+        seed = self._seed_for(request.node.nodeid)
+        _reseed_local(seed)
+        self.session.deadline = time.monotonic() + limit
+        self.session.take_output()
+        previous = signal.signal(signal.SIGALRM, _judge_timeout)
+        signal.setitimer(signal.ITIMER_REAL, limit + JUDGE_GRACE_S + self.session.load_time_s)
+        try:
+            self.proxy.reseed(seed)
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+            self.session.deadline = None
+
+    # ---------------------------------------------------------------- outcomes
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        outcome = yield
+        report = outcome.get_result()
+        case = self.state.cases.get(item.nodeid)
+        if case is None:
+            return
+        case.duration += report.duration
+        if call.when == "teardown":
+            case.student_output = self.session.take_output()
+        if not report.failed or case.status != "passed":
+            if report.skipped and case.status == "passed":
+                case.status, case.output = "failed", "This check did not run."
+            return
+        excinfo = call.excinfo
+        exc = excinfo.value if excinfo is not None else None
+        case.staff = report.longreprtext[-6000:] if hasattr(report, "longreprtext") else ""
+        case.status, case.output = self.classify(exc, excinfo)
+        if isinstance(exc, JudgeTimeout):
+            self.session._kill()
+
+    def classify(self, exc: BaseException | None, excinfo: Any) -> tuple[str, str]:
+        """``(status, student message)``: the student's fault is "failed", the grader's is "error"."""
+        if isinstance(exc, AssertionError):
+            return "failed", str(exc) or "The result is not correct."
+        student = _find_student_failure(exc)
+        if isinstance(student, StudentCodeError):
+            text = f"Your code raised {student.type_name}: {student.message}"
+            if student.student_traceback and student.type_name != "NotImplementedError":
+                text += f"\n{student.student_traceback}"
+            return "failed", text
+        if isinstance(student, (SandboxTimeout, SandboxCrashed, SandboxProtocolError, StudentFailure)):
+            return "failed", str(student)
+        if isinstance(exc, pytest.fail.Exception):
+            return "failed", str(exc.msg)
+        if isinstance(exc, JudgeTimeout):
+            return "error", "The checker itself ran out of time; course staff have been told."
+        if exc is not None and self._raised_in_reference(excinfo):
+            return "error", "The checker failed on our side; course staff have been told."
+        name = type(exc).__name__ if exc is not None else "an error"
+        return "failed", (
+            f"The checker could not use what your code returned ({name}); check the type and "
+            "shape your function returns against its docstring."
+        )
+
+    def _raised_in_reference(self, excinfo: Any) -> bool:
+        if excinfo is None or not self.reference_file:
+            return False
+        frames = traceback.extract_tb(excinfo.tb)
+        return bool(frames) and frames[-1].filename.startswith(self.reference_file)
+
+    def results(self) -> list[CaseResult]:
+        out = []
+        for case in self.state.cases.values():
+            passed = case.status == "passed"
+            out.append(CaseResult(
+                name=case.name, number=case.number, score=case.points if passed else 0.0,
+                max_score=case.points, status=case.status,  # type: ignore[arg-type]
+                output="" if passed else case.output, nodeid=case.nodeid,
+                duration_s=round(case.duration, 4), student_output=case.student_output,
+                staff_output=case.staff,
+            ))
+        return out
+
+
+def _find_student_failure(exc: BaseException | None) -> StudentFailure | None:
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, StudentFailure):
+            return exc
+        if isinstance(exc, BaseExceptionGroup):
+            for inner in exc.exceptions:
+                found = _find_student_failure(inner)
+                if found is not None:
+                    return found
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return None
+
+
+def _judge_timeout(signum: int, frame: Any) -> None:
+    raise JudgeTimeout("the test ran past its hard limit")
+
+
+def _reseed_local(seed: int) -> None:
+    random.seed(seed)
+    try:
+        import numpy as np
+
+        np.random.seed(seed % 2**32)
+    except ImportError:  # pragma: no cover
+        pass
+    import torch
+
+    torch.manual_seed(seed)

@@ -1,0 +1,222 @@
+"""Grade one loaded submission: start its sandbox, run the hidden suite with pytest, build the result.
+
+Runs in a judge process forked per submission from a warm worker, so every submission gets a fresh
+pytest, fresh hidden-test modules and no state from the previous one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autograder.config import CourseConfig, SheetConfig
+from autograder.judge.plugin import JudgePlugin
+from autograder.results import CaseResult, SubmissionResult
+from autograder.rpc import CellReport, StudentSession
+from autograder.sandbox.client import SandboxSetupError, Zygote
+from autograder.submission import LoadedSubmission
+
+PYTEST_ARGS = ("-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:xdist", "--assert=plain",
+               "-q", "--no-header", "-o", "addopts=", "-o", "python_files=test_*.py")
+
+
+def prepare_imports(config: CourseConfig, sheet: SheetConfig) -> None:
+    """Make the reference and the sheet's given module importable in the judge."""
+    for folder in (config.root, config.resolve(sheet.assignment_dir)):
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
+
+
+def import_reference(config: CourseConfig, sheet: SheetConfig) -> Any:
+    prepare_imports(config, sheet)
+    return importlib.import_module(sheet.reference_module)
+
+
+def given_module_name(config: CourseConfig, sheet: SheetConfig) -> str | None:
+    candidate = config.resolve(sheet.assignment_dir) / f"{sheet.name}_given.py"
+    return candidate.stem if candidate.exists() else None
+
+
+def suite_hash(config: CourseConfig, sheet: SheetConfig) -> str:
+    """Changes whenever the hidden suite, the reference or the public given files change."""
+    digest = hashlib.sha256()
+    reference_dir = config.root / Path(*sheet.reference_module.split("."))
+    for folder in (config.resolve(sheet.hidden_dir), reference_dir, config.resolve(sheet.assignment_dir)):
+        if not folder.exists():
+            continue
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".ipynb":
+                digest.update(str(path.relative_to(folder)).encode())
+                digest.update(path.read_bytes())
+    digest.update(str(sorted(sheet.points.items())).encode())
+    return digest.hexdigest()
+
+
+def uid_can_read(path: Path) -> bool:
+    """Whether an unrelated uid can reach ``path``: every parent folder must be world-searchable."""
+    for folder in [path, *path.parents]:
+        try:
+            mode = folder.stat().st_mode
+        except OSError:
+            return False
+        if folder != path and not mode & 0o001:
+            return False
+    return True
+
+
+def sandbox_request(
+    config: CourseConfig, sheet: SheetConfig, *, worker_index: int, device: str, protected: list[str],
+) -> tuple[dict[str, Any], list[str]]:
+    """The plan the zygote applies to a new sandbox, and warnings about layers we cannot use."""
+    iso, limits = config.isolation, config.limits
+    warnings: list[str] = []
+    hide = {str(config.resolve(sheet.hidden_dir)), str(config.root / sheet.reference_module.split(".")[0])}
+    for entry in config.root.iterdir():
+        if entry.name not in iso.visible_repo_entries:
+            hide.add(str(entry))
+    hide.update(str(config.resolve(config.results_dir)) for _ in [0])
+    hide.update(iso.hide_paths)
+    hide.update(protected)
+    uid = None
+    if iso.switch_uid and os.geteuid() == 0:
+        if uid_can_read(Path(sys.prefix)) and uid_can_read(Path(__file__).resolve()):
+            uid = iso.uid_base + worker_index
+        else:
+            warnings.append(
+                f"the sandbox's own uid cannot read the Python environment at {sys.prefix} (a parent "
+                "folder is not world-searchable), so student code keeps the grader's uid inside its "
+                "namespaces; build the venv outside /root (`make venv` does) to enable this layer"
+            )
+    env = {"CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES", "")} if device == "cuda" else {
+        "CUDA_VISIBLE_DEVICES": ""}
+    plan = {
+        "uid": uid, "network": iso.network_namespace, "pid": iso.pid_namespace, "mount": iso.mount_namespace,
+        "hide": sorted(hide), "workdir_source": str(config.resolve(sheet.assignment_dir)),
+        "workdir_skip": [sheet.notebook], "workdir_mb": limits.workdir_mb, "memory_mb": limits.memory_mb,
+        "gpu": device == "cuda", "cpu_time_s": limits.cpu_time_s, "max_processes": limits.max_processes,
+        "max_open_files": limits.max_open_files, "max_file_size_mb": limits.max_file_size_mb, "env": env,
+    }
+    request = {
+        "plan": plan, "max_message_bytes": limits.max_message_mb * 1024 * 1024,
+        "given_module": given_module_name(config, sheet), "threads": limits.torch_threads,
+    }
+    return request, warnings
+
+
+def missing_layers(config: CourseConfig, layers: dict[str, Any]) -> list[str]:
+    iso = config.isolation
+    wanted = {"network": iso.network_namespace, "pid": iso.pid_namespace, "mount": iso.mount_namespace}
+    missing = [f"{name} namespace" for name, want in wanted.items() if want and not layers.get(name)]
+    if iso.switch_uid and not layers.get("separate_uid"):
+        missing.append("separate uid")
+    return missing
+
+
+def load_summary(reports: list[CellReport], printed: str, limit: int) -> str:
+    """What happened while the notebook ran, for the student."""
+    lines: list[str] = []
+    for report in reports:
+        if report.fatal:
+            lines.append(f"- {report.fatal}.")
+        elif report.error:
+            lines.append(
+                f"- cell {report.index} raised {report.error.get('type')}: {report.error.get('message')}\n"
+                + _indent(report.error.get("traceback", ""))
+            )
+        for note in report.notes:
+            lines.append(f"- cell {report.index}: {note}")
+    text = ""
+    if lines:
+        text += "While running your notebook:\n" + "\n".join(lines) + "\n"
+    if printed.strip():
+        text += "\nYour notebook printed:\n" + printed
+    return text[:limit * 2]
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines()[-12:])
+
+
+def run_judge(
+    *, config: CourseConfig, sheet: SheetConfig, submission: LoadedSubmission, student_id: str,
+    zygote: Zygote, worker_index: int, device: str, protected: list[str],
+    on_sandbox: Any = None,
+) -> SubmissionResult:
+    """Grade ``submission`` in this process. Never raises for anything the student did."""
+    started = time.monotonic()
+    request, warnings = sandbox_request(config, sheet, worker_index=worker_index, device=device,
+                                        protected=protected)
+    limits = config.limits
+    session = StudentSession(zygote, request, list(submission.cells), cell_timeout=limits.cell_timeout_s,
+                             default_timeout=limits.test_timeout_s, output_limit=limits.output_bytes)
+    common = dict(student_id=student_id, sheet=sheet.name, submission=submission.path.name,
+                  sha256=submission.sha256, max_score=sheet.total_points, points=sheet.points)
+    try:
+        reference = import_reference(config, sheet)
+        session.start()
+    except SandboxSetupError as exc:
+        return SubmissionResult.crashed(message=f"sandbox set-up failed: {exc}", **common)  # type: ignore[arg-type]
+    except Exception as exc:  # noqa: BLE001 - the reference itself failed to import
+        return SubmissionResult.crashed(message=f"reference import failed: {exc!r}", **common)  # type: ignore[arg-type]
+    if on_sandbox is not None and session.process is not None:
+        on_sandbox(session.process.pid)
+    missing = missing_layers(config, session.layers)
+    if missing and config.isolation.require_all:
+        session.close()
+        return SubmissionResult.crashed(
+            message=f"refusing to grade: isolation layers unavailable: {', '.join(missing)}", **common)  # type: ignore[arg-type]
+    loaded_at = time.monotonic()
+    plugin = JudgePlugin(session=session, reference=reference, device=device,
+                         default_timeout=limits.test_timeout_s, points=sheet.points)
+    hidden = config.resolve(sheet.hidden_dir)
+    try:
+        exit_code = pytest.main([str(hidden), "--rootdir", str(hidden), *PYTEST_ARGS], plugins=[plugin])
+    finally:
+        session.close()
+    cases = plugin.results()
+    suite_errors = list(plugin.state.suite_errors)
+    if exit_code not in (0, 1) and not cases:
+        suite_errors.append(f"pytest exited with code {int(exit_code)}")
+    finished = time.monotonic()
+    return _assemble(
+        common, cases, suite_errors, session,
+        timings={"load_s": round(loaded_at - started, 3), "tests_s": round(finished - loaded_at, 3)},
+        device=device, warnings=warnings + [f"isolation layer unavailable: {m}" for m in missing],
+        elapsed=finished - started,
+    )
+
+
+def _assemble(
+    common: dict[str, Any], cases: list[CaseResult], suite_errors: list[str], session: StudentSession,
+    *, timings: dict[str, float], device: str, warnings: list[str], elapsed: float,
+) -> SubmissionResult:
+    import torch
+    import transformers
+
+    score = round(sum(case.score for case in cases), 4)
+    output = load_summary(session.load_reports or [], session.load_output, 20_000)
+    if session.restarts:
+        output += (f"\nYour code had to be restarted {session.restarts} time(s) after a hang or crash; "
+                   "only the checks that were running lost points.\n")
+    extra = {
+        "timings": timings, "device": device, "restarts": session.restarts,
+        "skipped_cells": sorted(session.skipped), "isolation": session.layers,
+        "isolation_warnings": warnings,
+        "versions": {"python": platform.python_version(), "torch": torch.__version__,
+                     "transformers": transformers.__version__},
+        "exercise_max": dict(common["points"]),
+    }
+    return SubmissionResult(
+        student_id=common["student_id"], sheet=common["sheet"], submission=common["submission"],
+        submission_sha256=common["sha256"], score=score, max_score=common["max_score"],
+        execution_time=round(elapsed, 3), output=output, tests=tuple(cases), extra_data=extra,
+        grader_error="\n".join(suite_errors),
+    )

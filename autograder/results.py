@@ -1,0 +1,194 @@
+"""The typed result of grading one submission, and its renderers (Gradescope JSON, CSV).
+
+The model holds everything; what a student may see is decided by the renderers (``visibility``),
+not by the model. Results are frozen: a late penalty or a regrade makes a new object.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CaseStatus = Literal["passed", "failed", "error"]
+"""``failed``: the student's code is at fault; ``error``: the grader itself failed (staff must look)."""
+
+Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CaseResult(_Frozen):
+    """One hidden test."""
+
+    name: str
+    number: str = Field(description="exercise id, e.g. 3.2.1.2")
+    score: float
+    max_score: float
+    status: CaseStatus
+    output: str = ""
+    visibility: Visibility = "visible"
+    nodeid: str = ""
+    duration_s: float = 0.0
+    student_output: str = ""
+    staff_output: str = Field("", description="traceback for staff; never rendered for students")
+
+
+class SubmissionResult(_Frozen):
+    """One submission. Its JSON form is Gradescope's ``results.json`` plus fields of ours."""
+
+    student_id: str
+    sheet: str
+    submission: str = Field(description="file name of the graded submission")
+    submission_sha256: str = ""
+    score: float = 0.0
+    max_score: float = 100.0
+    execution_time: float = 0.0
+    output: str = ""
+    gradable: bool = True
+    format_errors: str = ""
+    grader_error: str = Field("", description="set when grading itself failed; staff must look")
+    tests: tuple[CaseResult, ...] = ()
+    extra_data: dict[str, Any] = Field(default_factory=dict)
+    submitted_at: dt.datetime | None = None
+    graded_at: dt.datetime = Field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    late_penalty: float = Field(0.0, description="points deducted for lateness")
+
+    @property
+    def final_score(self) -> float:
+        return max(0.0, round(self.score - self.late_penalty, 4))
+
+    def exercise_scores(self) -> dict[str, tuple[float, float]]:
+        """Exercise id -> (score, max_score), in the order the tests ran."""
+        totals: dict[str, tuple[float, float]] = {}
+        for case in self.tests:
+            got, possible = totals.get(case.number, (0.0, 0.0))
+            totals[case.number] = (got + case.score, possible + case.max_score)
+        return totals
+
+    @classmethod
+    def not_gradable(
+        cls, *, student_id: str, sheet: str, submission: str, message: str, max_score: float,
+        sha256: str = "", points: Mapping[str, float] | None = None,
+    ) -> SubmissionResult:
+        """A file that is not a gradable submission: score 0 and a message saying what is wrong."""
+        return cls(
+            student_id=student_id, sheet=sheet, submission=submission, submission_sha256=sha256,
+            max_score=max_score, gradable=False, format_errors=message,
+            output=f"This file could not be graded: {message}",
+            extra_data={"exercise_max": dict(points or {})},
+        )
+
+    @classmethod
+    def crashed(
+        cls, *, student_id: str, sheet: str, submission: str, message: str, max_score: float,
+        sha256: str = "", points: Mapping[str, float] | None = None,
+    ) -> SubmissionResult:
+        """Grading itself failed: a result is still written, marked for staff."""
+        return cls(
+            student_id=student_id, sheet=sheet, submission=submission, submission_sha256=sha256,
+            max_score=max_score, grader_error=message,
+            output="Grading failed because of a problem on our side; course staff have been told.",
+            extra_data={"exercise_max": dict(points or {})},
+        )
+
+
+# --------------------------------------------------------------------------- renderers
+
+
+def to_gradescope(result: SubmissionResult, *, include_staff: bool = False) -> dict[str, Any]:
+    """Gradescope's results.json schema plus our fields. Hidden cases keep only their score."""
+    tests = []
+    for case in result.tests:
+        entry: dict[str, Any] = {
+            "name": case.name,
+            "number": case.number,
+            "score": case.score,
+            "max_score": case.max_score,
+            "status": case.status,
+            "output": case.output,
+            "visibility": case.visibility,
+        }
+        if case.student_output:
+            entry["output"] = (
+                f"{case.output}\n\nYour code printed:\n{case.student_output}"
+                if case.output else f"Your code printed:\n{case.student_output}"
+            )
+        if include_staff:
+            entry["nodeid"] = case.nodeid
+            entry["staff_output"] = case.staff_output
+            entry["duration_s"] = case.duration_s
+        tests.append(entry)
+    data = json.loads(result.model_dump_json(exclude={"tests"}))
+    data["tests"] = tests
+    data["score"] = result.final_score
+    data["raw_score"] = result.score
+    if not include_staff:
+        data.pop("grader_error", None)
+    return data
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON so that a reader (or a crash) never sees a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2, default=str)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_result(out_dir: Path, result: SubmissionResult) -> Path:
+    """``<out_dir>/<student id>.json``, with staff fields (the out dir is staff-only)."""
+    path = out_dir / f"{result.student_id}.json"
+    write_json_atomic(path, to_gradescope(result, include_staff=True))
+    return path
+
+
+def read_result(path: Path) -> SubmissionResult:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["score"] = data.pop("raw_score", data.get("score", 0.0))
+    cases = [
+        CaseResult(**{k: v for k, v in case.items() if k in CaseResult.model_fields})
+        for case in data.pop("tests", [])
+    ]
+    fields = {k: v for k, v in data.items() if k in SubmissionResult.model_fields}
+    return SubmissionResult(**fields, tests=tuple(cases))
+
+
+def grades_table(
+    results: Iterable[SubmissionResult], exercises: Iterable[str], *, id_column: str = "student_id"
+) -> str:
+    """CSV: one row per student, one column per exercise, then the total, penalty and final score."""
+    exercise_ids = list(exercises)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([id_column, *exercise_ids, "total", "late_penalty", "final", "max", "gradable"])
+    for result in sorted(results, key=lambda r: r.student_id):
+        per = result.exercise_scores()
+        writer.writerow([
+            result.student_id,
+            *(_fmt(per.get(ex, (0.0, 0.0))[0]) for ex in exercise_ids),
+            _fmt(result.score), _fmt(result.late_penalty), _fmt(result.final_score),
+            _fmt(result.max_score), "yes" if result.gradable else "no",
+        ])
+    return buffer.getvalue()
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"

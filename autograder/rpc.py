@@ -1,0 +1,300 @@
+"""The judge's view of the student's code: a session with one sandbox, a proxy, and remote handles.
+
+``student.cosine_lr(5, base_lr=1e-3, total_steps=10)`` sends the call to the sandbox and returns the
+result as data. A value that is not data stays in the sandbox and comes back as a
+:class:`RemoteHandle`, which can be called, indexed, and have attributes read and set.
+
+If the sandbox hangs, crashes or exhausts its memory, it is killed; the next request starts a new
+one and replays the submission's cells (skipping cells that hung or crashed the sandbox), so the
+remaining tests still run.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from autograder import codec
+from autograder.codec import ConfigValue, HandleRef
+from autograder.sandbox import wire
+from autograder.sandbox.client import SandboxProcess, SandboxSetupError, Zygote
+from autograder.sandbox.runtime import SOFT_TIMEOUT_TYPE
+from autograder.submission import Cell
+
+
+class StudentFailure(Exception):
+    """Base class: something the student's code did. The message is meant for the student."""
+
+
+class StudentCodeError(StudentFailure):
+    """The student's code raised an exception."""
+
+    def __init__(self, type_name: str, message: str, traceback: str = "") -> None:
+        super().__init__(f"{type_name}: {message}")
+        self.type_name = type_name
+        self.message = message
+        self.student_traceback = traceback
+
+
+class SandboxTimeout(StudentFailure):
+    """The student's code ran past its time limit."""
+
+
+class SandboxCrashed(StudentFailure):
+    """The student's process died (crash, os._exit, memory exhausted, killed)."""
+
+
+class SandboxProtocolError(StudentFailure):
+    """The sandbox sent something that is not valid data (too large, too deep, malformed)."""
+
+
+@dataclass
+class CellReport:
+    index: int
+    error: dict[str, str] | None = None
+    notes: list[str] = field(default_factory=list)
+    fatal: str = ""
+    duration_s: float = 0.0
+
+
+class StudentSession:
+    """One submission's sandbox, started lazily and restarted (with the cells replayed) after a kill."""
+
+    def __init__(
+        self, zygote: Zygote, request: dict[str, Any], cells: list[Cell], *,
+        cell_timeout: float, default_timeout: float, output_limit: int,
+    ) -> None:
+        self.zygote = zygote
+        self.request_template = request
+        self.cells = cells
+        self.cell_timeout = cell_timeout
+        self.default_timeout = default_timeout
+        self.output_limit = output_limit
+        self.process: SandboxProcess | None = None
+        self.generation = 0
+        self.skipped: set[int] = set()
+        self.load_reports: list[CellReport] | None = None
+        self.load_output = ""
+        self.restarts = 0
+        self.deadline: float | None = None
+        self.layers: dict[str, Any] = {}
+        self.load_time_s = 0.0
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def start(self) -> None:
+        """Start a sandbox and run the submission's cells in it (the first time, record the log)."""
+        first = self.load_reports is None
+        started = time.monotonic()
+        reports: list[CellReport] = []
+        index = 0
+        while True:
+            if self.process is None:
+                self.process = SandboxProcess(self.zygote, self.request_template, output_limit=self.output_limit)
+                self.layers = self.process.layers
+                self.generation += 1
+            replay_failed = False
+            for cell in self.cells[index:]:
+                index += 1
+                if cell.index in self.skipped:
+                    continue
+                report = self._exec_cell(cell)
+                reports.append(report)
+                if report.fatal:
+                    self.skipped.add(cell.index)
+                    replay_failed = True
+                    break
+            if not replay_failed:
+                break
+        if first:
+            self.load_reports = reports
+            self.load_output = self.process.output.take() if self.process else ""
+            self.load_time_s = time.monotonic() - started
+        elif self.process is not None:
+            self.process.output.take()
+
+    def _exec_cell(self, cell: Cell) -> CellReport:
+        assert self.process is not None
+        began = time.monotonic()
+        deadline = began + self.cell_timeout + 2.0
+        report = CellReport(cell.index)
+        try:
+            kind, value = self.process.request(
+                "exec", {"source": cell.source, "index": cell.index}, deadline=deadline, soft_margin=2.0
+            )
+        except wire.WireTimeout:
+            report.fatal = f"cell {cell.index} ran past the {self.cell_timeout:g} s limit and was stopped"
+            self._kill()
+        except (wire.PeerClosed, OSError):
+            report.fatal = f"cell {cell.index} crashed the Python process (it was skipped)"
+            self._kill()
+        except codec.CodecError as exc:
+            report.fatal = f"cell {cell.index} produced an invalid reply: {exc}"
+            self._kill()
+        else:
+            if kind == "ok":
+                report.error = value["error"]
+                report.notes = list(value["notes"])
+            elif value.get("type") == SOFT_TIMEOUT_TYPE:
+                report.error = {"type": "TimeoutError", "traceback": "",
+                                "message": f"cell {cell.index} ran past the {self.cell_timeout:g} s limit"}
+            else:
+                report.error = value
+        report.duration_s = time.monotonic() - began
+        return report
+
+    def _kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process = None
+            self.restarts += 1
+
+    def close(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process = None
+
+    def take_output(self) -> str:
+        return self.process.output.take() if self.process is not None else ""
+
+    # ---------------------------------------------------------------- requests
+
+    def call(self, op: str, args: dict[str, Any]) -> Any:
+        if self.process is None:
+            self.start()
+        assert self.process is not None
+        deadline = self.deadline or (time.monotonic() + self.default_timeout)
+        if deadline - time.monotonic() <= 0:
+            raise SandboxTimeout("this check ran past its time limit")
+        try:
+            encoded = _outgoing(args)
+            kind, value = self.process.request(op, encoded, deadline=deadline)
+        except wire.WireTimeout:
+            self._kill()
+            raise SandboxTimeout("your code ran past the time limit for this check and was stopped") from None
+        except (wire.PeerClosed, BrokenPipeError, ConnectionResetError):
+            self._kill()
+            raise SandboxCrashed(
+                "your code crashed the Python process (for example os._exit, a segmentation fault, "
+                "or running out of memory)"
+            ) from None
+        except codec.CodecError as exc:
+            self._kill()
+            raise SandboxProtocolError(f"your code returned a value that cannot be graded: {exc}") from None
+        if kind == "ok":
+            return self._incoming(value)
+        if value.get("type") == SOFT_TIMEOUT_TYPE:
+            raise SandboxTimeout("your code ran past the time limit for this check")
+        raise StudentCodeError(str(value.get("type")), str(value.get("message")), str(value.get("traceback", "")))
+
+    def _incoming(self, value: Any) -> Any:
+        if isinstance(value, HandleRef):
+            return RemoteHandle(self, value, self.generation)
+        if isinstance(value, ConfigValue):
+            import transformers
+
+            return getattr(transformers, value.class_name).from_dict(value.data)
+        if type(value) is list:
+            return [self._incoming(v) for v in value]
+        if type(value) is tuple:
+            return tuple(self._incoming(v) for v in value)
+        if type(value) is dict:
+            return {k: self._incoming(v) for k, v in value.items()}
+        return value
+
+
+def _outgoing(value: Any) -> Any:
+    """Judge values to wire values: handles to references, transformers configs to ConfigValue."""
+    if isinstance(value, RemoteHandle):
+        return object.__getattribute__(value, "_ref")
+    if type(value) in (list, tuple):
+        return type(value)(_outgoing(v) for v in value)
+    if type(value) is dict:
+        return {k: _outgoing(v) for k, v in value.items()}
+    name = type(value).__name__
+    if name in codec.CONFIG_CLASSES and hasattr(value, "to_dict"):
+        return ConfigValue(name, value.to_dict())
+    return value
+
+
+class RemoteHandle:
+    """An object that lives in the sandbox. Every operation is a request with the test's deadline."""
+
+    __slots__ = ("_session", "_ref", "_generation")
+
+    def __init__(self, session: StudentSession, ref: HandleRef, generation: int) -> None:
+        object.__setattr__(self, "_session", session)
+        object.__setattr__(self, "_ref", ref)
+        object.__setattr__(self, "_generation", generation)
+
+    def _request(self, op: str, **args: Any) -> Any:
+        session: StudentSession = object.__getattribute__(self, "_session")
+        if object.__getattribute__(self, "_generation") != session.generation or session.process is None:
+            raise SandboxCrashed("this object was lost when your code was restarted after an earlier failure")
+        return session.call(op, {"target": self, **args})
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return self._request("getattr", name=name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._request("setattr", name=name, value=value)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._request("call", name=None, args=list(args), kwargs=kwargs)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._request("getitem", key=key)
+
+    def __len__(self) -> int:
+        value = self._request("len")
+        if type(value) is not int or value < 0:
+            raise SandboxProtocolError("len() of your object is not a non-negative int")
+        return value
+
+    def __iter__(self) -> Any:
+        for index in range(len(self)):
+            yield self[index]
+
+    def __repr__(self) -> str:
+        ref = object.__getattribute__(self, "_ref")
+        return f"<student {ref.type_name} #{ref.id}>"
+
+    @property
+    def type_name(self) -> str:
+        return object.__getattribute__(self, "_ref").type_name
+
+
+class StudentProxy:
+    """The ``student`` fixture: attribute access reads the student's namespace in the sandbox."""
+
+    def __init__(self, session: StudentSession) -> None:
+        object.__setattr__(self, "_session", session)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return object.__getattribute__(self, "_session").call("get", {"name": name})
+
+    def has(self, name: str) -> bool:
+        return bool(object.__getattribute__(self, "_session").call("has", {"name": name}))
+
+    def make(self, factory: str, *args: Any, **kwargs: Any) -> Any:
+        return object.__getattribute__(self, "_session").call(
+            "make", {"name": factory, "args": list(args), "kwargs": kwargs}
+        )
+
+    def reseed(self, seed: int) -> None:
+        object.__getattribute__(self, "_session").call("seed", {"seed": seed})
+
+    @property
+    def session(self) -> StudentSession:
+        return object.__getattribute__(self, "_session")
+
+
+__all__ = [
+    "RemoteHandle", "SandboxCrashed", "SandboxProtocolError", "SandboxSetupError", "SandboxTimeout",
+    "StudentCodeError", "StudentFailure", "StudentProxy", "StudentSession",
+]

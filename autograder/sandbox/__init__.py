@@ -1,0 +1,1 @@
+"""The untrusted side: a warm zygote forks isolated sandbox processes that run student code."""

@@ -1,0 +1,176 @@
+"""The judge's side of a sandbox: start the warm zygote, spawn sandboxes from it, talk to one, kill it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from autograder import codec
+from autograder.sandbox import wire
+from autograder.sandbox.zygote import send_request
+
+ZYGOTE_START_TIMEOUT_S = 120.0
+HELLO_TIMEOUT_S = 60.0
+
+
+class SandboxError(Exception):
+    """Base class of what can go wrong with the sandbox process itself."""
+
+
+class SandboxSetupError(SandboxError):
+    """The sandbox could not be started (a grader problem, not the student's)."""
+
+
+class Zygote:
+    """A warm process (torch and transformers imported) that forks sandboxes on request."""
+
+    def __init__(self, *, python: str = sys.executable, env: dict[str, str] | None = None) -> None:
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        base_env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HF_HUB_OFFLINE": "1",
+                    "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
+                    "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg",
+                    "TOKENIZERS_PARALLELISM": "false", "PYTHONDONTWRITEBYTECODE": "1",
+                    "HF_HOME": "/nonexistent/hf"}
+        base_env.update(env or {})
+        # The package must be importable without the judge's environment (an editable install
+        # or PYTHONPATH); pass PYTHONPATH only when the judge itself relied on it.
+        if "PYTHONPATH" in os.environ:
+            base_env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+        self.process = subprocess.Popen(
+            [python, "-m", "autograder.sandbox.zygote", str(child.fileno())],
+            pass_fds=(child.fileno(),), env=base_env, stdin=subprocess.DEVNULL,
+            cwd="/", start_new_session=True,
+        )
+        child.close()
+        self.control = parent
+        self.control.settimeout(ZYGOTE_START_TIMEOUT_S)
+        try:
+            ready = self.control.recv(1)
+        except TimeoutError:
+            ready = b""
+        if ready != b"R":
+            self.close()
+            raise SandboxSetupError("the sandbox zygote did not start (see stderr above)")
+        self.control.settimeout(None)
+
+    def spawn(self, request: dict[str, Any]) -> tuple[socket.socket, int]:
+        """A new sandbox: returns the RPC socket and the read end of its stdout/stderr pipe."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        out_read, out_write = os.pipe()
+        try:
+            send_request(self.control, request, [theirs.fileno(), out_write])
+        except OSError as exc:
+            ours.close()
+            os.close(out_read)
+            raise SandboxSetupError(f"the sandbox zygote is gone: {exc}") from exc
+        finally:
+            theirs.close()
+            os.close(out_write)
+        os.set_blocking(out_read, False)
+        return ours, out_read
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        try:
+            self.control.close()
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+            self.process.wait()
+
+
+@dataclass
+class OutputBuffer:
+    """Student stdout/stderr: kept up to ``limit`` bytes, the rest counted and dropped."""
+
+    limit: int
+    data: bytearray = field(default_factory=bytearray)
+    dropped: int = 0
+
+    def feed(self, chunk: bytes) -> None:
+        room = self.limit - len(self.data)
+        if room > 0:
+            self.data += chunk[:room]
+        self.dropped += max(0, len(chunk) - max(room, 0))
+
+    def take(self) -> str:
+        text = self.data.decode("utf-8", "replace")
+        if self.dropped:
+            text += f"\n... [{self.dropped} more bytes of output were dropped]"
+        self.data = bytearray()
+        self.dropped = 0
+        return text
+
+
+class SandboxProcess:
+    """One running sandbox: request/response with deadlines; output captured; killed on demand."""
+
+    def __init__(self, zygote: Zygote, request: dict[str, Any], *, output_limit: int) -> None:
+        self.sock, self.out_fd = zygote.spawn(request)
+        self.output = OutputBuffer(output_limit)
+        self.max_bytes = int(request["max_message_bytes"])
+        self.closed = False
+        try:
+            kind, info = self._recv(time.monotonic() + HELLO_TIMEOUT_S)
+        except (wire.WireTimeout, wire.PeerClosed, codec.CodecError) as exc:
+            self.kill()
+            raise SandboxSetupError(f"the sandbox did not start: {exc!r}") from exc
+        if kind != "hello":
+            self.kill()
+            raise SandboxSetupError(f"the sandbox failed to start:\n{info}")
+        self.pid = int(info["pid"])
+        self.layers: dict[str, Any] = info["layers"]
+        self.pgid = self.layers.get("pgid")
+
+    def _drain(self, fd: int) -> bool:
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except BlockingIOError:
+                return True
+            except OSError:
+                return False
+            if not chunk:
+                return False
+            self.output.feed(chunk)
+
+    def _recv(self, deadline: float | None) -> Any:
+        try:
+            return wire.recv(self.sock, deadline=deadline, max_bytes=self.max_bytes,
+                             extra_fds=(self.out_fd,), on_extra=self._drain)
+        finally:
+            self._drain(self.out_fd)
+
+    def request(self, op: str, args: Any, *, deadline: float, soft_margin: float = 1.0) -> Any:
+        """Send one request; returns ``("ok", value)`` or ``("err", info)``; raises wire errors."""
+        soft = max(0.05, deadline - time.monotonic() - soft_margin)
+        wire.send(self.sock, (op, args, soft))
+        return self._recv(deadline)
+
+    def kill(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        for target in ([getattr(self, "pid", None)], [-(self.pgid or 0)] if getattr(self, "pgid", None) else []):
+            for pid in target:
+                if pid:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except (ProcessLookupError, PermissionError):
+                        pass
+        try:
+            self.sock.close()
+        finally:
+            try:
+                self._drain(self.out_fd)
+                os.close(self.out_fd)
+            except OSError:
+                pass

@@ -1,0 +1,74 @@
+"""Framing for codec messages on a stream socket: an 8-byte length, then the payload."""
+
+from __future__ import annotations
+
+import select
+import socket
+import struct
+import time
+from typing import Any, Callable
+
+from autograder import codec
+
+_LEN = struct.Struct("<Q")
+
+
+class PeerClosed(ConnectionError):
+    """The other side closed the connection or died."""
+
+
+class WireTimeout(TimeoutError):
+    """No complete message arrived before the deadline."""
+
+
+def send(sock: socket.socket, value: Any, *, fallback: Any = None, max_bytes: int = codec.MAX_BYTES) -> None:
+    payload = codec.encode(value, fallback=fallback, max_bytes=max_bytes)
+    sock.sendall(_LEN.pack(len(payload)) + payload)
+
+
+def recv(
+    sock: socket.socket,
+    *,
+    deadline: float | None = None,
+    max_bytes: int = codec.MAX_BYTES,
+    on_idle: Callable[[], None] | None = None,
+    extra_fds: tuple[int, ...] = (),
+    on_extra: Callable[[int], bool] | None = None,
+) -> Any:
+    """Receive and decode one message.
+
+    ``extra_fds`` are drained by ``on_extra`` while waiting; it returns False at end of file.
+    """
+    header = _recv_exact(sock, _LEN.size, deadline, extra_fds, on_extra)
+    (length,) = _LEN.unpack(header)
+    if length > max_bytes:
+        raise codec.CodecError(f"message of {length} bytes exceeds the limit of {max_bytes}")
+    return codec.decode(_recv_exact(sock, length, deadline, extra_fds, on_extra))
+
+
+def _recv_exact(
+    sock: socket.socket, n: int, deadline: float | None,
+    extra_fds: tuple[int, ...], on_extra: Callable[[int], bool] | None,
+) -> bytes:
+    chunks = bytearray()
+    fds = [sock.fileno(), *extra_fds]
+    while len(chunks) < n:
+        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+        if timeout is not None and timeout <= 0:
+            raise WireTimeout()
+        ready, _, _ = select.select(fds, [], [], timeout)
+        if not ready:
+            raise WireTimeout()
+        for fd in ready:
+            if fd != sock.fileno() and (on_extra is None or not on_extra(fd)):
+                fds.remove(fd)  # at end of file: stop watching it
+        if sock.fileno() not in ready:
+            continue
+        try:
+            chunk = sock.recv(min(n - len(chunks), 1 << 20))
+        except (ConnectionResetError, BrokenPipeError) as exc:
+            raise PeerClosed(str(exc)) from exc
+        if not chunk:
+            raise PeerClosed("connection closed")
+        chunks += chunk
+    return bytes(chunks)

@@ -1,0 +1,185 @@
+"""The warm parent of sandboxes: imports torch and transformers once, then forks one child per sandbox.
+
+Started by a grading worker as ``python -m autograder.sandbox.zygote FD`` with a scrubbed environment
+(its memory is inherited by every sandbox, so it must hold no secret: no hidden test, no reference,
+no token). It never runs a torch op (a fork after a multi-threaded op deadlocks the child) and never
+touches the CUDA driver (a child could not initialise CUDA afterwards).
+
+Protocol on the control socket FD: the worker sends a codec message ``plan`` (a dict) with two file
+descriptors attached (the RPC socket and the write end of the output pipe). The child reports on the
+RPC socket first: ``("hello", {"pid": <pid to kill>, "layers": {...}})``.
+"""
+
+from __future__ import annotations
+
+import array
+import os
+import signal
+import socket
+import sys
+import traceback
+from typing import Any
+
+from autograder import codec
+from autograder.sandbox import isolation, wire
+
+WARM_MODULES = (
+    "numpy", "torch", "torch.nn", "torch.optim", "transformers",
+    "transformers.models.gpt2.modeling_gpt2", "transformers.models.bert.modeling_bert",
+    "transformers.data.data_collator", "transformers.optimization", "tokenizers",
+    "IPython.core.inputtransformer2", "datasets",
+)
+
+
+def warm_up() -> None:
+    import importlib
+
+    for name in WARM_MODULES:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - a missing optional module only costs speed
+            pass
+    import torch
+
+    torch.set_num_threads(1)  # no op has run: the intra-op pool does not exist yet
+
+
+def recv_request(control: socket.socket) -> tuple[dict[str, Any], list[int]] | None:
+    fds = array.array("i")
+    header = b""
+    ancillary: list[Any] = []
+    while len(header) < 8:
+        data, anc, _flags, _addr = control.recvmsg(8 - len(header), socket.CMSG_SPACE(2 * fds.itemsize))
+        if not data:
+            return None
+        header += data
+        ancillary += anc
+    length = int.from_bytes(header, "little")
+    body = b""
+    while len(body) < length:
+        chunk = control.recv(length - len(body))
+        if not chunk:
+            return None
+        body += chunk
+    for level, kind, payload in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(payload[: len(payload) - (len(payload) % fds.itemsize)])
+    return codec.decode(body), list(fds)
+
+
+def send_request(control: socket.socket, plan: dict[str, Any], fds: list[int]) -> None:
+    payload = codec.encode(plan)
+    header = len(payload).to_bytes(8, "little")
+    control.sendmsg([header], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
+    control.sendall(payload)
+
+
+def spawn(request: dict[str, Any], rpc_fd: int, out_fd: int, control_fd: int) -> None:
+    """In the first child: enter namespaces, fork the sandbox (pid 1 of its namespace), wait for it."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    os.close(control_fd)
+    sock = socket.socket(fileno=rpc_fd)
+    plan = isolation.Plan.from_dict(request["plan"])
+    report: dict[str, Any] = {"warnings": []}
+    try:
+        in_pid_namespace = isolation.enter_namespaces(plan, report)
+        if not in_pid_namespace:
+            os.setsid()  # a process group the judge can kill as a whole
+        read_end, write_end = os.pipe()
+        child = os.fork()
+        if child == 0:
+            os.close(write_end)
+            outer_pid = int(os.read(read_end, 32) or b"0")
+            os.close(read_end)
+            sandbox_main(sock, out_fd, plan, request, report, outer_pid)
+            os._exit(0)
+        os.close(read_end)
+        os.write(write_end, str(child).encode())
+        os.close(write_end)
+        sock.close()
+        os.close(out_fd)
+        _, status = os.waitpid(child, 0)
+        os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+    except BaseException:  # noqa: BLE001 - report set-up failures to the judge, then die
+        try:
+            wire.send(sock, ("setup_failed", traceback.format_exc()[-4000:]))
+        finally:
+            os._exit(70)
+
+
+def sandbox_main(
+    sock: socket.socket, out_fd: int, plan: isolation.Plan, request: dict[str, Any],
+    report: dict[str, Any], outer_pid: int,
+) -> None:
+    try:
+        isolation.setup_mounts(plan, report)
+        workdir = isolation.prepare_workdir(plan, plan.uid)
+        isolation.apply_rlimits(plan)
+        isolation.drop_privileges(plan.uid, report)
+        isolation.scrub_environment(plan.env)
+        os.chdir(workdir)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(out_fd, 1)
+        os.dup2(out_fd, 2)
+        keep = {0, 1, 2, sock.fileno()}
+        for fd in _open_fds():
+            if fd not in keep:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        report["pid_in_namespace"] = os.getpid()
+        if not report.get("pid"):
+            report["pgid"] = os.getpgrp()
+        wire.send(sock, ("hello", {"pid": outer_pid, "layers": report}))
+    except BaseException:  # noqa: BLE001
+        wire.send(sock, ("setup_failed", traceback.format_exc()[-4000:]))
+        os._exit(70)
+    from autograder.sandbox import runtime
+
+    runtime.run(
+        sock, max_message_bytes=int(request["max_message_bytes"]),
+        given_module=request.get("given_module"), threads=int(request.get("threads", 1)),
+    )
+    os._exit(0)
+
+
+def _open_fds() -> list[int]:
+    try:
+        return [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        return list(range(3, 1024))
+
+
+def serve(control: socket.socket) -> None:
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # first children are reaped automatically
+    while True:
+        message = recv_request(control)
+        if message is None:
+            return
+        request, fds = message
+        if len(fds) != 2:
+            for fd in fds:
+                os.close(fd)
+            continue
+        rpc_fd, out_fd = fds
+        pid = os.fork()
+        if pid == 0:
+            try:
+                spawn(request, rpc_fd, out_fd, control.fileno())
+            finally:
+                os._exit(71)
+        os.close(rpc_fd)
+        os.close(out_fd)
+
+
+def main(argv: list[str]) -> None:
+    control = socket.socket(fileno=int(argv[1]))
+    warm_up()
+    control.sendall(b"R")  # ready
+    serve(control)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

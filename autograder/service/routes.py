@@ -1,0 +1,128 @@
+"""The JSON API under ``<prefix>api/``: what ``autograder.client`` and scripts talk to.
+
+| method and path                         | who     | what                                       |
+|-----------------------------------------|---------|--------------------------------------------|
+| GET  api/me                             | anyone  | name, groups, whether staff                |
+| GET  api/sheets                         | anyone  | sheets, deadlines, points                  |
+| POST api/submissions (multipart)        | anyone  | submit ``file`` for ``sheet``: 202 + view  |
+| GET  api/submissions[?sheet=&student=]  | anyone  | own submissions; staff: everyone's         |
+| GET  api/submissions/{id}               | owner   | status, lateness and the visible result    |
+| POST api/submissions/{id}/regrade       | staff   | queue a new grading job                    |
+| GET  api/grades.csv?sheet=              | staff   | one row per student (the counted result)   |
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
+from fastapi.responses import PlainTextResponse
+
+from autograder.results import grades_table
+from autograder.service.security import HubUser, api_user, api_writer, require_ta
+from autograder.service.store import (
+    ServiceState,
+    accept_submission,
+    counted_results,
+    get_submission,
+    list_submissions,
+    request_regrade,
+    service_state,
+    submission_view,
+)
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+@router.get("/me")
+def me(user: HubUser = Depends(api_user)) -> dict[str, Any]:
+    return {"name": user.name, "groups": sorted(user.groups), "is_ta": user.is_ta}
+
+
+@router.get("/sheets")
+def sheets(
+    user: HubUser = Depends(api_user), state: ServiceState = Depends(service_state)
+) -> list[dict[str, Any]]:
+    rows = []
+    for sheet in state.config.sheets.values():
+        deadline = sheet.aware_deadline()
+        rows.append({
+            "name": sheet.name, "title": sheet.title, "points": sheet.points,
+            "deadline": deadline.isoformat() if deadline else None,
+            "grace_minutes": sheet.grace_minutes, "late_penalty": sheet.late_penalty,
+            "late_penalty_per_day": sheet.late_penalty_per_day,
+        })
+    return rows
+
+
+@router.post("/submissions", status_code=status.HTTP_202_ACCEPTED)
+async def submit(
+    sheet: str = Form(...),
+    file: UploadFile = File(...),
+    user: HubUser = Depends(api_writer),
+    state: ServiceState = Depends(service_state),
+) -> dict[str, Any]:
+    data = await file.read()
+    submission, _ = accept_submission(
+        state, user, sheet_name=sheet, filename=file.filename or "", data=data
+    )
+    with state.db.session() as session:
+        return submission_view(session, state, get_submission(session, user, submission.id), user)
+
+
+@router.get("/submissions")
+def submissions(
+    sheet: str | None = Query(None),
+    student: str | None = Query(None),
+    user: HubUser = Depends(api_user),
+    state: ServiceState = Depends(service_state),
+) -> list[dict[str, Any]]:
+    with state.db.session() as session:
+        found = list_submissions(session, user, sheet=sheet, student=student)
+        return [submission_view(session, state, sub, user) for sub in found]
+
+
+@router.get("/submissions/{submission_id}")
+def submission(
+    submission_id: int,
+    user: HubUser = Depends(api_user),
+    state: ServiceState = Depends(service_state),
+) -> dict[str, Any]:
+    with state.db.session() as session:
+        return submission_view(session, state, get_submission(session, user, submission_id), user)
+
+
+@router.post("/submissions/{submission_id}/regrade", status_code=status.HTTP_202_ACCEPTED)
+def regrade(
+    submission_id: int,
+    user: HubUser = Depends(api_writer),
+    state: ServiceState = Depends(service_state),
+) -> dict[str, Any]:
+    job = request_regrade(state, user, submission_id)
+    return {"job": job.id, "submission": submission_id, "status": job.state}
+
+
+@router.get("/grades.csv", response_class=PlainTextResponse)
+def grades_csv(
+    sheet: str = Query(...),
+    user: HubUser = Depends(api_user),
+    state: ServiceState = Depends(service_state),
+) -> PlainTextResponse:
+    require_ta(user)
+    return grades_response(state, sheet)
+
+
+def grades_response(state: ServiceState, sheet_name: str) -> PlainTextResponse:
+    """``grades.csv`` of the counted submission of every student (shared with the TA page)."""
+    sheet = state.config.sheet(sheet_name)
+    with state.db.session() as session:
+        chosen = counted_results(list_submissions(session, _STAFF, sheet=sheet.name), sheet)
+    text = grades_table((r for _, r in chosen.values()), sheet.points,
+                        id_column=state.config.student_id_column)
+    return PlainTextResponse(
+        text, media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{sheet.name}-grades.csv"'},
+    )
+
+
+_STAFF = HubUser(name="", is_ta=True)

@@ -1,0 +1,293 @@
+"""What the routes and pages share: accepting an upload, finding submissions, and viewing results.
+
+Every function takes the signed-in :class:`HubUser` and enforces the one rule of the service:
+students see and submit only their own work; TAs (hub groups) see everything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import HTTPException, Request, status
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from autograder.config import CourseConfig, SheetConfig
+from autograder.results import SubmissionResult, to_gradescope
+from autograder.service.late import lateness
+from autograder.service.models import Database, Job, Result, Submission, utcnow
+from autograder.service.queue import GradingWorkers, JobQueue
+from autograder.service.security import HubAuthentication, HubUser
+
+ALLOWED_SUFFIXES = (".ipynb", ".py")
+HOUR = dt.timedelta(hours=1)
+
+
+@dataclass
+class ServiceState:
+    """Everything a request needs, made once by :func:`autograder.service.app.create_app`."""
+
+    config: CourseConfig
+    db: Database
+    queue: JobQueue
+    workers: GradingWorkers
+    auth: HubAuthentication
+    data_dir: Path
+    submit_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def prefix(self) -> str:
+        return self.auth.env.service_prefix
+
+
+def service_state(request: Request) -> ServiceState:
+    state: ServiceState = request.app.state.service
+    return state
+
+
+# --------------------------------------------------------------------------- accepting uploads
+
+
+def _safe_filename(name: str) -> str:
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).lstrip(".")
+    return base[:200] or "submission.ipynb"
+
+
+def _check_upload(state: ServiceState, sheet_name: str, filename: str, data: bytes) -> SheetConfig:
+    if sheet_name not in state.config.sheets:
+        known = ", ".join(sorted(state.config.sheets))
+        raise HTTPException(status.HTTP_404_NOT_FOUND,
+                            f"There is no sheet {sheet_name!r}; this course has: {known}.")
+    if not filename.lower().endswith(ALLOWED_SUFFIXES):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST,
+                            "Submit your notebook (.ipynb) or a Python file (.py).")
+    if not data:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "The uploaded file is empty.")
+    limit = state.config.service.max_upload_mb
+    if len(data) > limit * 1024 * 1024:
+        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+                            f"The file is larger than {limit} MB; clear large outputs and retry.")
+    return state.config.sheet(sheet_name)
+
+
+def _check_rate(session: Session, state: ServiceState, user: HubUser, now: dt.datetime) -> None:
+    if user.is_ta:
+        return
+    limit = state.config.service.submissions_per_hour
+    recent = list(session.scalars(
+        select(Submission.submitted_at).where(
+            Submission.student == user.name, Submission.submitted_at > now - HOUR
+        ).order_by(Submission.submitted_at)
+    ))
+    if len(recent) < limit:
+        return
+    retry = recent[len(recent) - limit] + HOUR - now
+    minutes = max(1, int(retry.total_seconds() // 60) + 1)
+    raise HTTPException(
+        status.HTTP_429_TOO_MANY_REQUESTS,
+        f"You have submitted {len(recent)} times in the last hour; the limit is {limit} per hour. "
+        f"Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+        headers={"Retry-After": str(int(retry.total_seconds()) + 1)},
+    )
+
+
+def _write_file(state: ServiceState, filename: str, data: bytes) -> str:
+    """Write the upload durably (fsync) before the database row that points to it exists."""
+    relative = Path("submissions") / uuid.uuid4().hex / filename
+    path = state.data_dir / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return relative.as_posix()
+
+
+def accept_submission(
+    state: ServiceState, user: HubUser, *, sheet_name: str, filename: str, data: bytes
+) -> tuple[Submission, Job]:
+    """Store an upload, queue its grading job, and wake a worker. Raises HTTPException on refusal."""
+    filename = _safe_filename(filename)
+    sheet = _check_upload(state, sheet_name, filename, data)
+    relative = _write_file(state, filename, data)
+    try:
+        # One lock per process makes the rate-limit count and the insert atomic.
+        with state.submit_lock, state.db.session.begin() as session:
+            now = utcnow()
+            _check_rate(session, state, user, now)
+            late = lateness(sheet, now)
+            submission = Submission(
+                student=user.name, sheet=sheet.name, filename=filename,
+                sha256=hashlib.sha256(data).hexdigest(), size=len(data), path=relative,
+                submitted_at=now, late=late.late, days_late=late.days,
+            )
+            session.add(submission)
+            session.flush()
+            job = Job(submission_id=submission.id, reason="submission", requested_by=user.name)
+            session.add(job)
+            session.flush()
+    except BaseException:
+        (state.data_dir / relative).unlink(missing_ok=True)
+        raise
+    state.workers.wake()
+    return submission, job
+
+
+def request_regrade(state: ServiceState, user: HubUser, submission_id: int) -> Job:
+    if not user.is_ta:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "Only course staff (TAs) may regrade.")
+    with state.db.session() as session:
+        if session.get(Submission, submission_id) is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"No submission {submission_id}.")
+    job_id = state.queue.enqueue(submission_id, reason="regrade", requested_by=user.name)
+    state.workers.wake()
+    with state.db.session() as session:
+        return session.get_one(Job, job_id)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _load_options() -> Any:
+    return (selectinload(Submission.jobs), selectinload(Submission.results))
+
+
+def list_submissions(
+    session: Session, user: HubUser, *, sheet: str | None = None, student: str | None = None
+) -> list[Submission]:
+    """Newest first. Students get their own whatever ``student`` says."""
+    query = select(Submission).options(*_load_options()).order_by(Submission.id.desc())
+    if not user.is_ta:
+        student = user.name
+    if student:
+        query = query.where(Submission.student == student)
+    if sheet:
+        query = query.where(Submission.sheet == sheet)
+    return list(session.scalars(query))
+
+
+def get_submission(session: Session, user: HubUser, submission_id: int) -> Submission:
+    submission = session.scalar(
+        select(Submission).options(*_load_options()).where(Submission.id == submission_id)
+    )
+    if submission is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No submission {submission_id}.")
+    if submission.student != user.name and not user.is_ta:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "You can only see your own submissions.")
+    return submission
+
+
+def latest_result(submission: Submission) -> SubmissionResult | None:
+    if not submission.results:
+        return None
+    return SubmissionResult.model_validate(submission.results[-1].data)
+
+
+def job_status(submission: Submission) -> str:
+    """The state of the newest job: queued, running, done or failed."""
+    return submission.jobs[-1].state if submission.jobs else "done"
+
+
+def queue_position(session: Session, submission: Submission) -> int:
+    if not submission.jobs or submission.jobs[-1].state != "queued":
+        return 0
+    job_id = submission.jobs[-1].id
+    return 1 + int(session.scalar(
+        select(func.count()).select_from(Job).where(Job.state == "queued", Job.id < job_id)
+    ) or 0)
+
+
+def _visible_to_student(visibility: str, sheet: SheetConfig, now: dt.datetime) -> bool:
+    if visibility == "visible":
+        return True
+    if visibility == "after_due_date":
+        deadline = sheet.aware_deadline()
+        return deadline is None or now > deadline + dt.timedelta(minutes=sheet.grace_minutes)
+    return False
+
+
+def exercise_rows(result: SubmissionResult, sheet: SheetConfig) -> list[dict[str, Any]]:
+    """One row per exercise of the sheet, in the config's order, then any others the tests named."""
+    got = result.exercise_scores()
+    rows = []
+    for exercise in [*sheet.points, *(e for e in got if e not in sheet.points)]:
+        score, possible = got.get(exercise, (0.0, float(sheet.points.get(exercise, 0.0))))
+        rows.append({"exercise": exercise, "score": round(score, 4), "max_score": possible})
+    return rows
+
+
+def result_view(
+    result: SubmissionResult, sheet: SheetConfig, *, staff: bool, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Gradescope JSON as the viewer may see it, plus per-exercise totals."""
+    now = now or utcnow()
+    data = to_gradescope(result, include_staff=staff)
+    if not staff:
+        data["tests"] = [t for t in data["tests"] if _visible_to_student(t["visibility"], sheet, now)]
+        data.pop("extra_data", None)
+    data["exercises"] = exercise_rows(result, sheet)
+    return data
+
+
+def submission_view(
+    session: Session, state: ServiceState, submission: Submission, user: HubUser
+) -> dict[str, Any]:
+    """The JSON the API returns for one submission (the client polls it)."""
+    sheet = state.config.sheet(submission.sheet)
+    result = latest_result(submission)
+    late = lateness(sheet, submission.submitted_at)
+    return {
+        "id": submission.id,
+        "student": submission.student,
+        "sheet": submission.sheet,
+        "filename": submission.filename,
+        "sha256": submission.sha256,
+        "submitted_at": submission.submitted_at.isoformat(),
+        "late": submission.late,
+        "days_late": submission.days_late,
+        "late_message": late.describe(),
+        "status": job_status(submission),
+        "queue_position": queue_position(session, submission),
+        "attempts": submission.jobs[-1].attempts if submission.jobs else 0,
+        "result": result_view(result, sheet, staff=user.is_ta) if result else None,
+    }
+
+
+def counted_results(
+    submissions: list[Submission], sheet: SheetConfig
+) -> dict[str, tuple[Submission, SubmissionResult]]:
+    """Per student, the submission that counts under ``sheet.counted_submission`` (and its result)."""
+    graded: dict[str, list[tuple[Submission, SubmissionResult]]] = {}
+    for sub in sorted(submissions, key=lambda s: s.id):
+        result = latest_result(sub)
+        if result is not None and sub.sheet == sheet.name:
+            graded.setdefault(sub.student, []).append((sub, result))
+    chosen = {}
+    for student, pairs in graded.items():
+        if sheet.counted_submission == "best":
+            chosen[student] = max(pairs, key=lambda p: (p[1].final_score, p[0].id))
+        elif sheet.counted_submission == "latest":
+            chosen[student] = pairs[-1]
+        else:
+            on_time = [p for p in pairs if not p[0].late]
+            chosen[student] = (on_time or pairs)[-1]
+    return dict(sorted(chosen.items()))
+
+
+def student_count(session: Session) -> int:
+    return int(session.scalar(select(func.count(func.distinct(Submission.student)))) or 0)
+
+
+__all__ = [
+    "Result", "ServiceState", "accept_submission", "counted_results", "get_submission",
+    "list_submissions", "request_regrade", "result_view", "service_state", "submission_view",
+]

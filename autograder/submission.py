@@ -1,0 +1,137 @@
+"""Turn a submitted file (``.ipynb`` or ``.py``) into the code cells the sandbox runs, in order.
+
+Runs in the trusted process, so it only parses: nothing here executes student code. Anything that is
+not a readable notebook or Python source raises :class:`SubmissionError` with a message for the
+student; the caller records a result with ``gradable: false``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from autograder.errors import SubmissionError
+
+PY_CELL_MARKER = re.compile(r"^# ?%%.*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Cell:
+    index: int
+    source: str
+
+
+@dataclass(frozen=True)
+class LoadedSubmission:
+    path: Path
+    sha256: str
+    cells: tuple[Cell, ...]
+    sheet_hint: str | None = None
+
+
+def student_id_for(path: Path) -> str:
+    """nbgrader's ``submitted/<student>/<assignment>/file`` gives the student; else the file's stem."""
+    parts = path.resolve().parts
+    if "submitted" in parts:
+        at = len(parts) - 1 - parts[::-1].index("submitted")
+        if len(parts) - at >= 4:
+            return _safe_id(parts[at + 1])
+    return _safe_id(path.stem)
+
+
+def _safe_id(raw: str) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9_.@-]", "_", raw).strip(".")
+    return cleaned or "unnamed"
+
+
+def load_submission(path: Path, *, max_bytes: int, expected_sheet: str | None = None) -> LoadedSubmission:
+    """Read and parse a submission. Raises SubmissionError with a student-facing message."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise SubmissionError(f"the file could not be read ({exc.strerror})") from None
+    if size > max_bytes:
+        raise SubmissionError(
+            f"the file is {size / 1e6:.1f} MB, larger than the {max_bytes / 1e6:.0f} MB limit; "
+            "clear large outputs (Kernel > Restart & Clear Output) and submit again"
+        )
+    raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    if not raw.strip():
+        raise SubmissionError("the file is empty")
+    if b"\x00" in raw:
+        raise SubmissionError("the file is binary, not a notebook or Python source")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SubmissionError(
+            f"the file is not valid UTF-8 text (byte {exc.start}); save it as UTF-8 and submit again"
+        ) from None
+    suffix = path.suffix.lower()
+    if suffix == ".ipynb":
+        cells, hint = parse_notebook(text)
+    elif suffix == ".py":
+        cells, hint = parse_python(text), None
+    else:
+        raise SubmissionError(f"'{path.name}' is neither a notebook (.ipynb) nor Python source (.py)")
+    if expected_sheet and hint and hint != expected_sheet:
+        raise SubmissionError(
+            f"this notebook belongs to {hint!r}, not to {expected_sheet!r}; submit the right notebook"
+        )
+    return LoadedSubmission(path=path, sha256=digest, cells=tuple(cells), sheet_hint=hint)
+
+
+def parse_notebook(text: str) -> tuple[list[Cell], str | None]:
+    import nbformat
+
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SubmissionError(
+            f"the notebook is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
+            "it may have been cut off or edited by hand"
+        ) from None
+    if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
+        raise SubmissionError("the file is JSON but not a Jupyter notebook (no 'cells')")
+    major = data.get("nbformat")
+    if major != 4:
+        raise SubmissionError(
+            f"the notebook has format version {major!r}; only version 4 notebooks are graded "
+            "(open it in a current Jupyter and save it again)"
+        )
+    try:
+        notebook = nbformat.reads(text, as_version=4)
+    except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds for bad input
+        raise SubmissionError(f"the notebook could not be read: {str(exc)[:300]}") from None
+    cells = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(source)
+        if not isinstance(source, str):
+            raise SubmissionError(f"cell {index} has a malformed source")
+        cells.append(Cell(index=index, source=source))
+    return cells, _sheet_hint(notebook.get("metadata", {}))
+
+
+def _sheet_hint(metadata: Any) -> str | None:
+    if isinstance(metadata, dict):
+        info = metadata.get("autograder")
+        if isinstance(info, dict) and isinstance(info.get("sheet"), str):
+            return info["sheet"]
+    return None
+
+
+def parse_python(text: str) -> list[Cell]:
+    """A ``.py`` file: split at ``# %%`` markers (the percent format), else one cell."""
+    starts = [m.start() for m in PY_CELL_MARKER.finditer(text)]
+    if not starts or starts[0] != 0:
+        starts = [0, *starts]
+    bounds = [*starts, len(text)]
+    return [Cell(index=i, source=text[a:b]) for i, (a, b) in enumerate(zip(bounds, bounds[1:])) if text[a:b].strip()]

@@ -1,0 +1,26 @@
+# %%
+import torch
+from toy_given import SCALE
+
+ANSWER = 41
+
+def add(a, b):
+    return a - b
+
+# %%
+def scaled(x):
+    return x * SCALE
+
+def softmax(x):
+    e = torch.exp(x - x.max(dim=-1, keepdim=True).values)
+    return e / e.sum(dim=-1, keepdim=True)
+
+class Counter:
+    def __init__(self, start=0):
+        self.value = start
+    def bump(self, by=1):
+        self.value += by
+        return self.value
+
+def slow(n):
+    return n
