@@ -124,7 +124,9 @@ def to_gradescope(result: SubmissionResult, *, include_staff: bool = False) -> d
                 f"{case.output}\n\nYour code printed:\n{case.student_output}"
                 if case.output else f"Your code printed:\n{case.student_output}"
             )
-        if include_staff:
+        if include_staff:  # the staff copy keeps the parts apart, so read_result can rebuild the case
+            entry["message"] = case.output
+            entry["student_output"] = case.student_output
             entry["nodeid"] = case.nodeid
             entry["staff_output"] = case.staff_output
             entry["duration_s"] = case.duration_s
@@ -163,10 +165,11 @@ def write_result(out_dir: Path, result: SubmissionResult) -> Path:
 def read_result(path: Path) -> SubmissionResult:
     data = json.loads(path.read_text(encoding="utf-8"))
     data["score"] = data.pop("raw_score", data.get("score", 0.0))
-    cases = [
-        CaseResult(**{k: v for k, v in case.items() if k in CaseResult.model_fields})
-        for case in data.pop("tests", [])
-    ]
+    cases = []
+    for case in data.pop("tests", []):
+        if "message" in case:
+            case["output"] = case.pop("message")
+        cases.append(CaseResult(**{k: v for k, v in case.items() if k in CaseResult.model_fields}))
     fields = {k: v for k, v in data.items() if k in SubmissionResult.model_fields}
     return SubmissionResult(**fields, tests=tuple(cases))
 

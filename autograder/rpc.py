@@ -87,28 +87,26 @@ class StudentSession:
         """Start a sandbox and run the submission's cells in it (the first time, record the log)."""
         first = self.load_reports is None
         started = time.monotonic()
-        reports: list[CellReport] = []
-        index = 0
+        fatal: list[CellReport] = []
         while True:
             if self.process is None:
                 self.process = SandboxProcess(self.zygote, self.request_template, output_limit=self.output_limit)
                 self.layers = self.process.layers
                 self.generation += 1
-            replay_failed = False
-            for cell in self.cells[index:]:
-                index += 1
+            reports: list[CellReport] = []
+            for cell in self.cells:
                 if cell.index in self.skipped:
                     continue
                 report = self._exec_cell(cell)
-                reports.append(report)
-                if report.fatal:
+                if report.fatal:  # the process is gone: skip this cell and replay the rest anew
                     self.skipped.add(cell.index)
-                    replay_failed = True
+                    fatal.append(report)
                     break
-            if not replay_failed:
+                reports.append(report)
+            else:
                 break
         if first:
-            self.load_reports = reports
+            self.load_reports = sorted(reports + fatal, key=lambda r: r.index)
             self.load_output = self.process.output.take() if self.process else ""
             self.load_time_s = time.monotonic() - started
         elif self.process is not None:

@@ -7,7 +7,9 @@ pytest, fresh hidden-test modules and no state from the previous one.
 from __future__ import annotations
 
 import hashlib
+import ast
 import importlib
+import importlib.util
 import os
 import platform
 import sys
@@ -24,7 +26,19 @@ from autograder.rpc import CellReport, StudentSession
 from autograder.sandbox.client import SandboxSetupError, Zygote
 from autograder.submission import LoadedSubmission
 
-PYTEST_ARGS = ("-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:xdist", "--assert=plain",
+# Plugins a hidden suite has no use for. Each costs start-up time in every judge process, and two
+# (unraisableexception, threadexception) run gc.collect() several times per session: seconds in a
+# process that holds torch and transformers.
+UNUSED_PLUGINS = ("cacheprovider", "randomly", "xdist", "unraisableexception", "threadexception",
+                  "junitxml", "pastebin", "doctest", "stepwise", "setuponly", "setupplan", "legacypath",
+                  "faulthandler", "debugging", "terminalprogress")
+# Entry-point discovery reads every installed distribution's metadata (a tenth of a second or more);
+# the only third-party plugin a hidden suite needs is hypothesis', named explicitly.
+THIRD_PARTY_PLUGINS = ("_hypothesis_pytestplugin",)
+PYTEST_ARGS = (*(arg for name in UNUSED_PLUGINS for arg in ("-p", f"no:{name}")),
+               *(arg for name in THIRD_PARTY_PLUGINS if importlib.util.find_spec(name)
+                 for arg in ("-p", name)),
+               "--disable-plugin-autoload", "--assert=plain",
                "-q", "--no-header", "-o", "addopts=", "-o", "python_files=test_*.py")
 
 
@@ -38,6 +52,58 @@ def prepare_imports(config: CourseConfig, sheet: SheetConfig) -> None:
 def import_reference(config: CourseConfig, sheet: SheetConfig) -> Any:
     prepare_imports(config, sheet)
     return importlib.import_module(sheet.reference_module)
+
+
+def warm_judge(config: CourseConfig) -> None:
+    """Import, once in the warm worker, what every judge process would otherwise import on first use.
+
+    pytest's own plugin modules, the third-party plugins named in ``PYTEST_ARGS``, and the
+    libraries the hidden suites import (found by reading their import statements). The hidden test
+    modules and their local helpers are not imported: every judge imports them afresh.
+    """
+    from _pytest.config import default_plugins
+
+    for name in (*(f"_pytest.{p}" for p in default_plugins), *THIRD_PARTY_PLUGINS):
+        _try_import(name)
+    for sheet in config.sheets.values():
+        hidden = config.resolve(sheet.hidden_dir)
+        for module, names in hidden_suite_imports(hidden):
+            imported = _try_import(module, outside=hidden)
+            for name in names:
+                try:
+                    getattr(imported, name, None)  # resolves lazy attributes (transformers' _LazyModule)
+                except Exception:  # noqa: BLE001 - only speed is at stake
+                    pass
+
+
+def hidden_suite_imports(hidden: Path) -> list[tuple[str, tuple[str, ...]]]:
+    """``(module, names)`` for every absolute import statement in the hidden suite's files."""
+    found: dict[str, set[str]] = {}
+    for path in sorted(hidden.rglob("*.py")) if hidden.is_dir() else []:
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    found.setdefault(alias.name, set())
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.setdefault(node.module, set()).update(a.name for a in node.names if a.name != "*")
+    return [(module, tuple(sorted(names))) for module, names in sorted(found.items())]
+
+
+def _try_import(name: str, *, outside: Path | None = None) -> Any:
+    """Import ``name`` unless it is missing or (with ``outside``) a module of that folder."""
+    if name in sys.modules:
+        return sys.modules[name]
+    try:
+        spec = importlib.util.find_spec(name.split(".")[0])
+        if spec is None or (outside is not None and spec.origin and Path(spec.origin).is_relative_to(outside)):
+            return None
+        return importlib.import_module(name)
+    except Exception:  # noqa: BLE001 - a module that fails here fails in the judge, where it is reported
+        return None
 
 
 def given_module_name(config: CourseConfig, sheet: SheetConfig) -> str | None:

@@ -31,7 +31,7 @@ from sqlalchemy.types import TypeDecorator
 from autograder.errors import ConfigError
 
 JobState = Literal["queued", "running", "done", "failed"]
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def utcnow() -> dt.datetime:
@@ -128,7 +128,7 @@ def database_url(url: str, root: Path) -> str:
     """Resolve a relative SQLite path against the project root; pick psycopg 3 for PostgreSQL."""
     try:
         parsed = make_url(url)
-    except Exception as exc:  # noqa: BLE001 - sqlalchemy raises ArgumentError and ValueError
+    except Exception as exc:
         raise ConfigError(f"service.database_url {url!r} is not a database URL: {exc}") from exc
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")

@@ -26,7 +26,7 @@ from sqlalchemy import func, select, update
 from autograder.config import CourseConfig
 from autograder.results import SubmissionResult
 from autograder.service.late import apply_late_policy
-from autograder.service.models import Database, Job, Result, Submission, utcnow
+from autograder.service.models import Database, Job, Result, utcnow
 
 log = logging.getLogger("autograder.service")
 
@@ -197,7 +197,7 @@ class GradingWorkers:
     def _boot(self) -> None:
         try:
             self.grader = self.grader_factory(self.queue.config)
-        except Exception as exc:  # noqa: BLE001 - reported, and the service keeps taking uploads
+        except Exception as exc:
             self.grader_failed = f"{type(exc).__name__}: {exc}"
             log.exception("the grading engine failed to start; submissions stay queued")
             return
@@ -243,7 +243,7 @@ class GradingWorkers:
         while not self._stop.is_set():
             try:
                 job = self.queue.claim(worker)
-            except Exception:  # noqa: BLE001 - the database may be briefly unreachable
+            except Exception:
                 log.exception("could not take a job from the queue")
                 job = None
             if job is None:
@@ -259,23 +259,27 @@ class GradingWorkers:
                 self._running[job.claim] = job
             try:
                 self._run(job)
-            except Exception:  # noqa: BLE001 - the database failed; the job is retried later
+            except Exception:
                 log.exception("could not record job %d", job.job_id)
             finally:
                 with self._lock:
                     self._running.pop(job.claim, None)
 
-    def _run(self, job: ClaimedJob) -> None:
+    def _crashed(self, job: ClaimedJob, message: str) -> SubmissionResult:
         sheet = self.queue.config.sheet(job.sheet)
-        common = dict(student_id=job.student, sheet=job.sheet, submission=job.filename,
-                      max_score=sheet.total_points, sha256=job.sha256, points=sheet.points)
+        return SubmissionResult.crashed(
+            student_id=job.student, sheet=job.sheet, submission=job.filename, message=message,
+            max_score=sheet.total_points, sha256=job.sha256, points=sheet.points,
+        )
+
+    def _run(self, job: ClaimedJob) -> None:
         if job.attempts > MAX_ATTEMPTS:
-            self.queue.finish(job, SubmissionResult.crashed(
-                message=f"grading was interrupted {MAX_ATTEMPTS} times", **common), failed=True)
+            message = f"grading was interrupted {MAX_ATTEMPTS} times"
+            self.queue.finish(job, self._crashed(job, message), failed=True)
             return
         problem = _file_problem(job)
         if problem:
-            self.queue.finish(job, SubmissionResult.crashed(message=problem, **common), failed=True)
+            self.queue.finish(job, self._crashed(job, problem), failed=True)
             return
         assert self.grader is not None
         log.info("grading job %d: %s's %s for %s", job.job_id, job.student, job.filename, job.sheet)
@@ -284,11 +288,11 @@ class GradingWorkers:
                 sheet=job.sheet, path=job.path, student_id=job.student,
                 submitted_at=job.submitted_at,
             )
-        except Exception as exc:  # noqa: BLE001 - the engine promises not to raise; be safe anyway
+        except Exception as exc:  # the engine promises not to raise; be safe anyway
             if self._stop.is_set():
                 return  # the grader was closed under us; the job is back in the queue
             log.exception("the grader raised on job %d", job.job_id)
-            result = SubmissionResult.crashed(message=f"{type(exc).__name__}: {exc}", **common)
+            result = self._crashed(job, f"{type(exc).__name__}: {exc}")
         if self._stop.is_set():
             return  # shutting down: the result may come from a grader being torn down
         self.queue.finish(job, result)

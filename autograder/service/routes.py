@@ -13,21 +13,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.responses import PlainTextResponse
 
 from autograder.results import grades_table
-from autograder.service.security import HubUser, api_user, api_writer, require_ta
+from autograder.service.security import ApiUser, ApiWriter, HubUser, require_ta
 from autograder.service.store import (
     ServiceState,
+    State,
     accept_submission,
     counted_results,
     get_submission,
     list_submissions,
     request_regrade,
-    service_state,
+    sheet_or_404,
     submission_view,
 )
 
@@ -35,13 +36,13 @@ router = APIRouter(prefix="/api", tags=["api"])
 
 
 @router.get("/me")
-def me(user: HubUser = Depends(api_user)) -> dict[str, Any]:
+def me(user: ApiUser) -> dict[str, Any]:
     return {"name": user.name, "groups": sorted(user.groups), "is_ta": user.is_ta}
 
 
 @router.get("/sheets")
 def sheets(
-    user: HubUser = Depends(api_user), state: ServiceState = Depends(service_state)
+    user: ApiUser, state: State
 ) -> list[dict[str, Any]]:
     rows = []
     for sheet in state.config.sheets.values():
@@ -57,10 +58,10 @@ def sheets(
 
 @router.post("/submissions", status_code=status.HTTP_202_ACCEPTED)
 async def submit(
-    sheet: str = Form(...),
-    file: UploadFile = File(...),
-    user: HubUser = Depends(api_writer),
-    state: ServiceState = Depends(service_state),
+    sheet: Annotated[str, Form()],
+    file: Annotated[UploadFile, File()],
+    user: ApiWriter,
+    state: State,
 ) -> dict[str, Any]:
     data = await file.read()
     submission, _ = accept_submission(
@@ -72,10 +73,10 @@ async def submit(
 
 @router.get("/submissions")
 def submissions(
-    sheet: str | None = Query(None),
-    student: str | None = Query(None),
-    user: HubUser = Depends(api_user),
-    state: ServiceState = Depends(service_state),
+    user: ApiUser,
+    state: State,
+    sheet: Annotated[str | None, Query()] = None,
+    student: Annotated[str | None, Query()] = None,
 ) -> list[dict[str, Any]]:
     with state.db.session() as session:
         found = list_submissions(session, user, sheet=sheet, student=student)
@@ -85,8 +86,8 @@ def submissions(
 @router.get("/submissions/{submission_id}")
 def submission(
     submission_id: int,
-    user: HubUser = Depends(api_user),
-    state: ServiceState = Depends(service_state),
+    user: ApiUser,
+    state: State,
 ) -> dict[str, Any]:
     with state.db.session() as session:
         return submission_view(session, state, get_submission(session, user, submission_id), user)
@@ -95,8 +96,8 @@ def submission(
 @router.post("/submissions/{submission_id}/regrade", status_code=status.HTTP_202_ACCEPTED)
 def regrade(
     submission_id: int,
-    user: HubUser = Depends(api_writer),
-    state: ServiceState = Depends(service_state),
+    user: ApiWriter,
+    state: State,
 ) -> dict[str, Any]:
     job = request_regrade(state, user, submission_id)
     return {"job": job.id, "submission": submission_id, "status": job.state}
@@ -104,9 +105,9 @@ def regrade(
 
 @router.get("/grades.csv", response_class=PlainTextResponse)
 def grades_csv(
-    sheet: str = Query(...),
-    user: HubUser = Depends(api_user),
-    state: ServiceState = Depends(service_state),
+    sheet: Annotated[str, Query()],
+    user: ApiUser,
+    state: State,
 ) -> PlainTextResponse:
     require_ta(user)
     return grades_response(state, sheet)
@@ -114,7 +115,7 @@ def grades_csv(
 
 def grades_response(state: ServiceState, sheet_name: str) -> PlainTextResponse:
     """``grades.csv`` of the counted submission of every student (shared with the TA page)."""
-    sheet = state.config.sheet(sheet_name)
+    sheet = sheet_or_404(state, sheet_name)
     with state.db.session() as session:
         chosen = counted_results(list_submissions(session, _STAFF, sheet=sheet.name), sheet)
     text = grades_table((r for _, r in chosen.values()), sheet.points,

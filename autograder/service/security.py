@@ -19,7 +19,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import Depends, HTTPException, Request, status
@@ -120,7 +120,7 @@ class HubAuthentication:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,
                 f"Your JupyterHub account or token may not use the {self.env.service_name} service "
-                f"(it needs the scope {sorted(self.env.access_scopes)[0]}). Ask course staff.",
+                f"(it needs the scope {min(self.env.access_scopes)}). Ask course staff.",
             )
         groups = frozenset(model.get("groups") or ())
         return HubUser(
@@ -228,7 +228,10 @@ async def current_user(request: Request) -> HubUser | None:
     return await authentication(request).authenticate(request)
 
 
-async def api_user(user: HubUser | None = Depends(current_user)) -> HubUser:
+CurrentUser = Annotated["HubUser | None", Depends(current_user)]
+
+
+async def api_user(user: CurrentUser) -> HubUser:
     if user is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED,
                             "Log in through JupyterHub: send 'Authorization: token <your hub token>'.",
@@ -236,7 +239,7 @@ async def api_user(user: HubUser | None = Depends(current_user)) -> HubUser:
     return user
 
 
-async def page_user(request: Request, user: HubUser | None = Depends(current_user)) -> HubUser:
+async def page_user(request: Request, user: CurrentUser) -> HubUser:
     if user is None:
         query = f"?{request.url.query}" if request.url.query else ""
         raise LoginRequired(f"{request.url.path}{query}")
@@ -255,14 +258,22 @@ async def _check_xsrf(request: Request, user: HubUser) -> None:
                             "This form has expired (XSRF check failed); reload the page and retry.")
 
 
-async def api_writer(request: Request, user: HubUser = Depends(api_user)) -> HubUser:
+ApiUser = Annotated[HubUser, Depends(api_user)]
+PageUser = Annotated[HubUser, Depends(page_user)]
+
+
+async def api_writer(request: Request, user: ApiUser) -> HubUser:
     await _check_xsrf(request, user)
     return user
 
 
-async def page_writer(request: Request, user: HubUser = Depends(page_user)) -> HubUser:
+async def page_writer(request: Request, user: PageUser) -> HubUser:
     await _check_xsrf(request, user)
     return user
+
+
+ApiWriter = Annotated[HubUser, Depends(api_writer)]
+PageWriter = Annotated[HubUser, Depends(page_writer)]
 
 
 def require_ta(user: HubUser) -> None:

@@ -14,16 +14,16 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from autograder.config import CourseConfig, SheetConfig
 from autograder.results import SubmissionResult, to_gradescope
 from autograder.service.late import lateness
-from autograder.service.models import Database, Job, Result, Submission, utcnow
+from autograder.service.models import Database, Job, Submission, utcnow
 from autograder.service.queue import GradingWorkers, JobQueue
 from autograder.service.security import HubAuthentication, HubUser
 
@@ -53,6 +53,19 @@ def service_state(request: Request) -> ServiceState:
     return state
 
 
+State = Annotated[ServiceState, Depends(service_state)]
+
+
+def sheet_or_404(state: ServiceState, name: str | None) -> SheetConfig:
+    """The named sheet (the first one when no name is given), or a 404 naming the known ones."""
+    name = name or next(iter(state.config.sheets))
+    if name not in state.config.sheets:
+        known = ", ".join(sorted(state.config.sheets))
+        raise HTTPException(status.HTTP_404_NOT_FOUND,
+                            f"There is no sheet {name!r}; this course has: {known}.")
+    return state.config.sheet(name)
+
+
 # --------------------------------------------------------------------------- accepting uploads
 
 
@@ -63,10 +76,7 @@ def _safe_filename(name: str) -> str:
 
 
 def _check_upload(state: ServiceState, sheet_name: str, filename: str, data: bytes) -> SheetConfig:
-    if sheet_name not in state.config.sheets:
-        known = ", ".join(sorted(state.config.sheets))
-        raise HTTPException(status.HTTP_404_NOT_FOUND,
-                            f"There is no sheet {sheet_name!r}; this course has: {known}.")
+    sheet = sheet_or_404(state, sheet_name)
     if not filename.lower().endswith(ALLOWED_SUFFIXES):
         raise HTTPException(status.HTTP_400_BAD_REQUEST,
                             "Submit your notebook (.ipynb) or a Python file (.py).")
@@ -74,9 +84,9 @@ def _check_upload(state: ServiceState, sheet_name: str, filename: str, data: byt
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "The uploaded file is empty.")
     limit = state.config.service.max_upload_mb
     if len(data) > limit * 1024 * 1024:
-        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        raise HTTPException(413,
                             f"The file is larger than {limit} MB; clear large outputs and retry.")
-    return state.config.sheet(sheet_name)
+    return sheet
 
 
 def _check_rate(session: Session, state: ServiceState, user: HubUser, now: dt.datetime) -> None:
@@ -281,13 +291,3 @@ def counted_results(
             on_time = [p for p in pairs if not p[0].late]
             chosen[student] = (on_time or pairs)[-1]
     return dict(sorted(chosen.items()))
-
-
-def student_count(session: Session) -> int:
-    return int(session.scalar(select(func.count(func.distinct(Submission.student)))) or 0)
-
-
-__all__ = [
-    "Result", "ServiceState", "accept_submission", "counted_results", "get_submission",
-    "list_submissions", "request_regrade", "result_view", "service_state", "submission_view",
-]

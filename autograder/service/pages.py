@@ -1,0 +1,264 @@
+"""Server-rendered pages: the student's page, one submission, and the staff page.
+
+Browsers sign in through the hub's OAuth (``oauth_callback``); forms carry the XSRF token.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from markupsafe import Markup
+from sqlalchemy import func, select
+
+from autograder.config import SheetConfig
+from autograder.results import SubmissionResult
+from autograder.service.late import lateness
+from autograder.service.models import Job, Submission
+from autograder.service.routes import grades_response
+from autograder.service.security import HubUser, PageUser, PageWriter, authentication, require_ta
+from autograder.service.store import (
+    ServiceState,
+    State,
+    accept_submission,
+    counted_results,
+    get_submission,
+    job_status,
+    latest_result,
+    list_submissions,
+    queue_position,
+    request_regrade,
+    result_view,
+    service_state,
+    sheet_or_404,
+)
+
+router = APIRouter(include_in_schema=False)
+
+
+def render(
+    request: Request, template: str, *, user: HubUser | None, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    state = service_state(request)
+    html = request.app.state.templates.get_template(template).render(
+        course=state.config.course, prefix=state.prefix, user=user, **context
+    )
+    return HTMLResponse(html, status_code=status_code)
+
+
+def local_time(when: dt.datetime, sheet: SheetConfig) -> str:
+    return when.astimezone(ZoneInfo(sheet.timezone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _row(state: ServiceState, session: Any, sub: Submission, user: HubUser) -> dict[str, Any]:
+    sheet = state.config.sheet(sub.sheet)
+    result = latest_result(sub)
+    return {
+        "id": sub.id, "student": sub.student, "sheet": sub.sheet, "filename": sub.filename,
+        "sha256": sub.sha256, "submitted": local_time(sub.submitted_at, sheet), "late": sub.late,
+        "days_late": sub.days_late, "late_message": lateness(sheet, sub.submitted_at).describe(),
+        "status": job_status(sub), "position": queue_position(session, sub),
+        "attempts": sub.jobs[-1].attempts if sub.jobs else 0,
+        "view": result_view(result, sheet, staff=user.is_ta) if result else None,
+    }
+
+
+def _sheet_rows(state: ServiceState) -> list[dict[str, Any]]:
+    rows = []
+    for sheet in state.config.sheets.values():
+        deadline = sheet.aware_deadline()
+        rows.append({
+            "name": sheet.name, "title": sheet.title,
+            "deadline": local_time(deadline, sheet) if deadline else "",
+            "grace": sheet.grace_minutes,
+            "penalty": f"{sheet.late_penalty_per_day:.0%}" if sheet.late_penalty == "per_day" else "",
+        })
+    return rows
+
+
+def _student_page(
+    request: Request, state: ServiceState, user: HubUser, *, message: str = "", error: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:
+    with state.db.session() as session:
+        rows = [_row(state, session, s, user)
+                for s in list_submissions(session, user, student=user.name)]
+    pending = any(r["status"] in ("queued", "running") for r in rows)
+    return render(request, "student.html", user=user, rows=rows, sheets=_sheet_rows(state),
+                  message=message, error=error, refresh=3 if pending else 0,
+                  status_code=status_code)
+
+
+@router.get("/")
+def student_page(
+    request: Request, user: PageUser, state: State,
+    submitted: Annotated[int | None, Query()] = None,
+) -> HTMLResponse:
+    message = f"Submission {submitted} received; it is being graded." if submitted else ""
+    return _student_page(request, state, user, message=message)
+
+
+@router.post("/submit")
+async def submit_form(
+    request: Request, sheet: Annotated[str, Form()], file: Annotated[UploadFile, File()],
+    user: PageWriter, state: State,
+) -> Response:
+    try:
+        submission, _ = accept_submission(
+            state, user, sheet_name=sheet, filename=file.filename or "", data=await file.read()
+        )
+    except HTTPException as exc:
+        return _student_page(request, state, user, error=str(exc.detail),
+                             status_code=exc.status_code)
+    return RedirectResponse(f"{state.prefix}?submitted={submission.id}", status_code=303)
+
+
+@router.get("/submissions/{submission_id}")
+def submission_page(
+    request: Request, submission_id: int,
+    user: PageUser, state: State,
+) -> HTMLResponse:
+    with state.db.session() as session:
+        row = _row(state, session, get_submission(session, user, submission_id), user)
+    refresh = 3 if row["status"] in ("queued", "running") else 0
+    return render(request, "submission.html", user=user, r=row, refresh=refresh)
+
+
+# --------------------------------------------------------------------------- staff
+
+
+def histogram_svg(fractions: list[float], bins: int = 10) -> Markup:
+    """An inline SVG bar chart of scores as fractions of the maximum (numbers only, no user text)."""
+    counts = [0] * bins
+    for value in fractions:
+        counts[min(bins - 1, max(0, int(value * bins)))] += 1
+    width, height, bar = 420, 160, 38
+    top = max(counts) or 1
+    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 40}" '
+              f'role="img" aria-label="histogram of final scores">')]
+    for k, count in enumerate(counts):
+        h = round(height * count / top)
+        x = 10 + k * (bar + 3)
+        parts.append(f'<rect class="bar" data-count="{count}" x="{x}" y="{height - h + 15}" '
+                     f'width="{bar}" height="{h}" fill="#4a7fb5"><title>{count}</title></rect>')
+        parts.append(f'<text x="{x + bar / 2}" y="{height - h + 12}" font-size="11" '
+                     f'text-anchor="middle">{count}</text>')
+        parts.append(f'<text x="{x + bar / 2}" y="{height + 30}" font-size="10" '
+                     f'text-anchor="middle">{k * 100 // bins}%</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _exercise_stats(results: list[SubmissionResult], sheet: SheetConfig) -> list[dict[str, Any]]:
+    stats = []
+    for exercise, points in sheet.points.items():
+        scores = [r.exercise_scores().get(exercise, (0.0, points))[0] for r in results]
+        full = sum(1 for s in scores if s >= points - 1e-9)
+        stats.append({"exercise": exercise, "max": points,
+                      "mean": statistics.fmean(scores) if scores else 0.0,
+                      "pass_rate": full / len(scores) if scores else 0.0})
+    return stats
+
+
+def _test_stats(results: list[SubmissionResult]) -> list[dict[str, Any]]:
+    seen: dict[tuple[str, str], list[bool]] = {}
+    for result in results:
+        for case in result.tests:
+            seen.setdefault((case.number, case.name), []).append(case.status == "passed")
+    rows = [{"number": n, "name": name, "pass_rate": sum(v) / len(v)}
+            for (n, name), v in seen.items()]
+    return sorted(rows, key=lambda r: (r["pass_rate"], r["number"], r["name"]))
+
+
+@router.get("/ta")
+def ta_page(
+    request: Request, user: PageUser, state: State,
+    sheet: Annotated[str | None, Query()] = None,
+) -> HTMLResponse:
+    require_ta(user)
+    chosen_sheet = sheet_or_404(state, sheet)
+    with state.db.session() as session:
+        submissions = list_submissions(session, user, sheet=chosen_sheet.name)
+        counts = dict(session.execute(
+            select(Job.state, func.count()).where(Job.state.in_(("queued", "running")))
+            .group_by(Job.state)
+        ).tuples().all())
+    per_student: dict[str, int] = {}
+    for sub in submissions:
+        per_student[sub.student] = per_student.get(sub.student, 0) + 1
+    chosen = counted_results(submissions, chosen_sheet)
+    rows = []
+    for student, (sub, result) in chosen.items():
+        rows.append({
+            "student": student, "id": sub.id, "count": per_student[student],
+            "submitted": local_time(sub.submitted_at, chosen_sheet), "late": sub.late,
+            "exercises": [{"score": result.exercise_scores().get(e, (0.0, 0.0))[0]}
+                          for e in chosen_sheet.points],
+            "score": result.score, "penalty": result.late_penalty, "final": result.final_score,
+            "status": job_status(sub),
+        })
+    results = [r for _, r in chosen.values()]
+    finals = [r.final_score for r in results]
+    fractions = [r.final_score / r.max_score if r.max_score else 0.0 for r in results]
+    return render(
+        request, "ta.html", user=user, sheet=chosen_sheet, sheets=list(state.config.sheets),
+        rows=rows, mean=statistics.fmean(finals) if finals else 0.0,
+        median=statistics.median(finals) if finals else 0.0, histogram=histogram_svg(fractions),
+        exercise_stats=_exercise_stats(results, chosen_sheet), test_stats=_test_stats(results),
+        queued=counts.get("queued", 0), running=counts.get("running", 0),
+        message=request.query_params.get("message", ""),
+    )
+
+
+@router.post("/ta/regrade/{submission_id}")
+def regrade_form(
+    submission_id: int,
+    user: PageWriter, state: State,
+) -> Response:
+    job = request_regrade(state, user, submission_id)
+    with state.db.session() as session:
+        sheet = session.get_one(Submission, submission_id).sheet
+    return RedirectResponse(
+        f"{state.prefix}ta?sheet={sheet}&message=Regrade+of+submission+{submission_id}+queued"
+        f"+(job+{job.id}).", status_code=303)
+
+
+@router.post("/ta/regrade-all")
+def regrade_all_form(
+    sheet: Annotated[str, Query()],
+    user: PageWriter, state: State,
+) -> Response:
+    require_ta(user)
+    chosen_sheet = sheet_or_404(state, sheet)
+    with state.db.session() as session:
+        chosen = counted_results(list_submissions(session, user, sheet=sheet), chosen_sheet)
+    for sub, _ in chosen.values():
+        request_regrade(state, user, sub.id)
+    return RedirectResponse(
+        f"{state.prefix}ta?sheet={sheet}&message=Queued+{len(chosen)}+regrades.", status_code=303)
+
+
+@router.get("/ta/grades.csv")
+def grades_csv_page(
+    sheet: Annotated[str, Query()],
+    user: PageUser, state: State,
+) -> PlainTextResponse:
+    require_ta(user)
+    return grades_response(state, sheet_or_404(state, sheet).name)
+
+
+# --------------------------------------------------------------------------- OAuth
+
+
+@router.get("/oauth_callback")
+async def oauth_callback(request: Request) -> Response:
+    return await authentication(request).oauth_callback(request)
+
+
+@router.get("/logout")
+def logout(request: Request) -> Response:
+    return authentication(request).logout(request)

@@ -1,0 +1,82 @@
+"""``autograder serve``: run the app under uvicorn as a JupyterHub managed service.
+
+The hub stops a managed service with SIGINT, then SIGTERM, then SIGKILL. The first SIGINT or
+SIGTERM starts a graceful stop: no new jobs are taken, running jobs go back to the queue, open
+requests get a few seconds; a second signal stops at once. Either way nothing is lost: the next
+start requeues whatever was left running.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import Generator, Mapping
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+import uvicorn
+
+from autograder.config import CourseConfig
+from autograder.service.app import create_app
+from autograder.service.queue import GraderFactory, default_grader_factory
+from autograder.service.settings import HubEnvironment
+
+log = logging.getLogger("autograder.service")
+
+GRACEFUL_SHUTDOWN_S = 5
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server with our own SIGINT/SIGTERM handlers (and no re-raised signal at exit)."""
+
+    @contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous: dict[signal.Signals, Any] = {}
+
+        def stop(signum: int, _frame: FrameType | None) -> None:
+            if self.should_exit:
+                log.warning("%s again: stopping now", signal.Signals(signum).name)
+                self.force_exit = True
+            else:
+                log.info("%s: stopping the grading service", signal.Signals(signum).name)
+                self.should_exit = True
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, stop)
+        try:
+            yield
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+
+def serve(
+    *,
+    config: CourseConfig,
+    host: str | None = None,
+    port: int | None = None,
+    grader_factory: GraderFactory | None = None,
+    environ: Mapping[str, str] | None = None,
+    log_level: str = "info",
+) -> None:
+    """Run the grading service until SIGINT/SIGTERM.
+
+    ``host``/``port`` default to the hub's ``url`` for this service (``JUPYTERHUB_SERVICE_URL``),
+    else 127.0.0.1:10101. The environment is read here, once.
+    """
+    env = HubEnvironment.from_environ(
+        os.environ if environ is None else environ, service_name=config.service.name
+    )
+    default_host, default_port = env.bind_address()
+    app = create_app(config, grader_factory or default_grader_factory, environment=env)
+    server = _Server(uvicorn.Config(
+        app, host=host or default_host, port=port or default_port, log_level=log_level,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S, proxy_headers=True, lifespan="on",
+    ))
+    server.run()
