@@ -146,10 +146,66 @@ def check(*, sheet: str, notebook: Path, config_path: Path | None = None) -> boo
     return passed_all
 
 
-def serve(*, host: str, port: int, config_path: Path | None = None) -> None:
+def serve(*, host: str | None, port: int, config_path: Path | None = None) -> None:
     config = load_config(config_path)
     try:
         from autograder.service.app import serve as run_service
     except ImportError as exc:
         raise UsageError(f"the service needs the 'service' extra: pip install 'autograder[service]' ({exc})") from exc
-    run_service(config=config, host=host, port=port)
+    run_service(config=config, host=host, port=port or None)
+
+
+# ------------------------------------------------------------------ release, report, export
+
+
+def release(
+    *, sheet: str, out: Path, nbgrader: bool = False, variants: Path | None = None, jobs: int = 2,
+    device: str = "auto", work: Path | None = None, config_path: Path | None = None,
+) -> Any:
+    """Run the release gate and, when it passes, write the student bundle under ``out``."""
+    from autograder.release import release_sheet
+
+    config_file = find_config(config_path)
+    config = load_config(config_file)
+    outcome = release_sheet(config=config, sheet=sheet, out=out, nbgrader=nbgrader, variants=variants, jobs=jobs,
+                            device=device, work_dir=work, config_file=config_file)
+    console.print(outcome.report.render(), markup=False, highlight=False, soft_wrap=True)
+    console.print(f"released {sheet}: {outcome.bundle}", soft_wrap=True)
+    return outcome
+
+
+def report(*, sheet: str, results_dir: Path, out: Path, config_path: Path | None = None) -> Path:
+    """The TA report (one HTML page) for the results in ``results_dir``."""
+    from autograder.exports import load_results
+    from autograder.late import apply_late_policy
+    from autograder.report import write_report
+
+    config = load_config(config_path)
+    sheet_config = config.sheet(sheet)
+    results = [apply_late_policy(r, sheet_config) for r in load_results(results_dir, sheet=sheet)]
+    if not results:
+        raise UsageError(f"no results of {sheet} in {results_dir}")
+    path = write_report(results, sheet_config, out)
+    console.print(f"TA report for {len(results)} submission(s): {path}", soft_wrap=True)
+    return path
+
+
+def export(
+    *, sheet: str, results_dir: Path, out: Path | None = None, lms: Path | None = None,
+    lms_grade_column: str | None = None, feedback: bool = True, config_path: Path | None = None,
+) -> Any:
+    """grades.csv, Gradescope results.json per student, feedback pages and (optionally) an LMS CSV."""
+    from autograder.exports import export_results, load_results
+
+    config = load_config(config_path)
+    sheet_config = config.sheet(sheet)
+    results = load_results(results_dir, sheet=sheet)
+    if not results:
+        raise UsageError(f"no results of {sheet} in {results_dir}")
+    target = out or results_dir / "export"
+    summary = export_results(config=config, sheet=sheet_config, results=results, out_dir=target, lms=lms,
+                             lms_grade_column=lms_grade_column, feedback=feedback)
+    console.print(f"exported {len(summary.results)} student(s) to {target}"
+                  + (f" ({summary.superseded} other submission(s) not counted)" if summary.superseded else "")
+                  + (f"; LMS CSV: {lms}" if lms else ""), soft_wrap=True)
+    return summary

@@ -3,33 +3,34 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import queue
 import sqlite3
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from autograder.config import CourseConfig
 from autograder.errors import BatchRefused, UsageError
 from autograder.results import SubmissionResult, grades_table, read_result, write_result
 from autograder.submission import student_id_for
-from autograder.worker import GradeTask
-
-WORKER_START_TIMEOUT_S = 180.0
-
+from autograder.worker import GradeTask, WorkerProcess
 
 # ------------------------------------------------------------------ devices
 
 
 def discover_gpus() -> list[str]:
-    """GPU indices from the driver's /proc entries: never touches CUDA (a fork after that breaks)."""
+    """The GPUs this process may use, without touching CUDA (a fork after that breaks).
+
+    CUDA_VISIBLE_DEVICES, when set, is the answer (Slurm, Kubernetes and dask-cuda set it; "" means
+    none); otherwise one entry per GPU in the driver's /proc listing.
+    """
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        return [entry.strip() for entry in visible.split(",") if entry.strip() and entry.strip() != "-1"]
     root = Path("/proc/driver/nvidia/gpus")
     if not root.is_dir():
         return []
@@ -38,63 +39,31 @@ def discover_gpus() -> list[str]:
 
 def resolve_device(setting: str, gpus: Sequence[str]) -> str:
     if setting == "cuda" and not gpus:
-        raise UsageError("--device cuda was asked for, but no NVIDIA GPU was found")
+        raise UsageError("--device cuda was asked for, but no NVIDIA GPU was found "
+                         "(check nvidia-smi and CUDA_VISIBLE_DEVICES, or grade with --device cpu)")
     if setting == "auto":
         return "cuda" if gpus else "cpu"
+    if setting not in ("cpu", "cuda"):
+        raise UsageError(f"unknown device {setting!r}: use auto, cpu or cuda")
     return setting
 
 
 def worker_slots(config: CourseConfig, *, jobs: int, device: str, gpus: Sequence[str]) -> list[str | None]:
-    """One CUDA_VISIBLE_DEVICES value per worker; never more workers per GPU than configured."""
+    """One CUDA_VISIBLE_DEVICES value per worker; never more workers per GPU than configured.
+
+    With ``sandboxes_per_gpu`` > 1 the slots go round the GPUs (0, 1, 0, 1), so that a batch smaller
+    than the capacity still spreads over every GPU.
+    """
     if device != "cuda":
-        return [None] * jobs
-    slots = list(config.gpu_slots or gpus)
-    capacity = [slot for slot in slots for _ in range(config.sandboxes_per_gpu)]
+        return [None] * max(1, jobs)
+    gpu_list = list(config.gpu_slots or gpus)
+    if not gpu_list:
+        raise UsageError("--device cuda was asked for, but the course config's gpu_slots is empty")
+    capacity: list[str | None] = [slot for _ in range(config.sandboxes_per_gpu) for slot in gpu_list]
     return capacity[: max(1, min(jobs, len(capacity)))]
 
 
 # ------------------------------------------------------------------ workers
-
-
-class _WorkerProcess:
-    def __init__(self, config_file: Path, *, index: int, device: str, gpu_slot: str | None) -> None:
-        env = dict(os.environ)
-        env.setdefault("HF_HUB_OFFLINE", "1")
-        if gpu_slot is not None:
-            env["CUDA_VISIBLE_DEVICES"] = gpu_slot
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "autograder.worker", "--config", str(config_file), "--index", str(index),
-             "--device", device],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, bufsize=1,
-            start_new_session=True,
-        )
-        self.index = index
-        ready = self._readline()
-        if not ready or not json.loads(ready).get("ready"):
-            raise RuntimeError(f"grading worker {index} failed to start")
-
-    def _readline(self) -> str:
-        assert self.process.stdout is not None
-        return self.process.stdout.readline()
-
-    def grade(self, task: GradeTask) -> dict[str, Any]:
-        assert self.process.stdin is not None
-        self.process.stdin.write(task.to_json() + "\n")
-        self.process.stdin.flush()
-        line = self._readline()
-        if not line:
-            raise RuntimeError("the grading worker died")
-        return json.loads(line)
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            try:
-                assert self.process.stdin is not None
-                self.process.stdin.close()
-                self.process.wait(timeout=10)
-            except Exception:  # noqa: BLE001
-                self.process.kill()
-                self.process.wait()
 
 
 class Grader:
@@ -104,23 +73,37 @@ class Grader:
                  config_file: Path | None = None) -> None:
         self.config = config
         gpus = discover_gpus()
-        self.device = resolve_device(device, gpus)
+        self.device = resolve_device(config.device if device == "auto" else device, gpus)
         self.config_file = config_file or (config.root / "course_config.py")
         slots = worker_slots(config, jobs=max(1, jobs), device=self.device, gpus=gpus)
-        self._idle: queue.Queue[_WorkerProcess] = queue.Queue()
-        self._all: list[_WorkerProcess] = []
+        self._idle: queue.Queue[WorkerProcess] = queue.Queue()
+        self._all: list[WorkerProcess] = []
         self._lock = threading.Lock()
-        with ThreadPoolExecutor(len(slots)) as pool:
-            started = list(pool.map(
-                lambda item: _WorkerProcess(self.config_file, index=item[0], device=self.device, gpu_slot=item[1]),
-                enumerate(slots)))
-        for worker in started:
-            self._all.append(worker)
+        self._closing = False
+        # Started together (their imports overlap), then waited for; a failure stops the others.
+        try:
+            for index, slot in enumerate(slots):
+                self._all.append(WorkerProcess(self.config_file, index=index, device=self.device, gpu_slot=slot))
+            for worker in self._all:
+                worker.wait_ready()
+        except BaseException:
+            self.close()
+            raise
+        for worker in self._all:
             self._idle.put(worker)
 
     @property
     def jobs(self) -> int:
         return len(self._all)
+
+    @property
+    def closing(self) -> bool:
+        return self._closing
+
+    @property
+    def slots(self) -> list[str | None]:
+        """The GPU slot of each worker (None on the CPU)."""
+        return [worker.gpu_slot for worker in self._all]
 
     def grade_file(self, *, sheet: str, path: Path, student_id: str | None = None,
                    submitted_at: dt.datetime | None = None, protected: Iterable[str] = ()) -> SubmissionResult:
@@ -133,8 +116,8 @@ class Grader:
         try:
             reply = worker.grade(task)
         except Exception as exc:  # noqa: BLE001 - the worker died: replace it, record the failure
-            worker = self._replace(worker)
             reply = {"error": f"grading worker failed: {exc}"}
+            worker = self._replace(worker)
         finally:
             self._idle.put(worker)
         if "result" in reply:
@@ -143,18 +126,25 @@ class Grader:
                                         message=str(reply.get("error")), max_score=sheet_config.total_points,
                                         points=sheet_config.points)
 
-    def _replace(self, worker: _WorkerProcess) -> _WorkerProcess:
+    def _replace(self, worker: WorkerProcess) -> WorkerProcess:
         worker.close()
-        fresh = _WorkerProcess(self.config_file, index=worker.index, device=self.device, gpu_slot=None)
+        if self._closing:
+            return worker
+        fresh = WorkerProcess(self.config_file, index=worker.index, device=self.device, gpu_slot=worker.gpu_slot)
+        try:
+            fresh.wait_ready()
+        except RuntimeError:
+            pass  # its next task fails fast and replaces it again
         with self._lock:
             self._all[self._all.index(worker)] = fresh
         return fresh
 
     def close(self) -> None:
+        self._closing = True
         for worker in self._all:
             worker.close()
 
-    def __enter__(self) -> Grader:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -188,7 +178,7 @@ class JobStore:
                 "INSERT INTO jobs VALUES (?,?,?,?,?) ON CONFLICT(student_id) DO UPDATE SET "
                 "submission_sha=excluded.submission_sha, suite_sha=excluded.suite_sha, "
                 "status=excluded.status, updated=excluded.updated",
-                (student_id, submission_sha, suite_sha, status, dt.datetime.now(dt.timezone.utc).isoformat()))
+                (student_id, submission_sha, suite_sha, status, dt.datetime.now(dt.UTC).isoformat()))
 
 
 # ------------------------------------------------------------------ batches
@@ -259,37 +249,102 @@ def protected_roots(items: Sequence[BatchItem]) -> tuple[str, ...]:
 def grade_batch(
     *, config: CourseConfig, sheet: str, paths: Sequence[Path], out_dir: Path, jobs: int = 1,
     device: str = "auto", regrade: bool = False, on_event: Callable[[str, Any], None] | None = None,
-    config_file: Path | None = None,
+    config_file: Path | None = None, grader: Grader | None = None,
 ) -> BatchSummary:
-    """Grade ``paths`` into ``out_dir``; finished results are kept across interrupted runs."""
+    """Grade ``paths`` into ``out_dir``; finished results are kept across interrupted runs.
+
+    ``grader``: a warm pool to use (and leave open), e.g. for several batches in a row; by default
+    one is started for this batch (``jobs`` workers) and closed after it.
+    """
+    batch = open_batch(config=config, sheet=sheet, paths=paths, out_dir=out_dir, regrade=regrade)
+    emit = on_event or (lambda kind, payload: None)
+    emit("start", {"total": len(batch.items), "todo": len(batch.todo), "skipped": batch.skipped})
+    if not batch.todo:
+        return batch.finish()
+    if grader is not None:
+        _grade_all(grader, batch, emit)
+        return batch.finish()
+    with Grader(config, jobs=min(jobs, len(batch.todo)), device=device, config_file=config_file) as own:
+        _grade_all(own, batch, emit)
+    return batch.finish()
+
+
+def _grade_all(grader: Grader, batch: OpenBatch, emit: Callable[[str, Any], None]) -> None:
+    emit("workers", {"jobs": grader.jobs, "device": grader.device})
+    pool = ThreadPoolExecutor(grader.jobs)
+    try:
+        futures = [pool.submit(_grade_one, grader, batch, item) for item in batch.todo]
+        for future in as_completed(futures):
+            emit("done", future.result())
+    finally:
+        # Ctrl-C: grade nothing more; the workers, closed next, abandon what they grade.
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+@dataclass
+class OpenBatch:
+    """A batch with its plan, job store and the items still to grade; shared by the cluster path."""
+
+    config: CourseConfig
+    sheet: str
+    out_dir: Path
+    items: list[BatchItem]
+    todo: list[BatchItem]
+    suite: str
+    store: JobStore
+    protected: tuple[str, ...]
+
+    @property
+    def skipped(self) -> int:
+        return len(self.items) - len(self.todo)
+
+    def started(self, item: BatchItem) -> None:
+        self.store.mark(item.student_id, item.sha256, self.suite, "running")
+
+    def record(self, item: BatchItem, result: SubmissionResult) -> SubmissionResult:
+        """Save one result (atomically), then mark it in the job store: a crash never loses it.
+
+        A result whose grading itself failed (``grader_error``) is kept but marked ``error``, so a
+        rerun grades it again; a student's crash or hang is a finished result like any other.
+        """
+        write_result(self.out_dir, result)
+        self.store.mark(item.student_id, item.sha256, self.suite, "error" if result.grader_error else "done")
+        return result
+
+    def finish(self) -> BatchSummary:
+        """Read every result back and write grades.csv (atomically)."""
+        results, missing = [], []
+        for item in self.items:
+            try:
+                results.append(read_result(self.out_dir / f"{item.student_id}.json"))
+            except (OSError, ValueError):
+                missing.append(item.student_id)
+        table = grades_table(results, self.config.sheet(self.sheet).points,
+                             id_column=self.config.student_id_column)
+        _write_text_atomic(self.out_dir / "grades.csv", table)
+        return BatchSummary(results=results, skipped=self.skipped, graded=len(self.todo), missing=missing)
+
+
+def open_batch(*, config: CourseConfig, sheet: str, paths: Sequence[Path], out_dir: Path,
+               regrade: bool) -> OpenBatch:
+    """Plan a batch: ids, hashes, the job store, and what a previous run already finished."""
     from autograder.judge.runner import suite_hash
 
     sheet_config = config.sheet(sheet)
     items = plan_batch(paths)
     suite = suite_hash(config, sheet_config)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.glob(".*.json.*.tmp"):  # left by a run killed while writing
+        stale.unlink(missing_ok=True)
     store = JobStore(out_dir / ".jobs.sqlite")
     todo = [item for item in items if regrade or not _done(store, item, suite, out_dir)]
-    emit = on_event or (lambda kind, payload: None)
-    emit("start", {"total": len(items), "todo": len(todo), "skipped": len(items) - len(todo)})
     protected = (*protected_roots(items), str(out_dir.resolve()))
-    if todo:
-        with Grader(config, jobs=min(jobs, len(todo)), device=device, config_file=config_file) as grader:
-            emit("workers", {"jobs": grader.jobs, "device": grader.device})
-            with ThreadPoolExecutor(grader.jobs) as pool:
-                futures = {pool.submit(_grade_one, grader, store, sheet, item, suite, out_dir, protected): item
-                           for item in todo}
-                for future in as_completed(futures):
-                    emit("done", future.result())
-    results, missing = [], []
-    for item in items:
-        path = out_dir / f"{item.student_id}.json"
-        try:
-            results.append(read_result(path))
-        except (OSError, ValueError):
-            missing.append(item.student_id)
-    (out_dir / "grades.csv").write_text(
-        grades_table(results, sheet_config.points, id_column=config.student_id_column), encoding="utf-8")
-    return BatchSummary(results=results, skipped=len(items) - len(todo), graded=len(todo), missing=missing)
+    return OpenBatch(config, sheet, out_dir, items, todo, suite, store, protected)
+
+
+def submitted_at(path: Path) -> dt.datetime:
+    """nbgrader's timestamp.txt next to the file, else the file's modification time."""
+    return _nbgrader_timestamp(path) or dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
 
 
 def _done(store: JobStore, item: BatchItem, suite: str, out_dir: Path) -> bool:
@@ -302,16 +357,28 @@ def _done(store: JobStore, item: BatchItem, suite: str, out_dir: Path) -> bool:
         return False
 
 
-def _grade_one(grader: Grader, store: JobStore, sheet: str, item: BatchItem, suite: str, out_dir: Path,
-               protected: tuple[str, ...]) -> SubmissionResult:
-    store.mark(item.student_id, item.sha256, suite, "running")
-    submitted = dt.datetime.fromtimestamp(item.path.stat().st_mtime, dt.timezone.utc)
-    stamp = _nbgrader_timestamp(item.path)
-    result = grader.grade_file(sheet=sheet, path=item.path, student_id=item.student_id,
-                               submitted_at=stamp or submitted, protected=protected)
-    write_result(out_dir, result)
-    store.mark(item.student_id, item.sha256, suite, "done")
-    return result
+def _grade_one(grader: Grader, batch: OpenBatch, item: BatchItem) -> SubmissionResult:
+    batch.started(item)
+    result = grader.grade_file(sheet=batch.sheet, path=item.path, student_id=item.student_id,
+                               submitted_at=submitted_at(item.path), protected=batch.protected)
+    if result.grader_error and grader.closing:
+        return result  # interrupted (Ctrl-C): not a result; the next run grades it
+    return batch.record(item, result)
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _nbgrader_timestamp(path: Path) -> dt.datetime | None:
@@ -322,4 +389,4 @@ def _nbgrader_timestamp(path: Path) -> dt.datetime | None:
         value = dt.datetime.fromisoformat(stamp.read_text().strip())
     except ValueError:
         return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

@@ -78,7 +78,8 @@ def check(
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    host: Annotated[Optional[str], typer.Option(help="address to listen on (default: from "
+                                                "JUPYTERHUB_SERVICE_URL, else 127.0.0.1)")] = None,
     port: Annotated[int, typer.Option(help="port (default: from JUPYTERHUB_SERVICE_URL, else 10101)")] = 0,
     config: ConfigOption = None,
 ) -> None:
@@ -98,6 +99,66 @@ def show_config(config: ConfigOption = None) -> None:
         _fail(exc)
         return
     typer.echo(loaded.model_dump_json(indent=2))
+
+
+@app.command()
+def release(
+    sheet: Annotated[str, typer.Argument(help="sheet name, e.g. sheet_3_2")],
+    out: Annotated[Path, typer.Option("--out", help="folder for the student bundle (<out>/<sheet>/)")],
+    nbgrader: Annotated[bool, typer.Option("--nbgrader", help="nbgrader's layout: <out>/release/<sheet>/")] = False,
+    variants: Annotated[Optional[Path], typer.Option("--variants", help="folder of known-wrong variants "
+                                                     "(default: tests/variants/<sheet>/)")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="warm worker processes for the gate")] = 2,
+    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda")] = "auto",
+    work: Annotated[Optional[Path], typer.Option("--work", help="staff-only folder for the gate's results "
+                                                 "(default: build/release-gate/<sheet>)")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Release SHEET to students, only if the release gate passes (exit code 5 when it refuses)."""
+    from autograder.errors import ReleaseRefused
+
+    try:
+        api.release(sheet=sheet, out=out, nbgrader=nbgrader, variants=variants, jobs=jobs, device=device,
+                    work=work, config_path=config)
+    except ReleaseRefused as exc:  # the report is plain text: no markup, no wrapping
+        console.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+    except AutograderError as exc:
+        _fail(exc)
+
+
+@app.command()
+def report(
+    sheet: Annotated[str, typer.Argument(help="sheet name, e.g. sheet_3_2")],
+    results_dir: Annotated[Path, typer.Argument(help="folder of <student>.json results")],
+    out: Annotated[Path, typer.Option("--out", help="the HTML report to write")] = Path("report.html"),
+    config: ConfigOption = None,
+) -> None:
+    """A TA report: score distribution, pass rates, common failure messages, grading time."""
+    try:
+        api.report(sheet=sheet, results_dir=results_dir, out=out, config_path=config)
+    except AutograderError as exc:
+        _fail(exc)
+
+
+@app.command()
+def export(
+    sheet: Annotated[str, typer.Argument(help="sheet name, e.g. sheet_3_2")],
+    results_dir: Annotated[Path, typer.Argument(help="folder of <student>.json results")],
+    out: Annotated[Optional[Path], typer.Option("--out", help="folder for grades.csv, gradescope/ and "
+                                                "feedback/ (default: RESULTS_DIR/export)")] = None,
+    lms: Annotated[Optional[Path], typer.Option("--lms", help="also write an LMS gradebook CSV here")] = None,
+    lms_grade_column: Annotated[Optional[str], typer.Option("--lms-grade-column", help="grade column name "
+                                                            "in the LMS CSV (default: the sheet name)")] = None,
+    feedback: Annotated[bool, typer.Option("--feedback/--no-feedback", help="write feedback pages")] = True,
+    config: ConfigOption = None,
+) -> None:
+    """Apply the late policy and export grades (grades.csv, Gradescope JSON, LMS CSV, feedback pages)."""
+    try:
+        api.export(sheet=sheet, results_dir=results_dir, out=out, lms=lms, lms_grade_column=lms_grade_column,
+                   feedback=feedback, config_path=config)
+    except AutograderError as exc:
+        _fail(exc)
 
 
 def main() -> None:  # pragma: no cover - console entry point

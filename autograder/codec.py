@@ -13,6 +13,7 @@ Layout: a one-byte tag, then a payload; lengths are unsigned 64-bit little endia
 from __future__ import annotations
 
 import math
+import re
 import struct
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ MAX_ITEMS = 2_000_000
 MAX_BYTES = 512 * 1024 * 1024
 
 _U64 = struct.Struct("<Q")
+_INTEGER = re.compile(rb"-?[0-9]+")
 _F64 = struct.Struct("<d")
 
 # torch dtypes allowed on the wire (name -> element size); anything else is refused.
@@ -198,8 +200,13 @@ class _Decoder:
         self.pos += n
         return chunk
 
-    def read_len(self) -> int:
+    def read_u64(self) -> int:
         (n,) = _U64.unpack(self.take(8))
+        return int(n)
+
+    def read_len(self) -> int:
+        """A count of bytes or items that follow: it cannot exceed the message's own length."""
+        n = self.read_u64()
         if n > len(self.data):
             raise CodecError("length field larger than the message")
         return n
@@ -230,7 +237,7 @@ class _Decoder:
             return False
         if tag == b"i":
             raw = bytes(self.take(self.read_len()))
-            if len(raw) > 4300 or not raw.lstrip(b"-").isdigit():
+            if len(raw) > 4300 or not _INTEGER.fullmatch(raw):
                 raise CodecError("malformed integer")
             return int(raw)
         if tag == b"f":
@@ -255,14 +262,14 @@ class _Decoder:
                 result[key] = self.decode(depth + 1)
             return result
         if tag == b"h":
-            return HandleRef(self.read_len(), self.read_str())
+            return HandleRef(self.read_u64(), self.read_str())
         if tag == b"c":
             name = self.read_str()
             if name not in CONFIG_CLASSES:
                 raise CodecError(f"config class {name!r} is not allowed")
             data = self.decode(depth + 1)
-            if type(data) is not dict:
-                raise CodecError("config payload is not a dict")
+            if type(data) is not dict or not all(type(key) is str for key in data):
+                raise CodecError("config payload is not a dict with string keys")
             return ConfigValue(name, data)
         if tag == b"x":
             return self.decode_tensor()
@@ -274,7 +281,10 @@ class _Decoder:
         ndim = self.read_len()
         if ndim > 32:
             raise CodecError("too many dimensions")
-        return tuple(self.read_len() for _ in range(ndim))
+        shape = tuple(self.read_u64() for _ in range(ndim))
+        if any(size > 2**40 for size in shape):
+            raise CodecError("tensor dimension out of range")
+        return shape
 
     def decode_tensor(self) -> Any:
         import torch
@@ -287,6 +297,8 @@ class _Decoder:
         count = math.prod(shape)
         if count * TENSOR_DTYPES[dtype] != len(raw):
             raise CodecError("tensor data does not match its shape")
+        if dtype == "bool" and raw.translate(None, b"\x00\x01"):
+            raise CodecError("a bool tensor holds bytes other than 0 and 1")
         if count == 0:
             return torch.empty(shape, dtype=getattr(torch, dtype))
         flat = torch.frombuffer(bytearray(raw), dtype=getattr(torch, dtype))
@@ -302,6 +314,8 @@ class _Decoder:
         raw = bytes(self.read_blob(b"b"))
         if math.prod(shape) * np.dtype(dtype).itemsize != len(raw):
             raise CodecError("array data does not match its shape")
+        if dtype == "bool" and raw.translate(None, b"\x00\x01"):
+            raise CodecError("a bool array holds bytes other than 0 and 1")
         return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
 
 

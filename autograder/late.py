@@ -111,9 +111,12 @@ def lateness(sheet: SheetConfig, submitted_at: dt.datetime | None, *,
     grace = dt.timedelta(minutes=sheet.grace_minutes)
     stamp = as_aware(submitted_at)
     on_time = Lateness(submitted_at=stamp, deadline=deadline, grace=grace)
-    if stamp <= deadline + grace:
+    # In UTC: Python compares and subtracts two datetimes of one zone by their wall clocks, which
+    # is wrong across a daylight-saving change.
+    past = stamp.astimezone(UTC) - (deadline.astimezone(UTC) + grace)
+    if past <= dt.timedelta(0):
         return on_time
-    days = max(1, math.ceil((stamp - deadline - grace) / DAY))
+    days = max(1, math.ceil(past / DAY))
     late = replace(on_time, late=True, days=days)
     policy = penalty_fn(sheet, custom)
     if policy is not None:
@@ -201,7 +204,7 @@ def parse_timestamp(text: str, *, default_zone: str = "UTC") -> dt.datetime | No
             except Exception:  # noqa: BLE001 - an abbreviation zoneinfo does not know (CET, PST)
                 return None
     try:
-        moment = dt.datetime.fromisoformat(candidate.replace("Z", "+00:00") if zone is None else candidate)
+        moment = dt.datetime.fromisoformat(candidate)
     except ValueError:
         return None
     if moment.tzinfo is None:

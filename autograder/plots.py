@@ -17,7 +17,7 @@ sandbox): finite floats or None, at most :data:`MAX_SERIES` series of :data:`MAX
 
 Storage: ``SubmissionResult.extra_data["plots"] = {nodeid: [chart, ...]}``, each chart a plain
 dict ``{"title", "series": {label: [float | None]}, "x": [float] | None, "x_label", "y_label",
-"hlines": {label: float}}``. The renderers also accept a single chart dict per test and keys that
+"hlines": {label: float}, "smooth": bool}``. The renderers also accept a single chart dict per test and keys that
 are test names instead of node ids.
 
 Rendering (staff side, feedback pages and the TA report) uses matplotlib's Agg backend and returns
@@ -71,13 +71,14 @@ def _values(raw: Any) -> list[float | None]:
 
 
 def clean_chart(title: str, series: Mapping[str, Any], *, x: Any = None, x_label: str = "",
-                y_label: str = "", hlines: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                y_label: str = "", hlines: Mapping[str, Any] | None = None, smooth: bool = False) -> dict[str, Any]:
     """A chart as plain, capped data (raises ValueError for something that is not a chart)."""
     if not isinstance(series, Mapping) or not series:
         raise ValueError("series must be a non-empty mapping {label: values}")
     cleaned = {_label(name): _values(values) for name, values in list(series.items())[:MAX_SERIES]}
     chart: dict[str, Any] = {"title": _label(title, "chart"), "series": cleaned, "x": None,
-                             "x_label": _label(x_label), "y_label": _label(y_label), "hlines": {}}
+                             "x_label": _label(x_label), "y_label": _label(y_label), "hlines": {},
+                             "smooth": bool(smooth)}
     if x is not None:
         chart["x"] = _values(x)
     for name, value in list((hlines or {}).items())[:MAX_SERIES]:
@@ -95,11 +96,15 @@ class PlotRecorder:
         self._nodeid = nodeid
 
     def __call__(self, title: str, series: Mapping[str, Any], *, x: Any = None, x_label: str = "",
-                 y_label: str = "", hlines: Mapping[str, Any] | None = None) -> None:
+                 y_label: str = "", hlines: Mapping[str, Any] | None = None, smooth: bool = False) -> None:
+        """One chart: ``series`` ``{label: values}`` drawn as lines over ``x`` (default 0, 1, ...);
+        ``hlines`` ``{label: value}`` as dashed horizontal lines (a held-out loss, a threshold);
+        ``smooth`` draws a moving average over faint raw values (noisy per-step losses)."""
         charts = self._store.setdefault(self._nodeid, [])
         if len(charts) >= MAX_CHARTS:
             return
-        charts.append(clean_chart(title, series, x=x, x_label=x_label, y_label=y_label, hlines=hlines))
+        charts.append(clean_chart(title, series, x=x, x_label=x_label, y_label=y_label, hlines=hlines,
+                                  smooth=smooth))
 
 
 def recorded_plots(plugin: Any) -> dict[str, list[dict[str, Any]]]:
@@ -122,7 +127,7 @@ def charts_for(extra_data: Mapping[str, Any], *, nodeid: str, name: str) -> list
         try:
             charts.append(clean_chart(item.get("title", ""), item.get("series", {}), x=item.get("x"),
                                       x_label=item.get("x_label", ""), y_label=item.get("y_label", ""),
-                                      hlines=item.get("hlines")))
+                                      hlines=item.get("hlines"), smooth=bool(item.get("smooth"))))
         except ValueError:
             continue
     return charts
@@ -171,7 +176,7 @@ def _smoothed(values: list[float | None], window: int) -> list[float | None]:
 
 
 def render_chart(chart: Mapping[str, Any]) -> RenderedChart:
-    """One chart as a line plot; long noisy series (loss curves) get a moving average on top."""
+    """One chart as a line plot; with ``smooth``, long series get a moving average over faint raw values."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.2, 3.2))
     drawn = 0
@@ -182,7 +187,7 @@ def render_chart(chart: Mapping[str, Any]) -> RenderedChart:
         if not points:
             continue
         px, py = zip(*points)
-        if len(points) > 100:
+        if chart.get("smooth") and len(points) > 20:
             ax.plot(px, py, color=color, alpha=0.25, linewidth=0.8)
             smooth = _smoothed(list(py), max(5, len(points) // 40))
             ax.plot(px, smooth, color=color, linewidth=1.8, label=f"{label} (moving average)")

@@ -37,6 +37,10 @@ class StudentCodeError(StudentFailure):
         self.student_traceback = traceback
 
 
+class StudentNameMissing(StudentCodeError, AttributeError):
+    """The notebook does not define a name the test asked for (an AttributeError, for getattr defaults)."""
+
+
 class SandboxTimeout(StudentFailure):
     """The student's code ran past its time limit."""
 
@@ -184,7 +188,9 @@ class StudentSession:
             return self._incoming(value)
         if value.get("type") == SOFT_TIMEOUT_TYPE:
             raise SandboxTimeout("your code ran past the time limit for this check")
-        raise StudentCodeError(str(value.get("type")), str(value.get("message")), str(value.get("traceback", "")))
+        kind_name = str(value.get("type"))
+        error_class = StudentNameMissing if kind_name in ("NameError", "AttributeError") else StudentCodeError
+        raise error_class(kind_name, str(value.get("message")), str(value.get("traceback", "")))
 
     def _incoming(self, value: Any) -> Any:
         if isinstance(value, HandleRef):
@@ -233,8 +239,8 @@ class RemoteHandle:
         return session.call(op, {"target": self, **args})
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") and name.endswith("__"):
-            raise AttributeError(name)
+        if name.startswith("__") or name.startswith("hypothesis_") or name.startswith("_pytest"):
+            raise AttributeError(name)  # introspection by pytest or hypothesis, not a student attribute
         return self._request("getattr", name=name)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -272,8 +278,8 @@ class StudentProxy:
         object.__setattr__(self, "_session", session)
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") and name.endswith("__"):
-            raise AttributeError(name)
+        if name.startswith("__") or name.startswith("hypothesis_") or name.startswith("_pytest"):
+            raise AttributeError(name)  # introspection by pytest or hypothesis, not a student name
         return object.__getattribute__(self, "_session").call("get", {"name": name})
 
     def has(self, name: str) -> bool:

@@ -95,6 +95,8 @@ def parse_notebook(text: str) -> tuple[list[Cell], str | None]:
             f"the notebook is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
             "it may have been cut off or edited by hand"
         ) from None
+    except RecursionError:
+        raise SubmissionError("the file is JSON nested far too deeply to be a Jupyter notebook") from None
     if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
         raise SubmissionError("the file is JSON but not a Jupyter notebook (no 'cells')")
     major = data.get("nbformat")
@@ -108,11 +110,13 @@ def parse_notebook(text: str) -> tuple[list[Cell], str | None]:
     except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds for bad input
         raise SubmissionError(f"the notebook could not be read: {str(exc)[:300]}") from None
     cells = []
-    for index, cell in enumerate(notebook.cells):
+    for index, cell in enumerate(notebook.get("cells", [])):
+        if not isinstance(cell, dict):
+            raise SubmissionError(f"cell {index} of the notebook is not a notebook cell")
         if cell.get("cell_type") != "code":
             continue
         source = cell.get("source", "")
-        if isinstance(source, list):
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
             source = "".join(source)
         if not isinstance(source, str):
             raise SubmissionError(f"cell {index} has a malformed source")

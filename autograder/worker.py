@@ -3,12 +3,15 @@
 Per submission it forks a judge process (fresh pytest, fresh hidden-test modules) that talks to a
 sandbox forked from the worker's zygote. So the cost of a submission is two forks, not an import.
 
-Run as a subprocess by :class:`autograder.batch.Grader` (``python -m autograder.worker``; tasks on
-stdin, results on stdout, one JSON line each), or in-process by a Dask worker via :func:`grade_task`.
+Run as a subprocess (``python -m autograder.worker``; tasks on stdin, results on stdout, one JSON
+line each) through :class:`WorkerProcess`: by :class:`autograder.batch.Grader` on one machine, and
+by :func:`grade_task` on each Dask worker of a cluster (:mod:`autograder.distributed`). The worker
+grades only while its parent lives: when the task pipe closes it kills its judge and sandbox.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import json
@@ -29,6 +32,12 @@ from autograder.errors import SubmissionError
 from autograder.results import SubmissionResult
 
 SUBMISSION_GRACE_S = 30.0
+WORKER_START_TIMEOUT_S = 180.0
+PR_SET_PDEATHSIG = 1
+
+
+class WorkerAbandoned(Exception):
+    """The worker's parent went away mid-grade: the judge and sandbox were killed."""
 
 
 @dataclass(frozen=True)
@@ -52,10 +61,12 @@ class GradeTask:
 class WorkerRuntime:
     """Holds the warm state of one worker: config, imported modules, the sandbox zygote."""
 
-    def __init__(self, config: CourseConfig, *, worker_index: int = 0, device: str = "cpu") -> None:
+    def __init__(self, config: CourseConfig, *, worker_index: int = 0, device: str = "cpu",
+                 parent_fd: int | None = None) -> None:
         self.config = config
         self.worker_index = worker_index
         self.device = device
+        self.parent_fd = parent_fd  # the task pipe: when it hangs up, grading stops
         self._zygote: Any = None
         # The zygote imports torch in its own process: start it now, so that it warms up while
         # this process does (about half the start-up time of a worker on 2 cores).
@@ -74,10 +85,8 @@ class WorkerRuntime:
         from autograder.judge import runner
 
         for sheet in self.config.sheets.values():
-            try:
+            with contextlib.suppress(Exception):  # reported per submission by the judge
                 runner.import_reference(self.config, sheet)
-            except Exception:  # noqa: BLE001 - reported per submission by the judge
-                pass
         runner.warm_judge(self.config)
         # Everything imported so far is moved out of the collector's reach. A judge process is a
         # fork of this one; without this, each gc.collect() there walks (and so copies, page by
@@ -101,10 +110,8 @@ class WorkerRuntime:
 
     def close(self) -> None:
         if self._zygote_starting is not None:
-            try:
+            with contextlib.suppress(Exception):
                 self._zygote = self._zygote_starting.result()
-            except Exception:  # noqa: BLE001
-                pass
             self._zygote_starting = None
         if self._zygote is not None:
             self._zygote.close()
@@ -117,8 +124,8 @@ class WorkerRuntime:
         sheet = self.config.sheet(task.sheet)
         limits = self.config.limits
         path = Path(task.path)
-        common = dict(student_id=task.student_id, sheet=sheet.name, submission=path.name,
-                      max_score=sheet.total_points, points=sheet.points)
+        common = {"student_id": task.student_id, "sheet": sheet.name, "submission": path.name,
+                      "max_score": sheet.total_points, "points": sheet.points}
         try:
             loaded = load_submission(path, max_bytes=limits.max_submission_mb * 1024 * 1024,
                                      expected_sheet=sheet.name)
@@ -139,8 +146,9 @@ class WorkerRuntime:
             os._exit(0)
         os.close(write_end)
         limit = self.config.limits.submission_timeout_s + SUBMISSION_GRACE_S
-        lines, finished = _read_lines(read_end, time.monotonic() + limit)
+        lines, status = _read_lines(read_end, time.monotonic() + limit, watch=self.parent_fd)
         os.close(read_end)
+        finished = status == "finished"
         sandboxes = [int(line["sandbox_pid"]) for line in lines if "sandbox_pid" in line]
         if not finished:
             _kill(pid)
@@ -150,6 +158,8 @@ class WorkerRuntime:
             os.waitpid(pid, 0)
         except ChildProcessError:
             pass
+        if status == "abandoned":
+            raise WorkerAbandoned("the process that asked for this grade is gone")
         for line in lines:
             if "result" in line:
                 return SubmissionResult.model_validate(line["result"]).model_copy(
@@ -180,6 +190,7 @@ def _start_in_thread(function: Any) -> Future[Any]:
 
 
 def _judge_child(runtime: WorkerRuntime, task: GradeTask, loaded: Any, zygote: Any, fd: int) -> None:
+    _die_with_parent(signal.SIGKILL)
     out = os.fdopen(fd, "w", buffering=1)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # pytest's chatter must not reach the worker's protocol stream
@@ -204,20 +215,36 @@ def _judge_child(runtime: WorkerRuntime, task: GradeTask, loaded: Any, zygote: A
         out.flush()
 
 
-def _read_lines(fd: int, deadline: float) -> tuple[list[dict[str, Any]], bool]:
+def _read_lines(fd: int, deadline: float, *, watch: int | None = None) -> tuple[list[dict[str, Any]], str]:
+    """The judge's reply lines, and ``finished``, ``timeout`` or ``abandoned`` (``watch`` hung up)."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    if watch is not None:
+        poller.register(watch, 0)  # hang-up and errors only: the parent sends nothing while we grade
     buffer = b""
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
+    status = "timeout"
+    while (remaining := deadline - time.monotonic()) > 0:
+        events = dict(poller.poll(remaining * 1000))
+        if watch is not None and events.get(watch, 0) & (select.POLLHUP | select.POLLERR):
+            status = "abandoned"
             break
-        ready, _, _ = select.select([fd], [], [], remaining)
-        if not ready:
-            break
+        if fd not in events:
+            continue
         chunk = os.read(fd, 1 << 20)
         if not chunk:
-            return [json.loads(line) for line in buffer.splitlines() if line.strip()], True
+            return [json.loads(line) for line in buffer.splitlines() if line.strip()], "finished"
         buffer += chunk
-    return [json.loads(line) for line in buffer.splitlines()[:-1] if line.strip()], False
+    return [json.loads(line) for line in buffer.splitlines()[:-1] if line.strip()], status
+
+
+def _die_with_parent(sig: int) -> None:
+    """Ask Linux to send ``sig`` when our parent exits (a no-op elsewhere)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _kill(pid: int) -> None:
@@ -225,21 +252,6 @@ def _kill(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-
-
-# ------------------------------------------------------------------ Dask entry point
-
-_RUNTIMES: dict[tuple[str, str], WorkerRuntime] = {}
-
-
-def grade_task(task: dict[str, Any], *, config_path: str, device: str = "cpu") -> dict[str, Any]:
-    """One submission, as a plain function a Dask worker runs; the warm runtime is cached per process."""
-    key = (config_path, device)
-    if key not in _RUNTIMES:
-        _RUNTIMES[key] = WorkerRuntime(load_config(Path(config_path)), worker_index=os.getpid() % 1000,
-                                       device=device)
-    result = _RUNTIMES[key].grade(GradeTask(**{**task, "protected": tuple(task.get("protected", ()))}))
-    return json.loads(result.model_dump_json())
 
 
 # ------------------------------------------------------------------ subprocess entry point
@@ -255,10 +267,11 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
-    runtime = WorkerRuntime(load_config(Path(args.config)), worker_index=args.index, device=args.device)
-    runtime.zygote  # noqa: B018 - start it now, while nothing is waiting
-    protocol.write(json.dumps({"ready": True}) + "\n")
+    runtime = WorkerRuntime(load_config(Path(args.config)), worker_index=args.index, device=args.device,
+                            parent_fd=sys.stdin.fileno())
     try:
+        runtime.zygote  # noqa: B018 - start it now, while nothing is waiting
+        protocol.write(json.dumps({"ready": True}) + "\n")
         for line in sys.stdin:
             if not line.strip():
                 continue
@@ -266,10 +279,132 @@ def main(argv: list[str]) -> None:
             try:
                 result = runtime.grade(task)
                 protocol.write(json.dumps({"result": json.loads(result.model_dump_json())}) + "\n")
+            except WorkerAbandoned:
+                return
             except Exception:  # noqa: BLE001 - a grader bug: report it, keep serving
                 protocol.write(json.dumps({"error": traceback.format_exc()[-4000:]}) + "\n")
+    except BrokenPipeError:
+        pass  # the parent went away between two lines
     finally:
         runtime.close()
+
+
+class WorkerProcess:
+    """The parent's end of one warm worker subprocess: one task at a time, one JSON line each way."""
+
+    def __init__(self, config_file: Path, *, index: int, device: str, gpu_slot: str | None) -> None:
+        import subprocess
+
+        env = dict(os.environ)
+        env.setdefault("HF_HUB_OFFLINE", "1")
+        if device == "cuda" and gpu_slot is not None:
+            env["CUDA_VISIBLE_DEVICES"] = gpu_slot
+        elif device != "cuda":
+            env["CUDA_VISIBLE_DEVICES"] = ""  # a CPU run never takes GPU memory
+        self.config_file, self.index, self.device, self.gpu_slot = config_file, index, device, gpu_slot
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "autograder.worker", "--config", str(config_file), "--index", str(index),
+             "--device", device],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, bufsize=1,
+            start_new_session=True,  # the terminal's Ctrl-C goes to the parent, which stops us cleanly
+        )
+
+    def wait_ready(self) -> None:
+        assert self.process.stdout is not None
+        ready, _, _ = select.select([self.process.stdout], [], [], WORKER_START_TIMEOUT_S)
+        line = self.process.stdout.readline() if ready else ""
+        if not line or not json.loads(line).get("ready"):
+            self.close()
+            raise RuntimeError(f"grading worker {self.index} failed to start (see its messages above)")
+
+    def grade(self, task: GradeTask) -> dict[str, Any]:
+        """``{"result": ...}`` or ``{"error": ...}``; raises RuntimeError when the worker died."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        try:
+            self.process.stdin.write(task.to_json() + "\n")
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError) as exc:
+            raise RuntimeError(f"the grading worker died ({exc})") from None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the grading worker died (exit status {self.process.wait()})")
+        return json.loads(line)  # type: ignore[no-any-return]
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            try:
+                assert self.process.stdin is not None
+                self.process.stdin.close()
+                self.process.wait(timeout=10)
+            except Exception:  # noqa: BLE001
+                self.process.kill()
+                self.process.wait()
+
+
+# ------------------------------------------------------------------ Dask entry point
+
+_POOL: list[WorkerProcess] = []
+_POOL_LOCK = threading.Lock()
+_SLOT_LOCKS: list[int] = []
+DASK_FIRST_INDEX = 100  # worker indices 0.. belong to `autograder grade --jobs` on the same machine
+
+
+def grade_task(task: dict[str, Any], *, config_path: str, device: str = "cpu") -> dict[str, Any]:
+    """Grade one submission (``GradeTask`` fields) in a warm worker subprocess of this process.
+
+    What a Dask worker runs. The warm worker is started on first use and kept for later tasks;
+    concurrent calls (a Dask worker with several threads) get one warm worker each. ``device`` is
+    ``cpu`` or ``cuda`` (this process's CUDA_VISIBLE_DEVICES decides which GPU). Returns the result
+    as a JSON-able dict; raises RuntimeError when grading could not run at all.
+    """
+    grade = GradeTask(**{**task, "protected": tuple(task.get("protected", ()))})
+    worker = _take_worker(Path(config_path), device)
+    try:
+        reply = worker.grade(grade)
+    except RuntimeError:
+        worker.close()
+        raise
+    with _POOL_LOCK:
+        _POOL.append(worker)
+    if "result" not in reply:
+        raise RuntimeError(f"grading failed: {reply.get('error')}")
+    return reply["result"]  # type: ignore[no-any-return]
+
+
+def _take_worker(config_file: Path, device: str) -> WorkerProcess:
+    with _POOL_LOCK:
+        idle = [w for w in _POOL if w.device == device and w.config_file == config_file]
+        for worker in idle:
+            _POOL.remove(worker)
+            if worker.alive():
+                return worker
+            worker.close()
+        index = _claim_index()
+    worker = WorkerProcess(config_file, index=index, device=device, gpu_slot=None)
+    worker.wait_ready()
+    return worker
+
+
+def _claim_index() -> int:
+    """A worker index no other process on this machine holds (it picks the sandbox uid)."""
+    import fcntl
+    import tempfile
+
+    folder = Path(tempfile.gettempdir()) / "autograder-worker-slots"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    for index in range(DASK_FIRST_INDEX, 1000):
+        fd = os.open(folder / f"{index}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        _SLOT_LOCKS.append(fd)  # held (and so reserved) until this process exits
+        return index
+    raise RuntimeError("no free worker index on this machine")
 
 
 if __name__ == "__main__":

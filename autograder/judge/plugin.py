@@ -120,6 +120,18 @@ class JudgePlugin:
     def seed(self, request: pytest.FixtureRequest) -> int:
         return self._seed_for(request.node.nodeid)
 
+    @pytest.fixture
+    def plot(self, request: pytest.FixtureRequest) -> Any:
+        """Attach a chart to this test's feedback: ``plot(title, {label: values}, x_label=..., hlines=...)``.
+
+        Stored as data in ``self.recorded_plots[nodeid]`` (see :mod:`autograder.plots`); the runner
+        copies them to ``extra_data["plots"]`` and the feedback page draws them.
+        """
+        from autograder.plots import PlotRecorder
+
+        store = self.__dict__.setdefault("recorded_plots", {})
+        return PlotRecorder(store, request.node.nodeid)
+
     def _seed_for(self, nodeid: str) -> int:
         return (zlib.crc32(nodeid.encode()) + self.base_seed) % 2**31
 

@@ -6,8 +6,9 @@ pytest, fresh hidden-test modules and no state from the previous one.
 
 from __future__ import annotations
 
-import hashlib
 import ast
+import contextlib
+import hashlib
 import importlib
 import importlib.util
 import os
@@ -69,11 +70,11 @@ def warm_judge(config: CourseConfig) -> None:
         hidden = config.resolve(sheet.hidden_dir)
         for module, names in hidden_suite_imports(hidden):
             imported = _try_import(module, outside=hidden)
-            for name in names:
-                try:
-                    getattr(imported, name, None)  # resolves lazy attributes (transformers' _LazyModule)
-                except Exception:  # noqa: BLE001 - only speed is at stake
-                    pass
+            for name in names if imported is not None else ():
+                with contextlib.suppress(Exception):  # only speed is at stake
+                    # resolves lazy attributes (transformers' _LazyModule), else a submodule
+                    if getattr(imported, name, None) is None:
+                        _try_import(f"{module}.{name}", outside=hidden)
 
 
 def hidden_suite_imports(hidden: Path) -> list[tuple[str, tuple[str, ...]]]:
@@ -223,8 +224,8 @@ def run_judge(
     limits = config.limits
     session = StudentSession(zygote, request, list(submission.cells), cell_timeout=limits.cell_timeout_s,
                              default_timeout=limits.test_timeout_s, output_limit=limits.output_bytes)
-    common = dict(student_id=student_id, sheet=sheet.name, submission=submission.path.name,
-                  sha256=submission.sha256, max_score=sheet.total_points, points=sheet.points)
+    common = {"student_id": student_id, "sheet": sheet.name, "submission": submission.path.name,
+                  "sha256": submission.sha256, "max_score": sheet.total_points, "points": sheet.points}
     try:
         reference = import_reference(config, sheet)
         session.start()
@@ -244,7 +245,8 @@ def run_judge(
                          default_timeout=limits.test_timeout_s, points=sheet.points)
     hidden = config.resolve(sheet.hidden_dir)
     try:
-        exit_code = pytest.main([str(hidden), "--rootdir", str(hidden), *PYTEST_ARGS], plugins=[plugin])
+        exit_code = pytest.main([str(hidden), "--rootdir", str(hidden), "--confcutdir", str(hidden),
+                                 *PYTEST_ARGS], plugins=[plugin])
     finally:
         session.close()
     cases = plugin.results()

@@ -118,6 +118,7 @@ class SandboxProcess:
         self.output = OutputBuffer(output_limit)
         self.max_bytes = int(request["max_message_bytes"])
         self.closed = False
+        self.seq = 0
         try:
             kind, info = self._recv(time.monotonic() + HELLO_TIMEOUT_S)
         except (wire.WireTimeout, wire.PeerClosed, codec.CodecError) as exc:
@@ -150,10 +151,16 @@ class SandboxProcess:
             self._drain(self.out_fd)
 
     def request(self, op: str, args: Any, *, deadline: float, soft_margin: float = 1.0) -> Any:
-        """Send one request; returns ``("ok", value)`` or ``("err", info)``; raises wire errors."""
+        """Send one request; returns ``("ok", value)`` or ``("err", info)``; raises wire errors.
+
+        Every request carries a sequence number that the reply must echo: a reply the student's
+        code forged on the socket, or an old one it left behind, is a protocol error (the sandbox
+        is killed), never the answer to a later request.
+        """
         soft = max(0.05, deadline - time.monotonic() - soft_margin)
-        wire.send(self.sock, (op, args, soft))
-        return self._recv(deadline)
+        self.seq += 1
+        wire.send(self.sock, (op, args, soft, self.seq))
+        return check_reply(self._recv(deadline), op=op, seq=self.seq)
 
     def kill(self) -> None:
         if self.closed:
@@ -166,6 +173,10 @@ class SandboxProcess:
                         os.kill(pid, signal.SIGKILL)
                     except (ProcessLookupError, PermissionError):
                         pass
+        layers = getattr(self, "layers", {})
+        uid = int(layers.get("uid") or 0)
+        if not layers.get("pid") and layers.get("separate_uid") and 0 < uid != os.geteuid():
+            kill_uid(uid)
         try:
             self.sock.close()
         finally:
@@ -174,3 +185,47 @@ class SandboxProcess:
                 os.close(self.out_fd)
             except OSError:
                 pass
+
+
+def kill_uid(uid: int) -> None:
+    """Kill every process of ``uid`` (the sandbox's own), for when no pid namespace holds them.
+
+    Without a pid namespace a process that called setsid() has left the sandbox's process group;
+    the per-worker uid still marks it. A short-lived child takes that uid and sends SIGKILL to -1,
+    which reaches exactly the processes that uid may signal: its own.
+    """
+    child = os.fork()
+    if child == 0:
+        try:
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    os.waitpid(child, 0)
+
+
+_ERR_FIELDS = {"type": 200, "message": 2000, "traceback": 6000}
+
+
+def check_reply(reply: Any, *, op: str, seq: int) -> tuple[str, Any]:
+    """``(kind, value)`` of a well-formed reply to request ``seq``; anything else is a CodecError.
+
+    The sandbox is untrusted: a reply's shape is checked and the text of an error is capped here,
+    in the judge, whatever the runtime in the sandbox promised.
+    """
+    if type(reply) is not tuple or len(reply) != 3 or reply[2] != seq or reply[0] not in ("ok", "err"):
+        raise codec.CodecError("the sandbox sent a reply that does not answer this request")
+    kind, value = reply[0], reply[1]
+    if kind == "err":
+        if type(value) is not dict:
+            raise codec.CodecError("the sandbox sent a malformed error")
+        value = {key: str(value.get(key, ""))[:limit] for key, limit in _ERR_FIELDS.items()}
+    elif op == "exec":
+        if (type(value) is not dict or not (value.get("error") is None or type(value["error"]) is dict)
+                or type(value.get("notes")) is not list):
+            raise codec.CodecError("the sandbox sent a malformed cell report")
+        error = value["error"]
+        value = {"error": None if error is None else {k: str(error.get(k, ""))[:n] for k, n in _ERR_FIELDS.items()},
+                 "notes": [str(note)[:500] for note in value["notes"][:50]]}
+    return kind, value

@@ -10,8 +10,10 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import re
 import resource
 import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,9 +29,23 @@ MS_RDONLY = 1
 MS_NOSUID = 2
 MS_NODEV = 4
 MS_NOEXEC = 8
+MS_REMOUNT = 32
+MS_NOATIME = 1024
+MS_NODIRATIME = 2048
 MS_BIND = 4096
 MS_REC = 16384
 MS_PRIVATE = 1 << 18
+MS_RELATIME = 1 << 21
+MS_STRICTATIME = 1 << 24
+# Per-mount options as /proc/self/mountinfo spells them; a read-only remount must repeat them (in a
+# user namespace the kernel refuses to clear flags that were locked when the namespace was made).
+_MOUNT_OPTION_FLAGS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC, "noatime": MS_NOATIME,
+                       "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME, "strictatime": MS_STRICTATIME}
+# Kernel interfaces, not storage: left as they are (device nodes stay usable on a read-only mount).
+_KEEP_WRITABLE = ("/proc", "/sys")
+
+PR_SET_NO_NEW_PRIVS = 38
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 WORKDIR = "/tmp/work"
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
@@ -85,13 +101,15 @@ def enter_namespaces(plan: Plan, report: dict[str, Any]) -> bool:
     flags |= CLONE_NEWNS if plan.mount else 0
     flags |= CLONE_NEWPID if plan.pid else 0
     if os.geteuid() != 0:
-        # Unprivileged: a user namespace makes us root inside it, so the same layers can work.
+        # Unprivileged: a new user namespace gives us the capabilities to build the same layers. The
+        # ids map to themselves, not to root: once drop_privileges clears the capabilities, nothing
+        # (not even exec of a setuid binary) gives them back, so the mounts that hide files stay.
         uid, gid = os.getuid(), os.getgid()
         try:
             unshare(CLONE_NEWUSER | flags)
             Path("/proc/self/setgroups").write_text("deny")
-            Path("/proc/self/uid_map").write_text(f"0 {uid} 1")
-            Path("/proc/self/gid_map").write_text(f"0 {gid} 1")
+            Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
+            Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
             report["user_namespace"] = True
             report.update(network=plan.network, mount=plan.mount, pid=plan.pid)
             return plan.pid
@@ -115,6 +133,7 @@ def setup_mounts(plan: Plan, report: dict[str, Any]) -> None:
     if not report.get("mount"):
         return
     mount("none", "/", None, MS_REC | MS_PRIVATE)
+    make_read_only(report)
     if report.get("pid"):
         try:
             mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
@@ -135,24 +154,63 @@ def setup_mounts(plan: Plan, report: dict[str, Any]) -> None:
     report["hidden"] = hidden
 
 
-def prepare_workdir(plan: Plan, uid: int | None) -> str:
-    """A private working directory holding the sheet's public files (what students have)."""
-    os.makedirs(WORKDIR, exist_ok=True)
+def make_read_only(report: dict[str, Any]) -> None:
+    """Remount every file system read-only in this mount namespace (only /proc and /sys stay).
+
+    The sandbox then writes only to the private tmpfs mounted afterwards (/tmp, /dev/shm, /var/tmp):
+    nothing it writes lands on the host, even in world-writable folders such as /run/lock, and a
+    sandbox that runs as the grader's own uid (the user-namespace fallback) cannot rewrite the
+    grader's code, the virtual environment or the results.
+    """
+    failed = []
+    for point, options in _mount_points():
+        if point.startswith(_KEEP_WRITABLE) and point != "/":
+            continue
+        flags = MS_REMOUNT | MS_BIND | MS_RDONLY
+        for option in options:
+            flags |= _MOUNT_OPTION_FLAGS.get(option, 0)
+        try:
+            mount("none", point, None, flags)
+        except OSError:
+            failed.append(point)
+    report["read_only"] = not failed
+    if failed:
+        report["warnings"].append(f"could not make {len(failed)} mount(s) read-only: {', '.join(failed[:5])}")
+
+
+def _mount_points() -> list[tuple[str, list[str]]]:
+    """``(mount point, per-mount options)`` from /proc/self/mountinfo, parents before children."""
+    points = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        fields = line.split()
+        point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])  # \040 is a space
+        points.append((point, fields[5].split(",")))
+    return points
+
+
+def prepare_workdir(plan: Plan, uid: int | None, *, private: bool = True) -> str:
+    """A working directory holding the sheet's public files (what students have).
+
+    ``private``: /tmp is this sandbox's own tmpfs. Without a mount namespace it is the host's /tmp,
+    shared with every other sandbox, so a fresh directory is made instead of reusing /tmp/work.
+    """
+    workdir = WORKDIR if private else tempfile.mkdtemp(prefix="autograder-sandbox-")
+    os.makedirs(workdir, exist_ok=True)
     if plan.workdir_source and os.path.isdir(plan.workdir_source):
         skip = set(plan.workdir_skip)
         for entry in os.scandir(plan.workdir_source):
             if entry.name in skip or entry.name.startswith("."):
                 continue
-            target = os.path.join(WORKDIR, entry.name)
+            target = os.path.join(workdir, entry.name)
             if entry.is_dir():
                 shutil.copytree(entry.path, target, ignore=shutil.ignore_patterns("__pycache__"))
             else:
                 shutil.copy2(entry.path, target)
     if uid is not None:
-        for folder, dirs, files in os.walk(WORKDIR):
+        for folder, dirs, files in os.walk(workdir):
             for name in [folder, *(os.path.join(folder, n) for n in dirs + files)]:
                 os.lchown(name, uid, uid)
-    return WORKDIR
+    return workdir
 
 
 def apply_rlimits(plan: Plan) -> None:
@@ -168,6 +226,13 @@ def apply_rlimits(plan: Plan) -> None:
     _set(resource.RLIMIT_NOFILE, plan.max_open_files)
     _set(resource.RLIMIT_FSIZE, plan.max_file_size_mb * mb)
     _set(resource.RLIMIT_CORE, 0)
+    # RLIMIT_AS bounds each process, not their sum: should the host run out of memory, the kernel
+    # kills sandbox processes first, not the judge or the worker. A process may raise its own score
+    # but only a privileged one may lower it again.
+    try:
+        Path("/proc/self/oom_score_adj").write_text("1000")
+    except OSError:
+        pass
 
 
 def _set(which: int, value: int) -> None:
@@ -185,24 +250,53 @@ def _current_vm_bytes() -> int:
 
 
 def drop_privileges(uid: int | None, report: dict[str, Any]) -> None:
-    if uid is None or os.geteuid() != 0 or report.get("user_namespace"):
-        report["uid"] = os.geteuid() if not report.get("user_namespace") else os.getuid()
-        report["separate_uid"] = False
-        return
-    os.setgroups([])
-    os.setresgid(uid, uid, uid)
-    os.setresuid(uid, uid, uid)
-    report["uid"] = uid
-    report["separate_uid"] = True
+    """Become ``uid`` (when root) or shed the user namespace's capabilities; never regain any.
+
+    ``no_new_privs`` makes the kernel ignore setuid bits and file capabilities on exec, so ``su``,
+    ``mount`` or ``umount`` run by student code gain nothing.
+    """
+    if report.get("user_namespace"):
+        _clear_capabilities()
+        report["uid"], report["separate_uid"] = os.getuid(), False
+    elif uid is None or os.geteuid() != 0:
+        report["uid"], report["separate_uid"] = os.geteuid(), False
+    else:
+        try:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)  # from root to non-zero ids: every capability is dropped
+            report["uid"], report["separate_uid"] = uid, True
+        except OSError as exc:  # e.g. root of a container whose user namespace does not map uid
+            report["warnings"].append(f"could not switch to uid {uid} ({exc.strerror})")
+            report["uid"], report["separate_uid"] = os.geteuid(), False
+    if _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        report["warnings"].append("could not set no_new_privs")
 
 
-def scrub_environment(extra: dict[str, str]) -> None:
+def _clear_capabilities() -> None:
+    """Empty the effective, permitted and inheritable capability sets (capset(2), version 3)."""
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                    ("inheritable", ctypes.c_uint32)]
+
+    header = Header(_LINUX_CAPABILITY_VERSION_3, 0)
+    data = (Data * 2)()
+    if _libc.capset(ctypes.byref(header), data) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"capset: {os.strerror(errno)}")
+
+
+def scrub_environment(extra: dict[str, str], workdir: str = WORKDIR) -> None:
     """Student code sees no tokens: only a fixed, minimal environment."""
     os.environ.clear()
     os.environ.update({
-        "PATH": SAFE_PATH, "HOME": WORKDIR, "TMPDIR": WORKDIR, "LANG": "C.UTF-8",
+        "PATH": SAFE_PATH, "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8",
         "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
-        "HF_HOME": os.path.join(WORKDIR, ".hf"), "MPLBACKEND": "Agg",
-        "MPLCONFIGDIR": os.path.join(WORKDIR, ".mpl"), "PYTHONDONTWRITEBYTECODE": "1",
+        "HF_HOME": os.path.join(workdir, ".hf"), "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": os.path.join(workdir, ".mpl"), "PYTHONDONTWRITEBYTECODE": "1",
     })
     os.environ.update(extra)

@@ -88,24 +88,20 @@ class SandboxRuntime:
     # ---------------------------------------------------------------- values
 
     def to_wire(self, value: Any) -> Any:
-        """Fallback for the encoder: common wrappers become data, everything else a handle."""
+        """Fallback for the encoder: common wrappers become data, everything else a handle.
+
+        Subclasses of the built-in types are read through the base type's own slots
+        (``int.__int__``, ``list.copy``, ...), so the judge gets the value the object holds and no
+        conversion hook the student wrote (``__int__``, ``__str__``, ``keys``) runs here.
+        """
         import numpy as np
 
         if isinstance(value, np.generic):
             return value.item()
-        if isinstance(value, bool):
-            return bool(value)
-        if isinstance(value, int):
-            return int(value)
-        if isinstance(value, float):
-            return float(value)
-        if isinstance(value, str):
-            return str(value)
-        if isinstance(value, tuple):
-            return tuple(value)
-        if isinstance(value, list):
-            return list(value)
-        if isinstance(value, (dict, collections.abc.Mapping)) and _is_plain_mapping(value):
+        for base, plain in _BUILTIN_COPIES:
+            if isinstance(value, base):
+                return plain(value)
+        if isinstance(value, collections.abc.Mapping) and _is_plain_mapping(value):
             return {key: value[key] for key in value.keys()}
         config_class = type(value).__name__
         if config_class in codec.CONFIG_CLASSES and hasattr(value, "to_dict"):
@@ -215,24 +211,28 @@ class SandboxRuntime:
                 message = wire.recv(self.sock)
             except (wire.PeerClosed, OSError):
                 return
-            op, args, soft_timeout = message
+            op, args, soft_timeout, seq = message
             if soft_timeout:
                 signal.setitimer(signal.ITIMER_REAL, soft_timeout)
             try:
-                reply: Any = ("ok", self.handle(op, args))
+                reply: Any = ("ok", self.handle(op, args), seq)
             except SoftTimeout:
-                reply = ("err", {"type": SOFT_TIMEOUT_TYPE, "message": "time limit", "traceback": ""})
+                reply = ("err", {"type": SOFT_TIMEOUT_TYPE, "message": "time limit", "traceback": ""}, seq)
             except BaseException as exc:  # noqa: BLE001
-                reply = ("err", _describe(exc))
+                reply = ("err", _describe(exc), seq)
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
             _flush_std()
             try:
                 wire.send(self.sock, reply, fallback=self.to_wire, max_bytes=self.max_message_bytes)
-            except codec.CodecError as exc:
-                wire.send(self.sock, ("err", {"type": "UnsendableValue", "message": str(exc), "traceback": ""}))
             except (OSError, wire.PeerClosed):
                 return
+            except BaseException as exc:  # noqa: BLE001 - a value that cannot be sent (too big, hostile)
+                unsendable = {"type": "UnsendableValue", "message": _safe_text(exc), "traceback": ""}
+                try:
+                    wire.send(self.sock, ("err", unsendable, seq))
+                except (OSError, wire.PeerClosed):
+                    return
 
 
 def _soft_timeout(signum: int, frame: FrameType | None) -> None:
@@ -244,6 +244,14 @@ def _is_plain_mapping(value: Any) -> bool:
     if isinstance(value, dict):
         return True
     return type(value).__name__ in ("BatchEncoding", "BatchFeature", "UserDict", "MappingProxyType")
+
+
+# (base type, exact copy through the base type's own slot), most specific first: bool before int.
+_BUILTIN_COPIES: tuple[tuple[type, Any], ...] = (
+    (bool, bool), (int, int.__int__), (float, float.__float__), (str, str.__str__),
+    (bytes, lambda v: bytes.__getitem__(v, slice(None))), (tuple, lambda v: tuple.__getitem__(v, slice(None))),
+    (list, list.copy), (dict, dict.copy),
+)
 
 
 def _plain(value: Any) -> Any:
@@ -258,18 +266,29 @@ def _plain(value: Any) -> Any:
 
 def _describe(exc: BaseException) -> dict[str, str]:
     """The student's exception as text: type, message, and the frames from their own cells."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    own = [f for f in frames if f.filename.startswith("<cell") or f.filename.startswith("<%")]
-    lines = traceback.format_list(own)
     try:
-        message = str(exc)
-    except Exception:  # noqa: BLE001 - a hostile __str__
-        message = "<unprintable message>"
+        name = str(type.__dict__["__name__"].__get__(type(exc)))[:200]
+    except Exception:  # noqa: BLE001 - a metaclass may make even the name hostile
+        name = "Exception"
+    try:
+        frames = traceback.extract_tb(exc.__traceback__)
+        own = [f for f in frames if f.filename.startswith("<cell") or f.filename.startswith("<%")]
+        lines = "".join(traceback.format_list(own))
+    except Exception:  # noqa: BLE001
+        lines = ""
+    message = _safe_text(exc)
     return {
-        "type": type(exc).__name__,
-        "message": message[:2000],
-        "traceback": ("".join(lines) + f"{type(exc).__name__}: {message[:2000]}")[-6000:],
+        "type": name,
+        "message": message,
+        "traceback": (lines + f"{name}: {message}")[-6000:],
     }
+
+
+def _safe_text(exc: BaseException) -> str:
+    try:
+        return str(exc)[:2000]
+    except BaseException:  # noqa: BLE001 - a hostile __str__ (raises, recurses, never ends in memory)
+        return "<unprintable message>"
 
 
 def _flush_std() -> None:

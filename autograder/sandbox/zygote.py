@@ -112,11 +112,14 @@ def sandbox_main(
     report: dict[str, Any], outer_pid: int,
 ) -> None:
     try:
+        # A session of its own: kill(0, ...) or killpg from student code reaches only the sandbox,
+        # never the zygote's process group (which matters when the sandbox keeps the grader's uid).
+        os.setsid()
         isolation.setup_mounts(plan, report)
-        workdir = isolation.prepare_workdir(plan, plan.uid)
+        workdir = isolation.prepare_workdir(plan, plan.uid, private=bool(report.get("mount")))
         isolation.apply_rlimits(plan)
         isolation.drop_privileges(plan.uid, report)
-        isolation.scrub_environment(plan.env)
+        isolation.scrub_environment(plan.env, workdir)
         os.chdir(workdir)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
@@ -136,13 +139,15 @@ def sandbox_main(
     except BaseException:  # noqa: BLE001
         wire.send(sock, ("setup_failed", traceback.format_exc()[-4000:]))
         os._exit(70)
-    from autograder.sandbox import runtime
+    try:
+        from autograder.sandbox import runtime
 
-    runtime.run(
-        sock, max_message_bytes=int(request["max_message_bytes"]),
-        given_module=request.get("given_module"), threads=int(request.get("threads", 1)),
-    )
-    os._exit(0)
+        runtime.run(
+            sock, max_message_bytes=int(request["max_message_bytes"]),
+            given_module=request.get("given_module"), threads=int(request.get("threads", 1)),
+        )
+    finally:
+        os._exit(0)  # student code has run: nothing it raised may reach the judge as a set-up report
 
 
 def _open_fds() -> list[int]:

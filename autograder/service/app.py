@@ -106,7 +106,7 @@ def create_app(
 
     @app.get(f"{prefix}health", include_in_schema=False)
     def health() -> dict[str, Any]:
-        grader = ("failed: " + workers.grader_failed if workers.grader_failed
+        grader = ("failed" if workers.grader_failed
                   else "ready" if workers.grader is not None else "starting")
         return {"ok": not workers.grader_failed, "grader": grader, "busy": workers.busy}
 

@@ -75,6 +75,8 @@ class Submission(Base):
     size: Mapped[int] = mapped_column(Integer)
     path: Mapped[str] = mapped_column(Text, doc="relative to the service's data dir")
     submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    # Lateness as judged when it arrived (a record); pages recompute it from the current config,
+    # so a deadline extension applies after a restart (and a regrade for the penalty).
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     days_late: Mapped[int] = mapped_column(Integer, default=0)
 

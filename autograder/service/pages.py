@@ -57,10 +57,11 @@ def local_time(when: dt.datetime, sheet: SheetConfig) -> str:
 def _row(state: ServiceState, session: Any, sub: Submission, user: HubUser) -> dict[str, Any]:
     sheet = state.config.sheet(sub.sheet)
     result = latest_result(sub)
+    late = lateness(sheet, sub.submitted_at)
     return {
         "id": sub.id, "student": sub.student, "sheet": sub.sheet, "filename": sub.filename,
-        "sha256": sub.sha256, "submitted": local_time(sub.submitted_at, sheet), "late": sub.late,
-        "days_late": sub.days_late, "late_message": lateness(sheet, sub.submitted_at).describe(),
+        "sha256": sub.sha256, "submitted": local_time(sub.submitted_at, sheet), "late": late.late,
+        "days_late": late.days, "late_message": late.describe(),
         "status": job_status(sub), "position": queue_position(session, sub),
         "attempts": sub.jobs[-1].attempts if sub.jobs else 0,
         "view": result_view(result, sheet, staff=user.is_ta) if result else None,
@@ -183,10 +184,10 @@ def ta_page(
     chosen_sheet = sheet_or_404(state, sheet)
     with state.db.session() as session:
         submissions = list_submissions(session, user, sheet=chosen_sheet.name)
-        counts = dict(session.execute(
+        counts = {state_name: int(n) for state_name, n in session.execute(
             select(Job.state, func.count()).where(Job.state.in_(("queued", "running")))
             .group_by(Job.state)
-        ).tuples().all())
+        )}
     per_student: dict[str, int] = {}
     for sub in submissions:
         per_student[sub.student] = per_student.get(sub.student, 0) + 1
@@ -195,7 +196,8 @@ def ta_page(
     for student, (sub, result) in chosen.items():
         rows.append({
             "student": student, "id": sub.id, "count": per_student[student],
-            "submitted": local_time(sub.submitted_at, chosen_sheet), "late": sub.late,
+            "submitted": local_time(sub.submitted_at, chosen_sheet),
+            "late": lateness(chosen_sheet, sub.submitted_at).late,
             "exercises": [{"score": result.exercise_scores().get(e, (0.0, 0.0))[0]}
                           for e in chosen_sheet.points],
             "score": result.score, "penalty": result.late_penalty, "final": result.final_score,

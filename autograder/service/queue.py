@@ -190,9 +190,8 @@ class GradingWorkers:
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
-        boot = threading.Thread(target=self._boot, name="grader-boot", daemon=True)
-        boot.start()
-        self._workers.append(boot)
+        # Not joined at stop: a grader still starting closes itself when it is ready.
+        threading.Thread(target=self._boot, name="grader-boot", daemon=True).start()
 
     def _boot(self) -> None:
         try:
@@ -228,7 +227,7 @@ class GradingWorkers:
             closer = threading.Thread(target=grader.close, name="grader-close", daemon=True)
             closer.start()
             closer.join(timeout)
-        for thread in self._workers:
+        for thread in list(self._workers):
             thread.join(timeout=0.2 if running else timeout)
 
     @property

@@ -193,10 +193,7 @@ class HubAuthentication:
         verifier = (self.hub.get_code_verifier(state)
                     if hasattr(self.hub, "get_code_verifier") else None)
         self.hub.clear_oauth_state(state)
-        if verifier:
-            token = await self.hub.token_for_code(code, code_verifier=verifier, sync=False)
-        else:
-            token = await self.hub.token_for_code(code, sync=False)
+        token = await self._token_for_code(code, verifier)
         model = await self._user_model(token)
         if model is None:
             raise HTTPException(500, "JupyterHub gave a token that it does not recognise.")
@@ -208,6 +205,18 @@ class HubAuthentication:
         response.set_cookie(self.cookie_name, self._sign(self.cookie_name, token), **kwargs)
         response.delete_cookie(self.state_cookie_name, path=kwargs["path"])
         return response
+
+    async def _token_for_code(self, code: str, verifier: str | None) -> str:
+        from tornado.web import HTTPError as TornadoHTTPError
+
+        try:
+            if verifier:
+                return str(await self.hub.token_for_code(code, code_verifier=verifier, sync=False))
+            return str(await self.hub.token_for_code(code, sync=False))
+        except TornadoHTTPError as exc:
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                f"JupyterHub refused the login ({exc.log_message}); log in again."
+                                ) from exc
 
     def logout(self, request: Request) -> Response:
         response = RedirectResponse(self.env.hub_logout_url, 302)

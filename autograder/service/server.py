@@ -2,7 +2,7 @@
 
 The hub stops a managed service with SIGINT, then SIGTERM, then SIGKILL. The first SIGINT or
 SIGTERM starts a graceful stop: no new jobs are taken, running jobs go back to the queue, open
-requests get a few seconds; a second signal stops at once. Either way nothing is lost: the next
+requests get a few seconds; a second signal exits at once. Either way nothing is lost: the next
 start requeues whatever was left running.
 """
 
@@ -41,8 +41,10 @@ class _Server(uvicorn.Server):
 
         def stop(signum: int, _frame: FrameType | None) -> None:
             if self.should_exit:
-                log.warning("%s again: stopping now", signal.Signals(signum).name)
-                self.force_exit = True
+                # Jobs still marked running are requeued by the next start: nothing is lost.
+                log.warning("%s again: exiting now", signal.Signals(signum).name)
+                logging.shutdown()
+                os._exit(128 + signum)
             else:
                 log.info("%s: stopping the grading service", signal.Signals(signum).name)
                 self.should_exit = True
@@ -54,6 +56,16 @@ class _Server(uvicorn.Server):
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
+
+
+def _configure_logging(level: str) -> None:
+    """Our log lines next to uvicorn's, on stderr (which the hub collects)."""
+    package_log = logging.getLogger("autograder")
+    if not package_log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     [%(name)s] %(message)s"))
+        package_log.addHandler(handler)
+    package_log.setLevel(level.upper())
 
 
 def serve(
@@ -73,6 +85,7 @@ def serve(
     env = HubEnvironment.from_environ(
         os.environ if environ is None else environ, service_name=config.service.name
     )
+    _configure_logging(log_level)
     default_host, default_port = env.bind_address()
     app = create_app(config, grader_factory or default_grader_factory, environment=env)
     server = _Server(uvicorn.Config(

@@ -262,8 +262,8 @@ def submission_view(
         "filename": submission.filename,
         "sha256": submission.sha256,
         "submitted_at": submission.submitted_at.isoformat(),
-        "late": submission.late,
-        "days_late": submission.days_late,
+        "late": late.late,
+        "days_late": late.days,
         "late_message": late.describe(),
         "status": job_status(submission),
         "queue_position": queue_position(session, submission),
@@ -288,6 +288,6 @@ def counted_results(
         elif sheet.counted_submission == "latest":
             chosen[student] = pairs[-1]
         else:
-            on_time = [p for p in pairs if not p[0].late]
+            on_time = [p for p in pairs if not lateness(sheet, p[0].submitted_at).late]
             chosen[student] = (on_time or pairs)[-1]
     return dict(sorted(chosen.items()))

@@ -17,7 +17,7 @@ table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ddd;paddin
 th{background:#f4f4f4}.num{text-align:right}.late{color:#a40}.error{color:#b00;font-weight:bold}
 .notice{background:#eef6ee;border:1px solid #9c9;padding:.5rem}.alert{background:#fbeaea;border:1px solid #d99;padding:.5rem}
 .passed{color:#070}.failed{color:#b00}.status-queued,.status-running{color:#a60}pre{white-space:pre-wrap;background:#f8f8f8;padding:.5rem}
-form.inline{display:inline}
+form.inline{display:inline}#class-table{font-size:.9rem}#class-table td{white-space:nowrap}
 </style></head><body>
 <header><h1>{{ course }}</h1>{% if user %}<nav>Signed in as <b id="user-name">{{ user.name }}</b>
 {% if user.is_ta %} · <a id="ta-link" href="{{ prefix }}ta">staff page</a>{% endif %}

@@ -117,3 +117,9 @@ def test_mutated_messages_only_raise_codec_error(value, position, byte):
         decode(bytes(raw))
     except CodecError:
         pass
+
+
+def test_large_handle_ids_and_dimensions_in_small_messages():
+    # ids grow with every handle; they are not lengths and must not be bounded by the message size
+    assert decode(encode((HandleRef(10**6, "method"), [0.5]))) == (HandleRef(10**6, "method"), [0.5])
+    assert decode(encode(torch.zeros(0, 5000))).shape == (0, 5000)

@@ -1,0 +1,97 @@
+"""Exports of a graded batch: ``grades.csv``, Gradescope ``results.json`` per student, an LMS CSV, feedback pages.
+
+Every export first *finalizes* each result (:func:`finalize_result`: the late policy, then the
+student's markdown summary in ``output``) and keeps one result per student (the one the sheet's
+``counted_submission`` rule picks), so the penalty a student sees is the one in the grade book.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from autograder.config import CourseConfig, SheetConfig
+from autograder.feedback import FeedbackContext, context_for, with_summary, write_feedback_pages
+from autograder.late import LatePenaltyFn, apply_late_policy, counted_per_student
+from autograder.results import SubmissionResult, grades_table, read_result, to_gradescope, write_json_atomic
+
+
+def finalize_result(result: SubmissionResult, context: FeedbackContext, *,
+                    custom: LatePenaltyFn | None = None) -> SubmissionResult:
+    """The late penalty from the result's own timestamp, then the summary at the top of ``output``."""
+    return with_summary(apply_late_policy(result, context.sheet, custom=custom), context)
+
+
+def load_results(results_dir: Path, *, sheet: str | None = None) -> list[SubmissionResult]:
+    """Every ``*.json`` result in ``results_dir`` (not its subfolders); other JSON files are skipped."""
+    found = []
+    for path in sorted(results_dir.glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(data, dict) or "student_id" not in data or "tests" not in data:
+            continue
+        try:
+            result = read_result(path)
+        except (OSError, ValueError):
+            continue
+        if sheet is None or result.sheet == sheet:
+            found.append(result)
+    return found
+
+
+def gradescope_json(result: SubmissionResult) -> dict[str, Any]:
+    """What a student may see, in Gradescope's schema (no staff fields); the summary is markdown."""
+    data = to_gradescope(result, include_staff=False)
+    data["output_format"] = "md"
+    data["test_output_format"] = "text"
+    return data
+
+
+def lms_table(results: Iterable[SubmissionResult], *, id_column: str, grade_column: str) -> str:
+    """Two columns an LMS gradebook import understands: the student id and the final points."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([id_column, grade_column])
+    for result in sorted(results, key=lambda r: r.student_id):
+        writer.writerow([result.student_id, f"{result.final_score:g}"])
+    return buffer.getvalue()
+
+
+@dataclass
+class ExportSummary:
+    results: list[SubmissionResult]
+    written: list[Path] = field(default_factory=list)
+    superseded: int = 0
+
+
+def export_results(
+    *, config: CourseConfig, sheet: SheetConfig, results: Sequence[SubmissionResult], out_dir: Path,
+    lms: Path | None = None, lms_grade_column: str | None = None, feedback: bool = True,
+    custom: LatePenaltyFn | None = None,
+) -> ExportSummary:
+    """Write ``grades.csv``, ``gradescope/<student>/results.json``, ``feedback/<student>.html`` and the LMS CSV."""
+    context = context_for(config, sheet)
+    finalized = [finalize_result(result, context, custom=custom) for result in results]
+    counted = counted_per_student(finalized, sheet)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = [out_dir / "grades.csv"]
+    written[0].write_text(grades_table(counted, sheet.points, id_column=config.student_id_column), encoding="utf-8")
+    for result in counted:
+        path = out_dir / "gradescope" / result.student_id / "results.json"
+        write_json_atomic(path, gradescope_json(result))
+        written.append(path)
+    if feedback:
+        written += write_feedback_pages(counted, context, out_dir / "feedback")
+    if lms is not None:
+        lms.parent.mkdir(parents=True, exist_ok=True)
+        lms.write_text(lms_table(counted, id_column=config.student_id_column,
+                                 grade_column=lms_grade_column or sheet.name), encoding="utf-8")
+        written.append(lms)
+    return ExportSummary(results=counted, written=written, superseded=len(finalized) - len(counted))

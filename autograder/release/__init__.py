@@ -1,0 +1,63 @@
+"""Release a sheet to students: the gate, then the bundle, then the leak scan; all or nothing.
+
+:func:`release_sheet` runs :func:`autograder.release.gate.run_gate`; when it passes, builds the
+bundle in a staging folder (:mod:`autograder.release.bundle`), scans it for lines of the hidden suite
+or the reference, and only then moves it into place. Any failure raises
+:class:`autograder.errors.ReleaseRefused` (exit code 5) with the gate's report, which is also written
+to ``<work>/gate-report.txt``. The work folder (default ``build/release-gate/<sheet>`` under the
+course root) holds staff-only material: the wrapped reference and the graded results.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.config import CourseConfig
+from autograder.errors import ReleaseRefused
+from autograder.release.bundle import build_bundle, scan_bundle
+from autograder.release.gate import GateReport, run_gate
+
+__all__ = ["ReleaseOutcome", "release_sheet"]
+
+
+@dataclass(frozen=True)
+class ReleaseOutcome:
+    bundle: Path
+    report: GateReport
+    work_dir: Path
+
+
+def default_work_dir(config: CourseConfig, sheet: str) -> Path:
+    return config.root / "build" / "release-gate" / sheet
+
+
+def release_sheet(
+    *, config: CourseConfig, sheet: str, out: Path, nbgrader: bool = False, variants: Path | None = None,
+    jobs: int = 2, device: str = "auto", work_dir: Path | None = None, config_file: Path | None = None,
+) -> ReleaseOutcome:
+    """Gate, build, scan, publish. Raises ReleaseRefused (nothing is written to ``out``) on any problem."""
+    sheet_config = config.sheet(sheet)
+    work = (work_dir or default_work_dir(config, sheet)).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    report = run_gate(config=config, sheet=sheet_config, work_dir=work, variants_dir=variants, jobs=jobs,
+                      device=device, config_file=config_file)
+    if report.ok:
+        staging = work / "staging"
+        if staging.exists():
+            shutil.rmtree(staging)
+        built, refused = build_bundle(config, sheet_config, staging, nbgrader=nbgrader)
+        report.add("bundle contents", not refused, "only public files" if not refused else "\n".join(refused))
+        leaks = scan_bundle(staging, config, sheet_config)
+        report.add("leak scan", not leaks, "no line of the hidden suite or the reference is in the bundle"
+                   if not leaks else "\n".join(str(leak) for leak in leaks[:30]))
+    (work / "gate-report.txt").write_text(report.render() + "\n", encoding="utf-8")
+    if not report.ok:
+        raise ReleaseRefused(f"{report.render()}\nnothing was released (report: {work / 'gate-report.txt'})")
+    target = out / built.relative_to(staging)
+    if target.exists():
+        shutil.rmtree(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(built), str(target))
+    return ReleaseOutcome(bundle=target, report=report, work_dir=work)

@@ -1,0 +1,219 @@
+"""The student bundle: the public assignment folder, the notebook cleaned, a README; and the leak scan.
+
+The bundle holds the sheet's assignment folder (notebook, public checks, data, the given module)
+and nothing else: caches, checkpoints, dot files and symbolic links that leave the folder are left
+out, notebook outputs are cleared and cells tagged ``staff-only`` dropped. The layout is
+``<out>/<sheet>/`` or, for nbgrader's exchange, ``<out>/release/<sheet>/``.
+
+The scan (:func:`scan_bundle`) looks for any *distinctive* line of the hidden suite or the reference
+in the bundle: a line (stripped) of at least 25 characters, with a letter or digit, that the public
+source files (the assignment folder as authored) do not also contain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.config import CourseConfig, SheetConfig
+from autograder.release.stubs import reference_modules
+
+MIN_LINE = 25
+SKIP_NAMES = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".hypothesis", ".git", ".DS_Store"}
+STAFF_TAG = "staff-only"
+
+
+def _skipped(relative: Path) -> bool:
+    return any(part in SKIP_NAMES or part.startswith(".") for part in relative.parts) or relative.suffix == ".pyc"
+
+
+def public_files(config: CourseConfig, sheet: SheetConfig) -> tuple[list[Path], list[str]]:
+    """Files of the assignment folder that go into the bundle, and what was refused on the way."""
+    root = config.resolve(sheet.assignment_dir)
+    files, refused = [], []
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if _skipped(relative) or path.is_dir():
+            continue
+        if path.is_symlink():
+            try:
+                path.resolve().relative_to(root.resolve())
+            except ValueError:
+                refused.append(f"{relative} is a link out of the assignment folder (to {path.resolve()})")
+                continue
+        if path.is_file():
+            files.append(path)
+    return files, refused
+
+
+def secret_files(config: CourseConfig, sheet: SheetConfig) -> list[Path]:
+    hidden = config.resolve(sheet.hidden_dir)
+    found = [p for p in hidden.rglob("*") if p.is_file() and not _skipped(p.relative_to(hidden))] if hidden.is_dir() else []
+    reference = [path for _, path in reference_modules(config, sheet).values()]
+    top = config.root.joinpath(*sheet.reference_module.split("."))
+    if top.is_dir():  # data files shipped with the reference count too
+        reference += [p for p in top.rglob("*") if p.is_file() and not _skipped(p.relative_to(top))]
+    return sorted(set(found + reference))
+
+
+# --------------------------------------------------------------------------- text of files
+
+
+def text_lines(path: Path) -> list[str]:
+    """The lines a person could read in ``path``: notebook cells and outputs, or the text; binary gives none."""
+    raw = path.read_bytes()
+    if b"\x00" in raw[:4096]:
+        return []
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return []
+    if path.suffix == ".ipynb":
+        try:
+            notebook = json.loads(text)
+        except ValueError:
+            return text.splitlines()
+        chunks: list[str] = []
+        for cell in notebook.get("cells", []):
+            chunks.append(_joined(cell.get("source", "")))
+            for output in cell.get("outputs", []) or []:
+                chunks.append(_joined(output.get("text", "")))
+                for value in (output.get("data") or {}).values():
+                    chunks.append(_joined(value) if isinstance(value, (str, list)) else "")
+        return "\n".join(chunks).splitlines()
+    return text.splitlines()
+
+
+def _joined(value: object) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def _distinctive(line: str) -> bool:
+    return len(line) >= MIN_LINE and any(ch.isalnum() for ch in line)
+
+
+def distinctive_lines(config: CourseConfig, sheet: SheetConfig) -> dict[str, str]:
+    """``{line: "file:line"}`` for the secret lines that no public source file also contains."""
+    public, _ = public_files(config, sheet)
+    baseline = {line.strip() for path in public for line in text_lines(path)}
+    found: dict[str, str] = {}
+    for path in secret_files(config, sheet):
+        for number, line in enumerate(text_lines(path), 1):
+            stripped = line.strip()
+            if _distinctive(stripped) and stripped not in baseline:
+                found.setdefault(stripped, f"{_shown(path, config)}:{number}")
+    return found
+
+
+def _shown(path: Path, config: CourseConfig) -> str:
+    try:
+        return str(path.resolve().relative_to(config.root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+@dataclass(frozen=True)
+class Leak:
+    file: str
+    line: int
+    origin: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line} repeats {self.origin}"
+
+
+def scan_bundle(bundle: Path, config: CourseConfig, sheet: SheetConfig) -> list[Leak]:
+    """Every line of the bundle that repeats a distinctive line of the hidden suite or the reference."""
+    secret = distinctive_lines(config, sheet)
+    secret_hashes = {hashlib.sha256(p.read_bytes()).hexdigest(): p for p in secret_files(config, sheet)}
+    leaks = []
+    for path in sorted(p for p in bundle.rglob("*") if p.is_file()):
+        relative = str(path.relative_to(bundle))
+        twin = secret_hashes.get(hashlib.sha256(path.read_bytes()).hexdigest())
+        if twin is not None:
+            leaks.append(Leak(relative, 0, f"the whole of {_shown(twin, config)}"))
+            continue
+        for number, line in enumerate(text_lines(path), 1):
+            origin = secret.get(line.strip())
+            if origin is not None:
+                leaks.append(Leak(relative, number, origin))
+    return leaks
+
+
+# --------------------------------------------------------------------------- building
+
+
+def clean_notebook(source: Path, target: Path, sheet: SheetConfig) -> None:
+    """Outputs and execution counts cleared, ``staff-only`` cells dropped, the sheet named in the metadata."""
+    import nbformat
+
+    notebook = nbformat.read(source, as_version=4)
+    notebook.cells = [c for c in notebook.cells if STAFF_TAG not in c.get("metadata", {}).get("tags", [])]
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    notebook.metadata.setdefault("autograder", {})["sheet"] = sheet.name
+    nbformat.write(notebook, target)
+
+
+def readme(config: CourseConfig, sheet: SheetConfig, files: list[str]) -> str:
+    deadline = sheet.aware_deadline()
+    lines = [f"# {sheet.title or sheet.name}", "", f"Course: {config.course}. Sheet id: `{sheet.name}`.", "",
+             "## What is here", ""]
+    lines += [f"- `{name}`" for name in files]
+    lines += ["", "## How to work", "",
+              f"Open `{sheet.notebook}`, fill in every function that raises `NotImplementedError` and every "
+              "constant that is `None`. Keep the names and signatures as given: the grader calls them.", ""]
+    if sheet.public_checks:
+        lines += ["Run the public checks in the notebook with `check()` (or `check(\"<exercise>\")`), or "
+                  f"from a terminal with `autograder check {sheet.name} {sheet.notebook}`. They only test the "
+                  "form of your answers (types, shapes); they are not your grade.", ""]
+    lines += ["## Grading", "",
+              "After you submit, hidden tests check the behaviour of your code in a sandbox; the feedback "
+              "page shows the points per exercise and what to look at.", "",
+              "| exercise | points |", "|---|---:|"]
+    lines += [f"| {exercise} | {points:g} |" for exercise, points in sheet.points.items()]
+    lines += [f"| total | {sheet.total_points:g} |", ""]
+    if deadline is not None:
+        lines += ["## Deadline", "", f"{deadline.strftime('%Y-%m-%d %H:%M')} ({sheet.timezone})"
+                  + (f", with {sheet.grace_minutes} minutes' grace" if sheet.grace_minutes else "") + "."]
+        if sheet.late_penalty == "per_day" and sheet.late_penalty_per_day:
+            lines.append(f"Late submissions lose {sheet.late_penalty_per_day:.0%} of their score per day "
+                         "late (each started day counts).")
+        lines += [_counted(sheet), ""]
+    return "\n".join(lines)
+
+
+def _counted(sheet: SheetConfig) -> str:
+    return {
+        "latest_before_deadline": "Your latest submission before the deadline counts.",
+        "latest": "Your latest submission counts, also when it is late.",
+        "best": "Your best submission (after any late penalty) counts.",
+    }[sheet.counted_submission]
+
+
+def build_bundle(config: CourseConfig, sheet: SheetConfig, dest: Path, *, nbgrader: bool = False) -> tuple[Path, list[str]]:
+    """Write the bundle under ``dest``; returns its folder and anything refused from the assignment folder."""
+    files, refused = public_files(config, sheet)
+    root = config.resolve(sheet.assignment_dir)
+    target = dest / "release" / sheet.name if nbgrader else dest / sheet.name
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    names = []
+    for path in files:
+        relative = path.relative_to(root)
+        out = target / relative
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix == ".ipynb":
+            clean_notebook(path, out, sheet)
+        else:
+            shutil.copyfile(path, out)
+        names.append(str(relative))
+    if not (target / "README.md").exists():  # an authored README wins over the generated one
+        (target / "README.md").write_text(readme(config, sheet, names), encoding="utf-8")
+    return target, refused

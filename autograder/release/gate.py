@@ -1,0 +1,245 @@
+"""The release gate: a sheet is released only when its parts are shown to fit together.
+
+Checks, in this order (static ones first, so a broken sheet is refused in seconds):
+
+1. layout: the hidden suite and the reference lie outside the assignment folder;
+2. stubs: the notebook defines every name of the reference's contract, with the same kind and
+   signature (both parsed with ``ast``; the notebook is never imported);
+3. variants: the sheet has known-wrong variants (``tests/variants/<sheet>/`` or ``variants/<sheet>/``
+   under the course root, or ``--variants``);
+4. through the real grading path (:func:`autograder.batch.grade_batch`, warm workers, sandbox):
+   the reference, wrapped as a submission, scores full marks; the untouched notebook is gradable and
+   scores 0; every variant is gradable, loses points, and every hidden test fails for at least one
+   variant (a test nothing fails cannot tell right from wrong).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.config import CourseConfig, SheetConfig
+from autograder.release.stubs import check_stubs, reference_modules
+from autograder.release.wrap import overlay, variant_cells, wrapped_reference
+from autograder.results import SubmissionResult
+
+REFERENCE_ID = "gate-reference"
+NOTEBOOK_ID = "gate-untouched-notebook"
+VARIANT_PREFIX = "variant-"
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class GateReport:
+    sheet: str
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    catchers: dict[str, list[str]] = field(default_factory=dict)
+    graded: bool = False
+    results_dir: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.findings) and all(f.ok for f in self.findings)
+
+    @property
+    def problems(self) -> list[Finding]:
+        return [f for f in self.findings if not f.ok]
+
+    def add(self, check: str, ok: bool, detail: str) -> None:
+        self.findings.append(Finding(check, ok, detail))
+
+    def render(self) -> str:
+        verdict = "passed" if self.ok else f"REFUSED ({len(self.problems)} problem(s))"
+        lines = [f"release gate for {self.sheet}: {verdict}"]
+        for finding in self.findings:
+            mark = "ok  " if finding.ok else "FAIL"
+            detail = finding.detail.replace("\n", "\n        ")
+            lines.append(f"  {mark} {finding.check}: {detail}")
+        if not self.graded:
+            lines.append("  (the grading checks did not run: fix the problems above first)")
+        if self.catchers:
+            lines.append("which known-wrong variants fail each hidden test:")
+            for test, variants in self.catchers.items():
+                lines.append(f"  {test}: {', '.join(variants) if variants else 'NOTHING FAILS IT'}")
+        lines += [f"  note: {note}" for note in self.notes]
+        if self.results_dir is not None:
+            lines.append(f"graded results (staff only): {self.results_dir}")
+        return "\n".join(lines)
+
+
+def default_variants_dir(config: CourseConfig, sheet: SheetConfig) -> Path | None:
+    for candidate in (config.root / "tests" / "variants" / sheet.name, config.root / "variants" / sheet.name):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def variant_files(folder: Path | None) -> list[Path]:
+    if folder is None or not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix in (".py", ".ipynb") and p.is_file()
+                  and not p.name.startswith(("_", ".")))
+
+
+# --------------------------------------------------------------------------- static checks
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def static_checks(config: CourseConfig, sheet: SheetConfig, report: GateReport, variants: Sequence[Path],
+                  variants_dir: Path | None) -> None:
+    assignment = config.resolve(sheet.assignment_dir)
+    secret = [config.resolve(sheet.hidden_dir), *(path for _, path in reference_modules(config, sheet).values())]
+    inside = [str(p) for p in secret if _inside(p, assignment)]
+    report.add("layout", not inside, "the hidden suite and the reference lie outside the assignment folder"
+               if not inside else f"inside the public assignment folder: {', '.join(inside)}")
+    problems, notes, size = check_stubs(config, sheet)
+    report.add("stubs", not problems, f"the notebook's names and signatures match the reference's contract "
+               f"({size} names)" if not problems else "\n".join(problems))
+    report.notes.extend(notes)
+    where = str(variants_dir) if variants_dir else f"tests/variants/{sheet.name}/ (none found)"
+    report.add("variants", bool(variants), f"{len(variants)} known-wrong variant(s) in {where}" if variants else
+               f"no known-wrong variants in {where}; add .py or .ipynb files there or pass --variants")
+
+
+# --------------------------------------------------------------------------- grading checks
+
+
+def stage_submissions(config: CourseConfig, sheet: SheetConfig, variants: Sequence[Path], folder: Path) -> list[Path]:
+    """The reference and each variant over it (``.py``), and the untouched notebook, under gate names."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    reference = folder / f"{REFERENCE_ID}.py"
+    reference.write_text(wrapped_reference(config, sheet), encoding="utf-8")
+    notebook = folder / f"{NOTEBOOK_ID}.ipynb"
+    shutil.copyfile(config.resolve(sheet.assignment_dir) / sheet.notebook, notebook)
+    staged = [reference, notebook]
+    for variant in variants:
+        target = folder / f"{VARIANT_PREFIX}{variant.stem}.py"
+        target.write_text(overlay(config, sheet, variant_cells(variant)), encoding="utf-8")
+        staged.append(target)
+    return staged
+
+
+def declared(path: Path, key: str) -> list[str]:
+    """Header lines of a variant: ``# exercise: 3.2.2`` (where it must lose points), ``# also: ...``."""
+    return re.findall(rf"^# {key}: (\S+)\s*$", path.read_text(encoding="utf-8"), flags=re.MULTILINE)
+
+
+def _failing(result: SubmissionResult) -> str:
+    lines = [f"{case.name}: {(case.output or case.status).strip().splitlines()[0][:200]}"
+             for case in result.tests if case.status != "passed"]
+    if result.grader_error:
+        lines.insert(0, f"grader error: {result.grader_error.strip()[-600:]}")
+    return "\n".join(lines[:20])
+
+
+def judge_results(report: GateReport, sheet: SheetConfig, results: dict[str, SubmissionResult],
+                  headers: dict[str, tuple[list[str], list[str]]] | None = None) -> None:
+    """Turn the graded reference, notebook and variants into findings."""
+    total = sheet.total_points
+    ref = results.get(REFERENCE_ID)
+    if ref is None:
+        report.add("reference", False, "no result for the reference (see the batch output)")
+    else:
+        full = ref.gradable and not ref.grader_error and ref.score >= total - 1e-9 and all(
+            c.status == "passed" for c in ref.tests)
+        report.add("reference", full, f"scores {ref.score:g}/{total:g} through the real grading path" if full else
+                   f"scores {ref.score:g}/{total:g}; it must score full marks:\n"
+                   + (_failing(ref) or ref.format_errors))
+    notebook = results.get(NOTEBOOK_ID)
+    if notebook is None:
+        report.add("untouched notebook", False, "no result for the notebook")
+    else:
+        free = [c.name for c in notebook.tests if c.score > 0]
+        ok = notebook.gradable and not notebook.grader_error and notebook.score == 0
+        detail = "gradable and scores 0" if ok else (
+            f"not gradable: {notebook.format_errors}" if not notebook.gradable else
+            f"grader error: {notebook.grader_error.strip()[-600:]}" if notebook.grader_error else
+            f"scores {notebook.score:g}/{total:g}; it must score 0. Tests that pass on it: {', '.join(free)}")
+        report.add("untouched notebook", ok, detail)
+    _judge_variants(report, {k: v for k, v in results.items() if k.startswith(VARIANT_PREFIX)}, ref, headers or {})
+
+
+def _judge_variants(report: GateReport, variants: dict[str, SubmissionResult], ref: SubmissionResult | None,
+                    headers: dict[str, tuple[list[str], list[str]]]) -> None:
+    tests = [c.nodeid or c.name for c in ref.tests] if ref else []
+    full = {ex: got for ex, (got, _) in ref.exercise_scores().items()} if ref else {}
+    catchers: dict[str, list[str]] = {test: [] for test in tests}
+    broken = []
+    for sid, result in sorted(variants.items()):
+        name = sid.removeprefix(VARIANT_PREFIX)
+        if not result.gradable or result.grader_error:
+            broken.append(f"{name}: " + (result.format_errors or result.grader_error.strip()[-300:]))
+            continue
+        for case in result.tests:
+            key = case.nodeid or case.name
+            if case.status == "error":
+                broken.append(f"{name}: the checker itself failed in {case.name} (status error)")
+            elif case.status == "failed":
+                catchers.setdefault(key, []).append(name)
+        if result.score >= result.max_score - 1e-9:
+            broken.append(f"{name}: scores full marks, so the suite misses its bug")
+        broken += _misplaced(name, result, full, *headers.get(name, ([], [])))
+    report.catchers = catchers
+    report.add("variants graded", not broken, f"{len(variants)} variant(s) gradable, each loses points"
+               + (" where it declares" if headers else "") if not broken else "\n".join(broken))
+    uncaught = [test for test, names in catchers.items() if not names]
+    report.add("every test can fail", bool(tests) and not uncaught,
+               f"each of the {len(tests)} hidden tests fails for at least one variant" if tests and not uncaught
+               else "no known-wrong variant fails: " + ", ".join(uncaught) if uncaught else "no hidden tests ran")
+
+
+def _misplaced(name: str, result: SubmissionResult, full: dict[str, float], own: list[str],
+               also: list[str]) -> list[str]:
+    """A variant that declares its exercise must lose points there, and only there (or where ``also`` says)."""
+    if not own:
+        return []
+    got = {ex: score for ex, (score, _) in result.exercise_scores().items()}
+    problems = [f"{name}: declares exercise {ex} but loses no points there" for ex in own
+                if got.get(ex, 0.0) >= full.get(ex, 0.0) - 1e-9]
+    elsewhere = sorted(ex for ex in full if ex not in {*own, *also} and got.get(ex, 0.0) < full[ex] - 1e-9)
+    if elsewhere:
+        problems.append(f"{name}: a bug in {', '.join(own)} also costs points in {', '.join(elsewhere)} "
+                        "(declare it with '# also: <exercise>' if that is intended)")
+    return problems
+
+
+def run_gate(
+    *, config: CourseConfig, sheet: SheetConfig, work_dir: Path, variants_dir: Path | None = None,
+    jobs: int = 2, device: str = "auto", config_file: Path | None = None,
+) -> GateReport:
+    """All checks; the grading ones only when the static ones pass. Never raises for a failed check."""
+    from autograder.batch import grade_batch
+
+    report = GateReport(sheet=sheet.name)
+    folder = variants_dir or default_variants_dir(config, sheet)
+    variants = variant_files(folder)
+    static_checks(config, sheet, report, variants, folder)
+    if not report.ok:
+        return report
+    staged = stage_submissions(config, sheet, variants, work_dir / "submissions")
+    out = work_dir / "results"
+    summary = grade_batch(config=config, sheet=sheet.name, paths=staged, out_dir=out, jobs=jobs, device=device,
+                          config_file=config_file)  # unchanged submissions of an earlier run are kept
+    report.graded, report.results_dir = True, out
+    headers = {v.stem: (declared(v, "exercise"), declared(v, "also")) for v in variants}
+    judge_results(report, sheet, {r.student_id: r for r in summary.results}, {k: h for k, h in headers.items() if h[0]})
+    return report

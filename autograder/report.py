@@ -1,0 +1,197 @@
+"""The TA report for a graded batch: one self-contained HTML page with charts as inline PNG images.
+
+What the class got wrong at a glance: the score distribution, per-exercise and per-test pass rates,
+the most common failure messages (with who got them), grading time per submission, and the
+submissions staff must look at (not gradable, grader errors, restarts, late).
+"""
+
+from __future__ import annotations
+
+import html
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.config import SheetConfig
+from autograder.plots import RenderedChart, bars, histogram
+from autograder.results import SubmissionResult
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
+main{max-width:1100px;margin:0 auto;padding:24px} h1{font-size:1.5em} h2{font-size:1.15em;margin-top:28px}
+.card{background:#fff;border:1px solid #dde1e8;border-radius:8px;padding:16px;margin:12px 0}
+table{border-collapse:collapse;width:100%} td,th{padding:5px 8px;border-bottom:1px solid #eceff3;text-align:left;
+vertical-align:top;font-size:.9em} td.num{text-align:right;white-space:nowrap}
+img{max-width:100%} .grid{display:flex;flex-wrap:wrap;gap:12px} .stat{font-size:1.6em;font-weight:700}
+.muted{color:#5b6372} pre{white-space:pre-wrap;margin:0;font-size:.85em}
+"""
+
+
+@dataclass(frozen=True)
+class CaseStats:
+    nodeid: str
+    name: str
+    exercise: str
+    runs: int
+    passed: int
+    mean_duration_s: float
+
+    @property
+    def pass_rate(self) -> float:
+        return self.passed / self.runs if self.runs else 0.0
+
+
+def case_stats(results: Sequence[SubmissionResult]) -> list[CaseStats]:
+    """Per hidden test over gradable submissions, lowest pass rate first."""
+    runs: dict[str, list[tuple[bool, float]]] = defaultdict(list)
+    meta: dict[str, tuple[str, str]] = {}
+    for result in results:
+        if not result.gradable:
+            continue
+        for case in result.tests:
+            key = case.nodeid or case.name
+            runs[key].append((case.status == "passed", case.duration_s))
+            meta[key] = (case.name, case.number)
+    stats = [CaseStats(key, meta[key][0], meta[key][1], len(items), sum(ok for ok, _ in items),
+                       statistics.fmean(d for _, d in items)) for key, items in runs.items()]
+    return sorted(stats, key=lambda s: (s.pass_rate, s.exercise, s.name))
+
+
+def exercise_stats(results: Sequence[SubmissionResult], sheet: SheetConfig) -> list[tuple[str, float, float, float]]:
+    """``(exercise, mean points, max points, share with full marks)`` over gradable submissions."""
+    gradable = [r for r in results if r.gradable]
+    rows = []
+    for exercise, possible in sheet.points.items():
+        scores = [r.exercise_scores().get(exercise, (0.0, possible))[0] for r in gradable]
+        mean = statistics.fmean(scores) if scores else 0.0
+        full = sum(s >= possible - 1e-9 for s in scores) / len(scores) if scores else 0.0
+        rows.append((exercise, mean, float(possible), full))
+    return rows
+
+
+def common_failures(results: Sequence[SubmissionResult], *, top: int = 15) -> list[tuple[int, str, str, list[str]]]:
+    """``(count, test, first line of the message, students)`` for the most frequent failure messages."""
+    counts: Counter[tuple[str, str]] = Counter()
+    who: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for result in results:
+        for case in result.tests:
+            if case.status == "passed":
+                continue
+            line = next((ln.strip() for ln in case.output.splitlines() if ln.strip()), "(no message)")[:200]
+            key = (f"{case.number} · {case.name}", line)
+            counts[key] += 1
+            who[key].append(result.student_id)
+    return [(n, test, line, who[(test, line)]) for (test, line), n in counts.most_common(top)]
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _img(chart: RenderedChart) -> str:
+    return f'<img src="{chart.data_uri()}" alt="{_e(chart.title)}" data-series="{chart.series}">'
+
+
+def report_charts(results: Sequence[SubmissionResult], sheet: SheetConfig) -> dict[str, RenderedChart]:
+    """The report's charts by name (also used by tests and for review)."""
+    finals = [r.final_score for r in results if r.gradable]
+    exercises = exercise_stats(results, sheet)
+    tests = case_stats(results)
+    timed = sorted(results, key=lambda r: r.execution_time, reverse=True)
+    return {
+        "scores": histogram(finals or [0.0], title="Final scores", x_label="points",
+                            x_range=(0.0, max(sheet.total_points, 1.0))),
+        "exercises": bars([e for e, *_ in exercises], [100 * m / p if p else 0 for _, m, p, _ in exercises],
+                          title="Mean score per exercise", value_label="% of points", limit=100),
+        "tests": bars([f"{s.exercise} · {s.name}" for s in tests], [100 * s.pass_rate for s in tests],
+                      title="Pass rate per hidden test", value_label="% passed", limit=100, horizontal=True),
+        "times": bars([r.student_id for r in timed[:40]], [r.execution_time for r in timed[:40]],
+                      title="Grading time per submission (slowest 40)", value_label="seconds", horizontal=True),
+    }
+
+
+def _overview(results: Sequence[SubmissionResult], sheet: SheetConfig) -> str:
+    gradable = [r for r in results if r.gradable]
+    finals = [r.final_score for r in gradable]
+    cells = [
+        ("submissions", f"{len(results)}"),
+        ("gradable", f"{len(gradable)}"),
+        ("mean", f"{statistics.fmean(finals):.1f} / {sheet.total_points:g}" if finals else "–"),
+        ("median", f"{statistics.median(finals):g}" if finals else "–"),
+        ("full marks", f"{sum(f >= sheet.total_points - 1e-9 for f in finals)}"),
+        ("late", f"{sum(r.late_penalty > 0 or bool(r.extra_data.get('late', {}).get('late')) for r in results)}"),
+        ("mean grading time", f"{statistics.fmean(r.execution_time for r in results):.1f} s" if results else "–"),
+    ]
+    return '<div class="grid">' + "".join(
+        f'<div class="card"><div class="muted">{_e(k)}</div><div class="stat">{_e(v)}</div></div>' for k, v in cells
+    ) + "</div>"
+
+
+def _attention(results: Sequence[SubmissionResult]) -> str:
+    rows = []
+    for r in sorted(results, key=lambda r: r.student_id):
+        notes = []
+        if not r.gradable:
+            notes.append(f"not gradable: {r.format_errors}")
+        if r.grader_error:
+            notes.append(f"grader error: {r.grader_error.strip().splitlines()[-1][:300] if r.grader_error.strip() else ''}")
+        errors = [c.name for c in r.tests if c.status == "error"]
+        if errors:
+            notes.append(f"checker errors in {', '.join(errors)}")
+        restarts = r.extra_data.get("restarts") or 0
+        if restarts:
+            notes.append(f"sandbox restarted {restarts} time(s)")
+        if r.late_penalty:
+            notes.append(f"late penalty {r.late_penalty:g}")
+        if notes:
+            rows.append(f"<tr><td>{_e(r.student_id)}</td><td>{_e('; '.join(notes))}</td></tr>")
+    if not rows:
+        return '<p class="muted">Nothing needs attention.</p>'
+    return f"<table><tr><th>student</th><th>what</th></tr>{''.join(rows)}</table>"
+
+
+def report_html(results: Sequence[SubmissionResult], sheet: SheetConfig) -> str:
+    """The whole report as one self-contained page."""
+    charts = report_charts(results, sheet)
+    exercise_rows = "".join(
+        f"<tr><td>{_e(e)}</td><td class=num>{m:.2f} / {p:g}</td><td class=num>{100 * f:.0f}%</td></tr>"
+        for e, m, p, f in exercise_stats(results, sheet))
+    test_rows = "".join(
+        f"<tr><td>{_e(s.exercise)}</td><td>{_e(s.name)}</td><td class=num>{s.passed} / {s.runs}</td>"
+        f"<td class=num>{100 * s.pass_rate:.0f}%</td><td class=num>{s.mean_duration_s:.2f} s</td></tr>"
+        for s in case_stats(results))
+    failure_rows = "".join(
+        f"<tr><td class=num>{n}</td><td>{_e(test)}</td><td><pre>{_e(line)}</pre></td>"
+        f"<td>{_e(', '.join(who[:8]))}{' …' if len(who) > 8 else ''}</td></tr>"
+        for n, test, line, who in common_failures(results))
+    time_rows = "".join(
+        f"<tr><td>{_e(r.student_id)}</td><td class=num>{r.execution_time:.1f} s</td>"
+        f"<td class=num>{_e(r.extra_data.get('timings', {}).get('load_s', '–'))}</td>"
+        f"<td class=num>{_e(r.extra_data.get('timings', {}).get('tests_s', '–'))}</td>"
+        f"<td>{_e(r.extra_data.get('device', ''))}</td></tr>"
+        for r in sorted(results, key=lambda r: r.execution_time, reverse=True))
+    return "\n".join([
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>TA report: {_e(sheet.name)}</title>'
+        f"<style>{CSS}</style></head><body><main>",
+        f"<h1>TA report: {_e(sheet.title or sheet.name)}</h1>",
+        _overview(results, sheet),
+        f'<h2>Score distribution</h2><div class="card">{_img(charts["scores"])}</div>',
+        f'<h2>Exercises</h2><div class="card grid"><div>{_img(charts["exercises"])}</div><div style="flex:1">'
+        f"<table><tr><th>exercise</th><th>mean</th><th>full marks</th></tr>{exercise_rows}</table></div></div>",
+        f'<h2>Hidden tests</h2><div class="card">{_img(charts["tests"])}<table><tr><th>exercise</th><th>test</th>'
+        f"<th>passed</th><th>rate</th><th>mean time</th></tr>{test_rows}</table></div>",
+        f'<h2>Most common failure messages</h2><div class="card"><table><tr><th>count</th><th>test</th>'
+        f"<th>message</th><th>students</th></tr>{failure_rows}</table></div>",
+        f'<h2>Grading time</h2><div class="card">{_img(charts["times"])}<table><tr><th>student</th><th>total</th>'
+        f"<th>notebook run</th><th>tests</th><th>device</th></tr>{time_rows}</table></div>",
+        f'<h2>Needs attention</h2><div class="card">{_attention(results)}</div>',
+        "</main></body></html>",
+    ])
+
+
+def write_report(results: Sequence[SubmissionResult], sheet: SheetConfig, out: Path) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report_html(results, sheet), encoding="utf-8")
+    return out

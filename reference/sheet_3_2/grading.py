@@ -1,0 +1,131 @@
+"""Published grading settings and the judge-side evaluations of the two training exercises.
+
+The hidden suite trains the *student's* models with these settings and measures them here, in the
+judge, so a submission never reports its own score. The helpers only call ``model(...)``,
+``model.init_hidden()`` and ``model.eval()``, so they work on a local module and on a sandbox handle
+alike (whose calls return plain data).
+
+Calibration (reference, 2 CPU cores; see the sheet's calibration notes in the lead's report):
+LSTM held-out NLL about 2.3-2.4 per symbol after 2000 steps; QA exact match about 0.9+.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Any
+
+import torch
+
+from reference.sheet_3_2._given import given
+from reference.sheet_3_2.heads import best_span
+from reference.sheet_3_2.qa_model import make_extractive_example
+
+# --- 3.2.3.1 -----------------------------------------------------------------------------------
+
+#: keyword arguments the judge passes to ``train_char_lstm(train_names, **LSTM_SETTINGS, seed=...)``
+LSTM_SETTINGS: dict[str, Any] = {"n_iters": 2000, "lr": 0.005}
+#: a trained model must reach a held-out NLL per predicted symbol (letters and EOS) below this
+LSTM_NLL_THRESHOLD = 2.9
+#: what a model that predicts uniformly over the 60 symbols gets
+UNIFORM_NLL = math.log(given.n_letters)
+#: seed of the train/held-out split of the names
+NAMES_SPLIT_SEED = 0
+HELDOUT_NAMES_PER_CATEGORY = 10
+
+
+def split_names(
+    names_data: dict[str, list[str]], seed: int = NAMES_SPLIT_SEED,
+    heldout_per_category: int = HELDOUT_NAMES_PER_CATEGORY,
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """``(train, heldout)``: both keyed by every category in ``names_data``'s order, sharing no name.
+
+    Each category's distinct names are shuffled with ``seed``; ``heldout_per_category`` of them
+    (at most half) are held out, every other occurrence, duplicates included, stays in train.
+    """
+    rng = random.Random(seed)
+    train: dict[str, list[str]] = {}
+    heldout: dict[str, list[str]] = {}
+    for category, names in names_data.items():
+        distinct = sorted(set(names))
+        rng.shuffle(distinct)
+        held = set(distinct[: min(heldout_per_category, len(distinct) // 2)])
+        heldout[category] = [name for name in distinct if name in held]
+        train[category] = [name for name in names if name not in held]
+    return train, heldout
+
+
+def heldout_nll_per_char(model, heldout: dict[str, list[str]], categories: list[str] | None = None) -> float:
+    """Mean NLL per predicted symbol (every letter and the EOS) over all held-out names.
+
+    Feeds each name step by step: ``hidden = model.init_hidden()``, then
+    ``log_probs, hidden = model(category_row, input_row, hidden)`` for SOS, c1, ..., cn, scoring
+    c1, ..., cn, EOS. The state is passed back unchanged (it is opaque to the judge). ``categories``
+    fixes the one-hot order (default: ``heldout``'s key order, which ``split_names`` keeps).
+    """
+    categories = list(heldout) if categories is None else list(categories)
+    if hasattr(model, "eval"):
+        model.eval()
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for category, names in heldout.items():
+            category_row = given.category_tensor(category, categories)
+            for name in names:
+                hidden = model.init_hidden()
+                targets = given.target_indices(name)
+                for step, row in enumerate(given.input_tensors(name)):
+                    log_probs, hidden = model(category_row, row, hidden)
+                    log_probs = torch.as_tensor(log_probs).reshape(-1)
+                    total -= float(log_probs[int(targets[step])])
+                    count += 1
+    return total / count
+
+
+# --- 3.2.3.2 -----------------------------------------------------------------------------------
+
+#: keyword arguments the judge passes to ``train_extractive_qa(train_examples, **QA_SETTINGS, seed=...)``
+QA_SETTINGS: dict[str, Any] = {"n_steps": 500, "lr": 1e-3}
+#: the ``max_length`` of the examples the judge builds (every shipped question fits in 28 tokens)
+QA_MAX_LENGTH = 32
+#: exact-match span accuracy on held-out questions a trained model must reach (chance is 0.2)
+QA_ACCURACY_THRESHOLD = 0.6
+
+
+def build_qa_examples(items: list[dict], tokenizer, max_length: int = QA_MAX_LENGTH) -> list[dict]:
+    """The reference's ``make_extractive_example`` for each ``{"question", "options", "answer_key"}``."""
+    return [
+        make_extractive_example(item["question"], item["options"], item["answer_key"], tokenizer,
+                                max_length=max_length)
+        for item in items
+    ]
+
+
+def qa_predictions(model, examples: list[dict], batch_size: int = 100,
+                   max_answer_len: int = 30) -> list[tuple[int, int]]:
+    """``best_span`` of each example's logits, padding positions excluded (logit set to -inf)."""
+    if hasattr(model, "eval"):
+        model.eval()
+    spans: list[tuple[int, int]] = []
+    with torch.no_grad():
+        for first in range(0, len(examples), batch_size):
+            chunk = examples[first : first + batch_size]
+            input_ids = torch.stack([torch.as_tensor(e["input_ids"]).long() for e in chunk])
+            attention_mask = torch.stack([torch.as_tensor(e["attention_mask"]).long() for e in chunk])
+            out = model(input_ids=input_ids, attention_mask=attention_mask)
+            start = torch.as_tensor(out["start_logits"]).float()
+            end = torch.as_tensor(out["end_logits"]).float()
+            padding = attention_mask == 0
+            start = start.masked_fill(padding, float("-inf"))
+            end = end.masked_fill(padding, float("-inf"))
+            spans.extend(best_span(s, e, max_answer_len) for s, e in zip(start, end))
+    return spans
+
+
+def qa_exact_match(model, examples: list[dict], batch_size: int = 100) -> float:
+    """Fraction of examples whose predicted span is exactly ``(start_positions, end_positions)``."""
+    predicted = qa_predictions(model, examples, batch_size)
+    hits = sum(
+        (s, e) == (int(example["start_positions"]), int(example["end_positions"]))
+        for (s, e), example in zip(predicted, examples)
+    )
+    return hits / len(examples)

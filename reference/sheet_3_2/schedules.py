@@ -1,0 +1,109 @@
+"""Exercise 3.2.2: cosine learning-rate schedules with warm-up, and sheet 2.4's RNN trained with one."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import torch
+from torch.optim.lr_scheduler import LambdaLR
+
+from reference.sheet_3_2._given import given
+
+CHAR_RNN_HIDDEN_SIZE = 128
+
+
+def cosine_lr(
+    step: int, *, base_lr: float, total_steps: int, warmup_steps: int = 0, min_lr: float = 0.0
+) -> float:
+    """Linear warm-up to ``base_lr``, then half a cosine down to ``min_lr``, flat from ``total_steps`` on."""
+    if step < warmup_steps:
+        return base_lr * step / warmup_steps
+    progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+    progress = min(1.0, max(0.0, progress))
+    return min_lr + (base_lr - min_lr) * (1.0 + math.cos(math.pi * progress)) / 2.0
+
+
+def make_cosine_scheduler(
+    optimizer: torch.optim.Optimizer, *, total_steps: int, warmup_steps: int = 0, min_lr: float = 0.0
+) -> LambdaLR:
+    """A ``LambdaLR`` whose lr after k ``step()`` calls is ``cosine_lr(k, base_lr=<initial lr>, ...)``.
+
+    ``LambdaLR`` multiplies each group's initial lr by a factor; dividing the schedule by that lr gives
+    the factor (a group made with lr 0 stays at 0).
+    """
+
+    def factor_for(base_lr: float):
+        def factor(step: int) -> float:
+            if base_lr == 0:
+                return 0.0
+            lr = cosine_lr(step, base_lr=base_lr, total_steps=total_steps,
+                           warmup_steps=warmup_steps, min_lr=min_lr)
+            return lr / base_lr
+
+        return factor
+
+    base_lrs = [group.get("initial_lr", group["lr"]) for group in optimizer.param_groups]
+    return LambdaLR(optimizer, [factor_for(lr) for lr in base_lrs])
+
+
+def name_nll(model, category_row: torch.Tensor, name: str, device: str = "cpu") -> torch.Tensor:
+    """The summed NLL of ``name`` (its characters and EOS) under a step-by-step character model."""
+    hidden = model.init_hidden()
+    hidden = tuple(h.to(device) for h in hidden) if isinstance(hidden, tuple) else hidden.to(device)
+    targets = given.target_indices(name).to(device)
+    loss = torch.zeros((), device=device)
+    for step, row in enumerate(given.input_tensors(name)):
+        log_probs, hidden = model(category_row, row.to(device), hidden)
+        loss = loss + torch.nn.functional.nll_loss(log_probs, targets[step : step + 1])
+    return loss
+
+
+def train_step_by_step(
+    model, names: dict[str, list[str]], *, n_iters: int, lr: float, seed: int, scheduler_fn,
+    device: str = "cpu",
+) -> tuple[list[float], list[float]]:
+    """Sheet 2.4's loop: a random category, a random name of it, summed NLL, Adam; returns (losses, lrs)."""
+    rng = random.Random(seed)
+    categories = list(names)
+    usable = [c for c in categories if names[c]]
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    scheduler = scheduler_fn(optimizer)
+    losses: list[float] = []
+    lrs: list[float] = []
+    model.train()
+    for _ in range(n_iters):
+        category = rng.choice(usable)
+        name = rng.choice(names[category])
+        category_row = given.category_tensor(category, categories).to(device)
+        lrs.append(float(optimizer.param_groups[0]["lr"]))
+        loss = name_nll(model, category_row, name, device)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        losses.append(float(loss.item()))
+    model.eval()
+    return losses, lrs
+
+
+def train_char_rnn(
+    names: dict[str, list[str]], *, n_iters: int, lr: float, seed: int, cosine: bool = True,
+    device: str = "cpu",
+):
+    """Train sheet 2.4's ``CharRNN`` with Adam and (by default) a cosine schedule over ``n_iters`` steps.
+
+    Returns ``(model, losses, lrs)``: ``losses[k]`` is step k's summed NLL over the name and ``lrs[k]``
+    the lr used at step k, ``cosine_lr(k, base_lr=lr, total_steps=n_iters)`` (or ``lr`` throughout
+    when ``cosine=False``).
+    """
+    torch.manual_seed(seed)
+    model = given.CharRNN(len(names), given.n_letters, CHAR_RNN_HIDDEN_SIZE).to(device)
+
+    def scheduler_fn(optimizer):
+        return make_cosine_scheduler(optimizer, total_steps=n_iters) if cosine else None
+
+    losses, lrs = train_step_by_step(model, names, n_iters=n_iters, lr=lr, seed=seed,
+                                     scheduler_fn=scheduler_fn, device=device)
+    return model, losses, lrs

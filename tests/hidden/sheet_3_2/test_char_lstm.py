@@ -1,0 +1,167 @@
+"""Exercise 3.2.3.1: the character-level LSTM name generator.
+
+The structure is checked on a fresh ``CharLSTM``; the training grade is the held-out NLL per
+predicted symbol that the judge measures itself (``ref.heldout_nll_per_char``: it feeds each
+held-out name step by step through the student's model, passing the opaque state back unchanged).
+The student trains on the judge's training split with the published ``ref.LSTM_SETTINGS``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from autograder.judge.compare import assert_close, assert_tensor
+
+EXERCISE = "3.2.3.1"
+HIDDEN = 32
+
+
+def rows(given, categories: list[str], category: str, letter: str):
+    return given.category_tensor(category, categories), given.one_hot(given.letter_index(letter),
+                                                                      given.n_letters)
+
+
+def fresh_model(student, names_data, given):
+    model = student.CharLSTM(len(names_data), given.n_letters, HIDDEN)
+    model.eval()
+    return model
+
+
+def step(model, category_row, input_row, hidden):
+    result = model(category_row, input_row, hidden)
+    assert isinstance(result, (tuple, list)) and len(result) == 2, (
+        "CharLSTM.forward(category, input, hidden) should return (log_probs, new_hidden)"
+    )
+    return result
+
+
+@pytest.mark.points(1)
+@pytest.mark.exercise(EXERCISE)
+def test_char_lstm_step_returns_one_row_of_log_probs(student, names_data, given):
+    categories = list(names_data)
+    model = fresh_model(student, names_data, given)
+    log_probs, _ = step(model, *rows(given, categories, "German", "a"), model.init_hidden())
+    assert_tensor(log_probs, shape=(1, given.n_letters),
+                  msg="CharLSTM.forward should return log-probabilities of shape (1, n_letters)")
+
+
+@pytest.mark.points(1)
+@pytest.mark.exercise(EXERCISE)
+def test_char_lstm_outputs_are_log_probabilities(student, names_data, given):
+    categories = list(names_data)
+    model = fresh_model(student, names_data, given)
+    hidden = model.init_hidden()
+    for letter in "Kim":
+        log_probs, hidden = step(model, *rows(given, categories, "Korean", letter), hidden)
+        probs = torch.as_tensor(log_probs).double().exp()
+        assert_close(float(probs.sum()), 1.0, atol=1e-4,
+                     msg="CharLSTM.forward should return log-probabilities (log_softmax): their "
+                         "exponentials should sum to 1")
+
+
+@pytest.mark.points(1)
+@pytest.mark.exercise(EXERCISE)
+def test_char_lstm_contains_an_lstm(student, names_data, given):
+    state = fresh_model(student, names_data, given).state_dict()
+    gates = [
+        value for key, value in state.items()
+        if key.rsplit(".", 1)[-1] in ("weight_hh", "weight_hh_l0")
+        and value.dim() == 2 and value.shape[0] == 4 * value.shape[1]
+    ]
+    assert gates, "CharLSTM should contain an LSTM (nn.LSTMCell, or nn.LSTM run one step at a time)"
+
+
+@pytest.mark.points(1)
+@pytest.mark.exercise(EXERCISE)
+def test_char_lstm_state_carries_the_past(student, names_data, given):
+    categories = list(names_data)
+    model = fresh_model(student, names_data, given)
+    cat_row, a_row = rows(given, categories, "Italian", "a")
+    sos = given.one_hot(given.SOS_INDEX, given.n_letters)
+    fresh, _ = step(model, cat_row, a_row, model.init_hidden())
+    again, _ = step(model, cat_row, a_row, model.init_hidden())
+    assert_close(again, fresh, rtol=1e-5, atol=1e-6,
+                 msg="in eval mode, the same input and a fresh init_hidden() should give the same "
+                     "output")
+    _, after_sos = step(model, cat_row, sos, model.init_hidden())
+    carried, _ = step(model, cat_row, a_row, after_sos)
+    assert not torch.allclose(torch.as_tensor(carried), torch.as_tensor(fresh), atol=1e-6), (
+        "the state returned by forward should carry information to the next step (the output "
+        "after SOS then 'a' should differ from 'a' on a fresh state)"
+    )
+    other_cat, _ = rows(given, categories, "Greek", "a")
+    other, _ = step(model, other_cat, a_row, model.init_hidden())
+    assert not torch.allclose(torch.as_tensor(other), torch.as_tensor(fresh), atol=1e-6), (
+        "the output should depend on the category"
+    )
+
+
+# --- training -----------------------------------------------------------------------------------
+# One training run serves the three tests below (they run one after another, so the model handle
+# stays valid), with the `seed` of the first of them; the held-out NLL is measured once.
+
+TRAINING_TIMEOUT = 300  # the reference needs a fraction of this on 2 cores
+
+
+def training_run(student, ref, memo, names_data, seed):
+    """``(model, losses)`` of the student's ``train_char_lstm`` on the judge's training split."""
+
+    def run():
+        train, _ = ref.split_names(names_data)
+        result = student.train_char_lstm(train, **ref.LSTM_SETTINGS, seed=seed)
+        assert isinstance(result, (tuple, list)) and len(result) == 2, (
+            "train_char_lstm should return a tuple (model, losses)"
+        )
+        return tuple(result)
+
+    return memo.once("train_char_lstm", run)
+
+
+def heldout_nll(student, ref, memo, names_data, seed) -> float:
+    """The judge's measurement: mean NLL per predicted symbol over the held-out names."""
+    model, _ = training_run(student, ref, memo, names_data, seed)
+
+    def measure():
+        _, heldout = ref.split_names(names_data)
+        return ref.heldout_nll_per_char(model, heldout, categories=list(names_data))
+
+    return memo.once("train_char_lstm/nll", measure, judged=(
+        "the judge could not feed held-out names through your trained CharLSTM: forward should "
+        "return (log_probs of shape (1, n_letters), new state)"))
+
+
+@pytest.mark.points(2)
+@pytest.mark.exercise(EXERCISE)
+@pytest.mark.timeout(TRAINING_TIMEOUT)
+def test_train_char_lstm_returns_model_and_losses(student, ref, memo, names_data, seed):
+    _, losses = training_run(student, ref, memo, names_data, seed)
+    assert isinstance(losses, list) and len(losses) == ref.LSTM_SETTINGS["n_iters"] and all(
+        type(x) in (int, float) and math.isfinite(x) for x in losses
+    ), "train_char_lstm should return one finite loss (a Python float) per step"
+
+
+@pytest.mark.points(3)
+@pytest.mark.exercise(EXERCISE)
+@pytest.mark.timeout(TRAINING_TIMEOUT)
+def test_train_char_lstm_learns_the_names(student, ref, memo, names_data, seed):
+    nll = heldout_nll(student, ref, memo, names_data, seed)
+    halfway = (ref.UNIFORM_NLL + ref.LSTM_NLL_THRESHOLD) / 2
+    assert nll < halfway, (
+        f"the trained CharLSTM's held-out NLL per character is {nll:.3f}; for these points it "
+        f"should be below {halfway:.2f}, halfway between a uniform guess ({ref.UNIFORM_NLL:.2f}) "
+        f"and the threshold ({ref.LSTM_NLL_THRESHOLD})"
+    )
+
+
+@pytest.mark.points(7)
+@pytest.mark.exercise(EXERCISE)
+@pytest.mark.timeout(TRAINING_TIMEOUT)
+def test_train_char_lstm_reaches_the_held_out_threshold(student, ref, memo, names_data, seed):
+    nll = heldout_nll(student, ref, memo, names_data, seed)
+    assert nll < ref.LSTM_NLL_THRESHOLD, (
+        f"the trained CharLSTM's held-out NLL per character is {nll:.3f}; it should be below "
+        f"{ref.LSTM_NLL_THRESHOLD} (a uniform guess gives {ref.UNIFORM_NLL:.2f})"
+    )

@@ -1,0 +1,193 @@
+"""Exercise 3.2.2: cosine_lr, make_cosine_scheduler and train_char_rnn.
+
+``cosine_lr`` is compared with the reference on hypothesis-drawn arguments and with transformers'
+``get_cosine_schedule_with_warmup``. The scheduler is driven on an optimizer the judge asks the
+sandbox to build, and only the learning rate the optimizer holds is read. ``train_char_rnn`` runs
+once per setting (a short, published number of steps) and its returned lists are checked.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from hypothesis import given as draw_examples
+from hypothesis import settings
+from hypothesis import strategies as st
+from transformers import get_cosine_schedule_with_warmup
+
+from autograder.judge.compare import assert_close
+
+EXERCISE = "3.2.2"
+PROFILE = "sheet_3_2"
+
+RNN_ITERS = 300  # enough for the loss to fall clearly, short enough for a second or two
+RNN_LR = 0.005
+RNN_CONSTANT_ITERS = 40
+
+
+def is_number(value) -> bool:
+    return type(value) in (int, float)
+
+
+# --- cosine_lr ----------------------------------------------------------------------------------
+
+
+@st.composite
+def schedules(draw):
+    total = draw(st.integers(1, 300))
+    warmup = draw(st.integers(0, total))
+    base = draw(st.sampled_from([1.0, 0.1, 3e-4, 5e-3]))
+    min_lr = draw(st.sampled_from([0.0, 0.0, base / 10, base / 3]))
+    step = draw(st.integers(0, total + 50) | st.sampled_from([0, warmup, total]))
+    return step, {"base_lr": base, "total_steps": total, "warmup_steps": warmup, "min_lr": min_lr}
+
+
+@pytest.mark.points(3)
+@pytest.mark.exercise(EXERCISE)
+@settings(settings.get_profile(PROFILE), max_examples=50)
+@draw_examples(case=schedules())
+def test_cosine_lr_matches_the_closed_form(ref, student, case):
+    step, kwargs = case
+    got = student.cosine_lr(step, **kwargs)
+    assert is_number(got), "cosine_lr should return a Python float"
+    assert_close(got, ref.cosine_lr(step, **kwargs), rtol=1e-6, atol=1e-12,
+                 msg="cosine_lr should warm up linearly from 0 to base_lr over warmup_steps, then "
+                     "follow half a cosine from base_lr down to min_lr at total_steps")
+
+
+@pytest.mark.points(2)
+@pytest.mark.exercise(EXERCISE)
+def test_cosine_lr_matches_transformers_schedule(student):
+    for total, warmup, base in [(100, 10, 1e-3), (37, 0, 0.5), (12, 11, 2.0), (1, 0, 0.1)]:
+        optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=base)
+        factor = get_cosine_schedule_with_warmup(optimizer, warmup, total).lr_lambdas[0]
+        steps = list(range(total + 1))
+        got = [student.cosine_lr(k, base_lr=base, total_steps=total, warmup_steps=warmup)
+               for k in steps]
+        assert_close(got, [base * factor(k) for k in steps], rtol=1e-6, atol=1e-12,
+                     msg="with min_lr=0, cosine_lr(step, ...) should equal transformers' "
+                         "get_cosine_schedule_with_warmup for every step up to total_steps")
+
+
+@pytest.mark.points(2)
+@pytest.mark.exercise(EXERCISE)
+def test_cosine_lr_min_lr_and_steps_past_the_end(student):
+    base, min_lr, total, warmup = 0.2, 0.02, 50, 5
+    kwargs = {"base_lr": base, "total_steps": total, "warmup_steps": warmup, "min_lr": min_lr}
+    after = [student.cosine_lr(k, **kwargs) for k in range(total, 2 * total + 1)]
+    assert_close(after, [min_lr] * len(after), rtol=1e-6, atol=1e-12,
+                 msg="from total_steps on, cosine_lr should stay at min_lr (it must not rise again)")
+    middle = student.cosine_lr(warmup + (total - warmup) // 2, **kwargs)
+    want = min_lr + (base - min_lr) * (1 + math.cos(math.pi * ((total - warmup) // 2)
+                                                    / (total - warmup))) / 2
+    assert_close(middle, want, rtol=1e-6, atol=1e-12,
+                 msg="after warm-up, cosine_lr should decay from base_lr to min_lr, not to 0")
+    assert_close(student.cosine_lr(0, **kwargs), 0.0, atol=1e-12,
+                 msg="during warm-up cosine_lr should rise linearly from 0 (not from min_lr)")
+
+
+# --- make_cosine_scheduler ----------------------------------------------------------------------
+
+SCHEDULER_CASES = [
+    {"lr": 0.1, "total_steps": 20, "warmup_steps": 5, "min_lr": 0.01},
+    {"lr": 0.03, "total_steps": 8, "warmup_steps": 0, "min_lr": 0.0},
+]
+
+
+def scheduler_lrs(student, lr: float, steps: int, **kwargs) -> list[float]:
+    """The optimizer's lr right after construction and after each optimizer.step(); sched.step()."""
+    optimizer = student.make("optimizer", kind="SGD", lr=lr, shapes=[(3,)])
+    scheduler = student.make_cosine_scheduler(optimizer, **kwargs)
+    lrs = [optimizer.param_groups[0]["lr"]]
+    for _ in range(steps):
+        optimizer.step()
+        scheduler.step()
+        lrs.append(optimizer.param_groups[0]["lr"])
+    return lrs
+
+
+@pytest.mark.points(1)
+@pytest.mark.exercise(EXERCISE)
+def test_scheduler_sets_the_first_lr_at_construction(student, ref):
+    for case in SCHEDULER_CASES:
+        lr, kwargs = case["lr"], {k: v for k, v in case.items() if k != "lr"}
+        (got,) = scheduler_lrs(student, lr, 0, **kwargs)
+        assert_close(got, ref.cosine_lr(0, base_lr=lr, **kwargs), rtol=1e-6, atol=1e-12,
+                     msg="right after make_cosine_scheduler(optimizer, ...) the optimizer's lr "
+                         "should be cosine_lr(0, base_lr=<the optimizer's lr>, ...)")
+
+
+@pytest.mark.points(2)
+@pytest.mark.exercise(EXERCISE)
+def test_scheduler_follows_cosine_lr_step_by_step(student, ref):
+    for case in SCHEDULER_CASES:
+        lr, kwargs = case["lr"], {k: v for k, v in case.items() if k != "lr"}
+        steps = kwargs["total_steps"] + 3
+        got = scheduler_lrs(student, lr, steps, **kwargs)
+        want = [ref.cosine_lr(k, base_lr=lr, **kwargs) for k in range(steps + 1)]
+        assert_close(got, want, rtol=1e-6, atol=1e-12,
+                     msg="after k calls of scheduler.step() the optimizer's lr should be "
+                         "cosine_lr(k, base_lr=<the optimizer's lr>, ...), also past total_steps")
+
+
+# --- train_char_rnn -----------------------------------------------------------------------------
+
+
+def char_rnn_run(student, memo, names_data, seed, *, cosine: bool, n_iters: int):
+    """(losses, lrs) of one training run (the `seed` of the first test that asks); no handle kept."""
+    def run():
+        result = student.train_char_rnn(names_data, n_iters=n_iters, lr=RNN_LR, seed=seed,
+                                        cosine=cosine)
+        assert isinstance(result, (tuple, list)) and len(result) == 3, (
+            "train_char_rnn should return a tuple (model, losses, lrs)"
+        )
+        _, losses, lrs = result
+        assert isinstance(losses, list) and isinstance(lrs, list), (
+            "train_char_rnn should return losses and lrs as lists of floats"
+        )
+        return losses, lrs
+
+    return memo.once(f"train_char_rnn/{cosine}/{n_iters}", run)
+
+
+@pytest.mark.points(2)
+@pytest.mark.exercise(EXERCISE)
+@pytest.mark.timeout(60)
+def test_train_char_rnn_lrs_follow_the_cosine_schedule(student, ref, memo, names_data, seed):
+    _, lrs = char_rnn_run(student, memo, names_data, seed, cosine=True, n_iters=RNN_ITERS)
+    assert len(lrs) == RNN_ITERS and all(is_number(x) for x in lrs), (
+        "train_char_rnn should return one learning rate (a float) per step"
+    )
+    want = [ref.cosine_lr(k, base_lr=RNN_LR, total_steps=RNN_ITERS) for k in range(RNN_ITERS)]
+    assert_close(lrs, want, rtol=1e-6, atol=1e-12,
+                 msg="lrs[k] should be the lr used at step k: cosine_lr(k, base_lr=lr, "
+                     "total_steps=n_iters), with the scheduler stepped after each optimizer step")
+
+
+@pytest.mark.points(1)
+@pytest.mark.exercise(EXERCISE)
+@pytest.mark.timeout(60)
+def test_train_char_rnn_without_cosine_keeps_the_lr(student, memo, names_data, seed):
+    _, lrs = char_rnn_run(student, memo, names_data, seed, cosine=False, n_iters=RNN_CONSTANT_ITERS)
+    assert len(lrs) == RNN_CONSTANT_ITERS and all(is_number(x) for x in lrs), (
+        "train_char_rnn should return one learning rate (a float) per step"
+    )
+    assert_close(lrs, [RNN_LR] * RNN_CONSTANT_ITERS, rtol=1e-9, atol=0.0,
+                 msg="with cosine=False the learning rate should stay at lr for every step")
+
+
+@pytest.mark.points(1)
+@pytest.mark.exercise(EXERCISE)
+@pytest.mark.timeout(60)
+def test_train_char_rnn_losses_fall(student, memo, names_data, seed):
+    losses, _ = char_rnn_run(student, memo, names_data, seed, cosine=True, n_iters=RNN_ITERS)
+    assert len(losses) == RNN_ITERS and all(
+        is_number(x) and math.isfinite(x) for x in losses
+    ), "train_char_rnn should return one finite loss (a Python float) per step"
+    tenth = RNN_ITERS // 10
+    first, last = sum(losses[:tenth]) / tenth, sum(losses[-tenth:]) / tenth
+    assert last < first, (
+        "the mean loss over the last tenth of the steps should be below that of the first tenth"
+    )

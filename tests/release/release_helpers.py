@@ -1,0 +1,43 @@
+"""Helpers of the release tests: a copy of the toy course, made releasable.
+
+The toy course itself is *not* releasable, on purpose: its ``test_factory_roundtrip`` only exercises
+the sandbox's factories, so the untouched notebook passes it and no variant can fail it (the refusal
+test uses exactly that). The releasable copy swaps that test for one a wrong ``Counter`` fails, which
+also attaches a chart through the judge's ``plot`` fixture.
+"""
+
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TOY = ROOT / "tests" / "toy_course"
+REVIEW = ROOT / "build" / "review"
+
+REPLACEMENT_TEST = '''
+@pytest.mark.points(1)
+@pytest.mark.exercise("objects")
+def test_counter_counts_in_steps(student, plot):
+    counter = student.Counter(0)
+    got = [counter.bump(by=2) for _ in range(5)]
+    want = [2, 4, 6, 8, 10]
+    plot("Counter after each bump(by=2)", {"your counter": got, "expected": want}, x_label="call",
+         y_label="value")
+    assert got == want, "bump(by=2) should add 2 each time"
+'''
+
+
+def remove_function(source: str, name: str) -> str:
+    """``source`` without the top-level function ``name`` (decorators included)."""
+    tree = ast.parse(source)
+    node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
+    first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    lines = source.splitlines(keepends=True)
+    return "".join(lines[: first - 1] + lines[node.end_lineno:])
+
+
+def copy_toy_course(target: Path) -> Path:
+    shutil.copytree(TOY, target, ignore=shutil.ignore_patterns("__pycache__", "build", "submissions"))
+    return target

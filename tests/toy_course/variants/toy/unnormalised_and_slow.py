@@ -1,0 +1,34 @@
+# %%
+# Known-wrong variant of the toy sheet: softmax without normalisation, `slow` far too slow.
+import time
+
+import torch
+from toy_given import SCALE
+
+ANSWER = 42
+
+
+def add(a, b):
+    return a + b
+
+
+def scaled(x):
+    return x * SCALE
+
+
+def softmax(x):
+    return torch.exp(x)
+
+
+class Counter:
+    def __init__(self, start=0):
+        self.value = start
+
+    def bump(self, by=1):
+        self.value += by
+        return self.value
+
+
+def slow(n):
+    time.sleep(60)
+    return n

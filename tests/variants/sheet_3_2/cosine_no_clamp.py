@@ -1,0 +1,7 @@
+# exercise: 3.2.2
+# also: 3.2.3.2
+def cosine_lr(step, *, base_lr, total_steps, warmup_steps=0, min_lr=0.0):
+    if step < warmup_steps:
+        return base_lr * step / warmup_steps
+    p = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+    return min_lr + (base_lr - min_lr) * (1 + math.cos(math.pi * p)) / 2

@@ -1,0 +1,8 @@
+# exercise: 3.2.1.1
+def sequence_classification_loss(pooled_logits, labels, problem_type):
+    num_labels = pooled_logits.shape[-1]
+    if problem_type == "regression":
+        return F.l1_loss(pooled_logits.squeeze(), labels.squeeze().float())
+    if problem_type == "single_label_classification":
+        return F.cross_entropy(pooled_logits.view(-1, num_labels), labels.view(-1))
+    return F.binary_cross_entropy_with_logits(pooled_logits, labels.float())
