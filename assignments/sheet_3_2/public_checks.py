@@ -68,7 +68,7 @@ def _is_int(value: Any) -> bool:
 
 
 def _scalar(value: Any) -> float:
-    tensor = torch.as_tensor(value)
+    tensor = torch.as_tensor(value).detach()
     expect(tensor.numel() == 1, f"expected a scalar, got shape {tuple(tensor.shape)}")
     return float(tensor)
 
@@ -343,7 +343,7 @@ def check_char_lstm(ns: Any) -> None:
     letter[0, 59] = 1
     log_probs, hidden = model(category, letter, hidden)
     expect(tuple(log_probs.shape) == (1, 60), f"log_probs should be (1, n_letters) = (1, 60), not {tuple(log_probs.shape)}")
-    expect(abs(float(log_probs.exp().sum()) - 1) < 1e-4, "the output should be log-probabilities (exp sums to 1)")
+    expect(abs(float(log_probs.detach().exp().sum()) - 1) < 1e-4, "the output should be log-probabilities (exp sums to 1)")
     log_probs2, _ = model(category, letter, hidden)
     expect(tuple(log_probs2.shape) == (1, 60), "the returned state should be accepted by the next step")
 

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from release_helpers import REPLACEMENT_TEST, REVIEW, copy_toy_course, remove_function
+from release_helpers import REPLACEMENT_TEST, REVIEW, copy_toy_course, readable_folder, remove_function
 
 
 @pytest.fixture(scope="session")
-def releasable_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    course = copy_toy_course(tmp_path_factory.mktemp("releasable") / "course")
+def releasable_course() -> Iterator[Path]:
+    """Outside pytest's tmp folders: the sandbox runs as another uid and must read the assignment folder."""
+    folder = readable_folder("releasable-")
+    course = copy_toy_course(folder / "course")
     suite = course / "hidden" / "toy" / "test_toy.py"
     suite.write_text(remove_function(suite.read_text(), "test_factory_roundtrip") + REPLACEMENT_TEST)
-    return course
+    yield course
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import shutil
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,3 +42,12 @@ def remove_function(source: str, name: str) -> str:
 def copy_toy_course(target: Path) -> Path:
     shutil.copytree(TOY, target, ignore=shutil.ignore_patterns("__pycache__", "build", "submissions"))
     return target
+
+
+def readable_folder(prefix: str) -> Path:
+    """A fresh folder the sandbox's own uid can read (pytest's tmp folders are private to root)."""
+    base = ROOT / "build" / "test-tmp"
+    base.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=base))
+    folder.chmod(0o755)
+    return folder

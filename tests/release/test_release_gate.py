@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -97,10 +98,10 @@ def test_missing_variants_and_secrets_in_the_public_folder_are_refused(tmp_path:
     course = copy_toy_course(tmp_path / "course")
     for variant in (course / "variants" / "toy").iterdir():
         variant.unlink()
-    (course / "assignments" / "toy" / "hidden").symlink_to(course / "hidden")
+    shutil.move(course / "hidden" / "toy", course / "assignments" / "toy" / "hidden_tests")
     config = load_config(course / "course_config.py")
     moved = config.model_copy(update={"sheets": {"toy": config.sheet("toy").model_copy(
-        update={"hidden_dir": Path("assignments/toy/hidden/toy")})}})
+        update={"hidden_dir": Path("assignments/toy/hidden_tests")})}})
     with pytest.raises(ReleaseRefused) as refused:
         release_sheet(config=moved, sheet="toy", out=tmp_path / "out", work_dir=tmp_path / "work")
     text = str(refused.value)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from scale_helpers import TOY, slow_submissions
 
@@ -51,10 +52,10 @@ def test_sigkill_mid_batch_then_resume(tmp_path: Path, toy_config: CourseConfig,
     exe = Path(sys.executable).parent / "autograder"
     batch = subprocess.Popen(
         [str(exe), "grade", "toy", *map(str, subs), "--out", str(out), "--jobs", "1", "-q", "--device", "cpu"],
-        cwd=TOY, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        cwd=TOY, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 150
     while len(list(out.glob("student*.json"))) < 3:
-        assert batch.poll() is None, f"the batch ended before it was killed: {batch.stderr.read()!r}"
+        assert batch.poll() is None, "the batch ended before it was killed"
         assert time.monotonic() < deadline, "the batch made no progress"
         time.sleep(0.05)
     workers = _children(batch.pid)
@@ -92,7 +93,7 @@ def test_sigkill_mid_batch_then_resume(tmp_path: Path, toy_config: CourseConfig,
 
 def test_rerun_skips_finished_and_regrade_forces(tmp_path: Path, toy_config: CourseConfig, toy_grader: Grader) -> None:
     subs = slow_submissions(tmp_path / "subs", 2, delay_s=0)
-    kwargs = {"config": toy_config, "sheet": "toy", "out_dir": tmp_path / "out", "grader": toy_grader}
+    kwargs: dict[str, Any] = {"config": toy_config, "sheet": "toy", "out_dir": tmp_path / "out", "grader": toy_grader}
     first = grade_batch(paths=subs, **kwargs)
     assert first.graded == 2
     again = grade_batch(paths=subs, **kwargs)

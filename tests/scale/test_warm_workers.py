@@ -53,9 +53,9 @@ def test_the_worker_prepares_the_hidden_suites_imports_without_importing_the_sui
     monkeypatch.syspath_prepend(str(hidden))  # even when the suite's folder is importable
     for name in ("colorsys", "wsgiref", "wsgiref.simple_server", "suite_helper_xyz", "test_suite_xyz"):
         monkeypatch.delitem(sys.modules, name, raising=False)
-    config = CourseConfig(root=tmp_path, sheets={"s": SheetConfig(
-        name="s", assignment_dir=tmp_path, notebook="s.ipynb", reference_module="ref_xyz",
-        hidden_dir=hidden, points={"a": 1})})
+    sheet = SheetConfig.model_validate({"name": "s", "assignment_dir": tmp_path, "notebook": "s.ipynb",
+                                        "reference_module": "ref_xyz", "hidden_dir": hidden, "points": {"a": 1}})
+    config = CourseConfig.model_validate({"root": tmp_path, "sheets": {"s": sheet}})
 
     runner.warm_judge(config)
 

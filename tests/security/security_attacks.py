@@ -938,6 +938,31 @@ LOOT += os.popen("cat @@HIDDEN_FILE@@ @@REFERENCE_FILE@@ 2>&1").read()
 _report()
 '''
 
+# ------------------------------------------------------------------ looking at the cage
+
+INSPECT = r'''
+import json, os, resource
+names = ("RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_CPU", "RLIMIT_NPROC", "RLIMIT_NOFILE", "RLIMIT_FSIZE", "RLIMIT_CORE")
+files = []
+try:
+    for _ in range(1000):
+        files.append(open("/dev/null"))
+except OSError:
+    pass
+opened = len(files)
+for handle in files:
+    handle.close()
+tmp = os.statvfs("/tmp/work")
+status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines() if ":" in line)
+print("CAGE " + json.dumps({
+    "limits": {name: resource.getrlimit(getattr(resource, name)) for name in names},
+    "tmp_mb": tmp.f_blocks * tmp.f_frsize >> 20, "uid": os.getuid(), "groups": os.getgroups(),
+    "env": sorted(os.environ), "oom": open("/proc/self/oom_score_adj").read().strip(),
+    "no_new_privs": status["NoNewPrivs"].strip(), "cap_eff": status["CapEff"].strip(), "opened": opened,
+    "cwd": os.getcwd(), "pid": os.getpid(),
+}))
+'''
+
 # ------------------------------------------------------------------ the catalog
 
 ATTACKS: list[Attack] = [
@@ -962,6 +987,8 @@ ATTACKS: list[Attack] = [
     Attack("r10_privilege", "setuid(0), raise rlimits, setuid binaries", cells(HONEST, LOOT, PRIVILEGE),
            HONEST_SCORE),
     Attack("r11_shell_magics", "!cat, %run and os.popen of the hidden files", cells(HONEST, LOOT, MAGICS),
+           HONEST_SCORE),
+    Attack("l01_inspect", "report its own limits, uid, environment and capabilities", cells(HONEST, INSPECT),
            HONEST_SCORE),
     Attack("w01_write_outside", "overwrite results, the victim, the hidden suite, the venv",
            cells(HONEST, WRITE_OUTSIDE), HONEST_SCORE),

@@ -15,7 +15,7 @@ import json
 import pytest
 
 from security_attacks import ATTACKS, FULL_SCORE, MALFORMED, Attack, Malformed
-from security_harness import exercise_scores, leaks, student_view
+from security_harness import UID_BASE, exercise_scores, leaks, student_view
 
 
 def _result(attack_run, student_id: str):
@@ -103,4 +103,32 @@ def test_results_on_disk_are_the_judges(attack_run) -> None:
 def test_the_batch_used_every_isolation_layer(attack_run) -> None:
     layers = _result(attack_run, "c00_control").extra_data["isolation"]
     assert layers["separate_uid"] and layers["network"] and layers["pid"] and layers["mount"]
-    assert layers["uid"] in (64100, 64101)
+    assert layers["uid"] in (UID_BASE, UID_BASE + 1) and layers["read_only"]
+
+
+def test_the_cage_is_what_the_course_config_says(attack_run) -> None:
+    """Limits (course_config: Limits), uid, environment and capabilities seen from inside."""
+    result = _result(attack_run, "l01_inspect")
+    (line,) = [line for line in result.output.splitlines() if line.startswith("CAGE ")]
+    cage = json.loads(line.removeprefix("CAGE "))
+    limits = {name: tuple(value) for name, value in cage["limits"].items()}
+    mb = 1 << 20
+    assert limits["RLIMIT_CPU"] == (60, 60)
+    assert limits["RLIMIT_NPROC"] == (64, 64)
+    assert limits["RLIMIT_NOFILE"] == (128, 128) and cage["opened"] < 128
+    assert limits["RLIMIT_FSIZE"] == (8 * mb, 8 * mb)
+    assert limits["RLIMIT_CORE"] == (0, 0)
+    soft, hard = limits["RLIMIT_AS"]
+    assert soft == hard and 1024 * mb < soft < 64 * 1024 * mb  # the sandbox's size at start + memory_mb
+    assert cage["tmp_mb"] == 32  # workdir_mb
+    assert cage["uid"] in (UID_BASE, UID_BASE + 1) and cage["groups"] == []
+    assert cage["cap_eff"] == "0000000000000000" and cage["no_new_privs"] == "1" and cage["oom"] == "1000"
+    assert cage["pid"] == 1 and cage["cwd"] == "/tmp/work"
+    assert set(cage["env"]) <= {"PATH", "HOME", "TMPDIR", "LANG", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE",
+                                "HF_DATASETS_OFFLINE", "HF_HOME", "MPLBACKEND", "MPLCONFIGDIR",
+                                "PYTHONDONTWRITEBYTECODE", "CUDA_VISIBLE_DEVICES"}
+
+
+def test_each_worker_has_its_own_uid(attack_run) -> None:
+    uids = {r.extra_data["isolation"]["uid"] for r in attack_run.results.values() if r.extra_data.get("isolation")}
+    assert uids == {UID_BASE, UID_BASE + 1}

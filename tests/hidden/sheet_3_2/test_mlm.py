@@ -158,8 +158,8 @@ def test_mask_tokens_same_generator_seed_same_output(student):
 TEXTS = [
     "The doctor eats a grape.",
     "",
-    "Every morning the teacher keeps a drill in the back of the taxi, and every evening the "
-    "scooter stopped because a tiger was on the road near the farm.",
+    ("Every morning the teacher keeps a drill in the back of the taxi, and every evening the "
+     "scooter stopped because a tiger was on the road near the farm."),
     "A tiger.",
 ]
 
