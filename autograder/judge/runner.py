@@ -166,7 +166,8 @@ def sandbox_request(
         "CUDA_VISIBLE_DEVICES": ""}
     plan = {
         "uid": uid, "network": iso.network_namespace, "pid": iso.pid_namespace, "mount": iso.mount_namespace,
-        "hide": sorted(hide), "workdir_source": str(config.resolve(sheet.assignment_dir)),
+        "hide": sorted(hide), "keep": [str(config.root), sys.prefix, str(Path(__file__).resolve().parents[2])],
+        "workdir_source": str(config.resolve(sheet.assignment_dir)),
         "workdir_skip": [sheet.notebook], "workdir_mb": limits.workdir_mb, "memory_mb": limits.memory_mb,
         "gpu": device == "cuda", "cpu_time_s": limits.cpu_time_s, "max_processes": limits.max_processes,
         "max_open_files": limits.max_open_files, "max_file_size_mb": limits.max_file_size_mb, "env": env,

@@ -62,6 +62,7 @@ class Plan:
     pid: bool = True
     mount: bool = True
     hide: list[str] = field(default_factory=list)
+    keep: list[str] = field(default_factory=list)
     workdir_source: str | None = None
     workdir_skip: list[str] = field(default_factory=list)
     workdir_mb: int = 256
@@ -139,9 +140,20 @@ def setup_mounts(plan: Plan, report: dict[str, Any]) -> None:
             mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         except OSError as exc:
             report["warnings"].append(f"could not mount a private /proc: {exc}")
+    # The project (venv, package) may live under /tmp: park it on a holder mount, cover /tmp, bind it back.
+    keep = [p for p in plan.keep if p.startswith("/tmp/") and os.path.isdir(p)]
+    holder = "/mnt" if os.path.isdir("/mnt") else "/media"
+    if keep:
+        mount("tmpfs", holder, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=700")
+        for index, path in enumerate(keep):
+            os.makedirs(f"{holder}/{index}")
+            mount(path, f"{holder}/{index}", None, MS_BIND | MS_REC)
     for scratch, size in (("/tmp", plan.workdir_mb), ("/dev/shm", 16), ("/var/tmp", 1)):
         if os.path.isdir(scratch):
             mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,mode=1777")
+    for index, path in enumerate(keep):
+        os.makedirs(path, exist_ok=True)
+        mount(f"{holder}/{index}", path, None, MS_BIND | MS_REC)
     hidden = []
     for path in plan.hide:
         if not os.path.lexists(path):
