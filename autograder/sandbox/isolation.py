@@ -37,6 +37,7 @@ MS_REC = 16384
 MS_PRIVATE = 1 << 18
 MS_RELATIME = 1 << 21
 MS_STRICTATIME = 1 << 24
+MNT_DETACH = 2
 # Per-mount options as /proc/self/mountinfo spells them; a read-only remount must repeat them (in a
 # user namespace the kernel refuses to clear flags that were locked when the namespace was made).
 _MOUNT_OPTION_FLAGS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC, "noatime": MS_NOATIME,
@@ -93,6 +94,12 @@ def mount(source: str, target: str, fstype: str | None, flags: int, data: str | 
     if result != 0:
         errno = ctypes.get_errno()
         raise OSError(errno, f"mount {target}: {os.strerror(errno)}")
+
+
+def umount(target: str) -> None:
+    if _libc.umount2(target.encode(), MNT_DETACH) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"umount {target}: {os.strerror(errno)}")
 
 
 def enter_namespaces(plan: Plan, report: dict[str, Any]) -> bool:
@@ -154,6 +161,9 @@ def setup_mounts(plan: Plan, report: dict[str, Any]) -> None:
     for index, path in enumerate(keep):
         os.makedirs(path, exist_ok=True)
         mount(f"{holder}/{index}", path, None, MS_BIND | MS_REC)
+        mount("none", path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)  # stays read-only
+    if keep:
+        umount(holder)  # no second path to the project (its hidden parts included) may stay behind
     hidden = []
     for path in plan.hide:
         if not os.path.lexists(path):
@@ -248,7 +258,7 @@ def apply_rlimits(plan: Plan) -> None:
 
 
 def _set(which: int, value: int) -> None:
-    soft, hard = resource.getrlimit(which)
+    _soft, hard = resource.getrlimit(which)
     if hard != resource.RLIM_INFINITY:
         value = min(value, hard)
     resource.setrlimit(which, (value, value))
@@ -262,16 +272,21 @@ def _current_vm_bytes() -> int:
 
 
 def drop_privileges(uid: int | None, report: dict[str, Any]) -> None:
-    """Become ``uid`` (when root) or shed the user namespace's capabilities; never regain any.
+    """Become ``uid`` (when root), or else keep the uid but shed every capability; never regain any.
 
-    ``no_new_privs`` makes the kernel ignore setuid bits and file capabilities on exec, so ``su``,
-    ``mount`` or ``umount`` run by student code gain nothing.
+    Without capabilities the sandbox cannot undo the mounts that hide files (in a user namespace of
+    its own, or as a root that could not or was told not to switch uid). ``no_new_privs`` makes the
+    kernel ignore setuid bits and file capabilities on exec, so ``su``, ``mount`` or ``umount`` run
+    by student code gain nothing, and neither does uid 0 exec-ing a program.
     """
+    euid = os.geteuid()
     if report.get("user_namespace"):
         _clear_capabilities()
         report["uid"], report["separate_uid"] = os.getuid(), False
-    elif uid is None or os.geteuid() != 0:
-        report["uid"], report["separate_uid"] = os.geteuid(), False
+    elif uid is None or euid != 0:
+        report["uid"], report["separate_uid"] = euid, False
+        if euid == 0:
+            _shed_root_capabilities(report)
     else:
         try:
             os.setgroups([])
@@ -280,9 +295,17 @@ def drop_privileges(uid: int | None, report: dict[str, Any]) -> None:
             report["uid"], report["separate_uid"] = uid, True
         except OSError as exc:  # e.g. root of a container whose user namespace does not map uid
             report["warnings"].append(f"could not switch to uid {uid} ({exc.strerror})")
-            report["uid"], report["separate_uid"] = os.geteuid(), False
+            report["uid"], report["separate_uid"] = euid, False
+            _shed_root_capabilities(report)
     if _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         report["warnings"].append("could not set no_new_privs")
+
+
+def _shed_root_capabilities(report: dict[str, Any]) -> None:
+    try:
+        _clear_capabilities()
+    except OSError as exc:
+        report["warnings"].append(f"student code keeps root's capabilities ({exc})")
 
 
 def _clear_capabilities() -> None:

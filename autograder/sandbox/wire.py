@@ -6,7 +6,8 @@ import select
 import socket
 import struct
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from autograder import codec
 

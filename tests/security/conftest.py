@@ -13,14 +13,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from security_attacks import ATTACKS, CONTROL, MALFORMED, VICTIM
-from autograder.batch import grade_batch
-from autograder.config import load_config
+from security_attacks import ATTACKS, CONTROL, VICTIM
 from security_harness import (
-    REPO, SITE_PACKAGES, UID_BASE, Course, Listener, attack_files_on_host, make_course, render,
+    REPO,
+    SITE_PACKAGES,
+    UID_BASE,
+    Course,
+    Listener,
+    attack_files_on_host,
+    make_course,
+    render,
     wait_for_no_processes,
 )
+from security_malformed import MALFORMED
+
+from autograder.batch import grade_batch
+from autograder.config import load_config
 
 collect_ignore = ["course"]  # the template course's hidden suite is not a test of ours
 

@@ -73,14 +73,15 @@ class Course:
         shutil.rmtree(self.pwned, ignore_errors=True)
 
 
-def make_course(*, require_all: bool = False, uid_base: int = UID_BASE, isolation: str = "") -> Course:
-    """Copy the template course into ``build/`` and fill in fresh secrets.
+def make_course(*, require_all: bool = False, uid_base: int = UID_BASE, isolation: str = "",
+                parent: Path = REPO / "build") -> Course:
+    """Copy the template course into ``parent`` (``build/``) and fill in fresh secrets.
 
     ``isolation``: extra ``Isolation(...)`` keyword arguments, e.g. ``"pid_namespace=False"``.
     """
     tag = secrets.token_hex(4)
-    root = REPO / "build" / f"security-{tag}"
-    pwned = REPO / "build" / f"security-{tag}-pwned"
+    root = parent / f"security-{tag}"
+    pwned = parent / f"security-{tag}-pwned"
     shutil.copytree(TEMPLATE, root, ignore=shutil.ignore_patterns("__pycache__"))
     pwned.mkdir(parents=True)
     values = {

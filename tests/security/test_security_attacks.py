@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from security_attacks import ATTACKS, FULL_SCORE, MALFORMED, Attack, Malformed
+from security_attacks import ATTACKS, FULL_SCORE, Attack
 from security_harness import UID_BASE, exercise_scores, leaks, student_view
+from security_malformed import MALFORMED, Malformed
 
 
 def _result(attack_run, student_id: str):

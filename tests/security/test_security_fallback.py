@@ -8,9 +8,12 @@ Two graders run side by side, each through ``runner.run_judge`` (``security_prob
   the grader's files (read-only view), nor kill the zygote's process group.
 - ``bare``: not root and no user namespaces (``bwrap --disable-userns``). Every layer is missing: each
   result says so, and with ``isolation.require_all`` nothing is graded.
-- ``no_pid`` (in this process, while the others run): root with ``pid_namespace=False``. Processes
-  that left the sandbox's process group (setsid, double fork) are still killed, through the
-  per-worker uid.
+
+Two more run in this process while those two start (root, a zygote and a session, no judge):
+
+- ``pid_namespace=False``: processes that left the sandbox's process group (setsid, double fork)
+  are still killed, through the per-worker uid.
+- ``switch_uid=False``: the sandbox keeps uid 0 but no capability: the mounts still hide.
 """
 
 from __future__ import annotations
@@ -23,13 +26,20 @@ import sys
 from pathlib import Path
 
 import pytest
+from security_attacks import FULL, FULL_SCORE, HONEST, HONEST_SCORE, LOOT, cells
+from security_harness import (
+    Course,
+    attack_files_on_host,
+    exercise_scores,
+    leaks,
+    make_course,
+    render,
+    wait_for_no_processes,
+)
+from security_payloads_files import READ_ABSOLUTE, UNMOUNT_HIDDEN
+from security_payloads_processes import BACKGROUND, KILL_PARENT
 
 from autograder.results import SubmissionResult
-from security_attacks import BACKGROUND, FULL, FULL_SCORE, HONEST, HONEST_SCORE, KILL_PARENT, LOOT
-from security_attacks import READ_ABSOLUTE, UNMOUNT_HIDDEN, cells
-from security_harness import (
-    Course, attack_files_on_host, exercise_scores, leaks, make_course, render, wait_for_no_processes,
-)
 
 PROBE = Path(__file__).with_name("security_probe.py")
 NOBODY = 65534
@@ -50,7 +60,7 @@ for path in ("@@PWNED@@/grader_code.py", "@@COURSE@@/assignments/sec/sec_given.p
 
 def _can(command: list[str]) -> bool:
     try:
-        return subprocess.run(command, capture_output=True, timeout=30).returncode == 0
+        return subprocess.run(command, check=False, capture_output=True, timeout=30).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
 
@@ -188,26 +198,40 @@ def test_bare_grader_with_require_all_refuses_to_grade(probes) -> None:
     assert "mount namespace" in refused.grader_error
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="the per-worker uid needs root")
-def test_without_pid_namespace_escaped_processes_still_die(probes) -> None:
-    """setsid + double fork, nohup and a disguised daemon: gone once the sandbox is closed."""
-    from autograder.config import load_config
-    from autograder.judge.runner import missing_layers, sandbox_request
-    from autograder.rpc import StudentSession
+@pytest.fixture(scope="module")
+def local_zygote():
+    """A zygote in this process's care, for the scenarios that need no judge around the sandbox."""
     from autograder.sandbox.client import Zygote
+
+    zygote = Zygote()
+    yield zygote
+    zygote.close()
+
+
+def _session(zygote, course: Course, source: str):
+    from autograder.config import load_config
+    from autograder.judge.runner import sandbox_request
+    from autograder.rpc import StudentSession
     from autograder.submission import load_submission
+
+    config = load_config(course.config_file)
+    path = course.submissions / "attacker.py"
+    path.write_text(render(source, course))
+    request, _ = sandbox_request(config, config.sheet("sec"), worker_index=0, device="cpu",
+                                 protected=[str(path.parent)])
+    cells_ = list(load_submission(path, max_bytes=1 << 20).cells)
+    return config, StudentSession(zygote, request, cells_, cell_timeout=4, default_timeout=4, output_limit=4000)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the per-worker uid needs root")
+def test_without_pid_namespace_escaped_processes_still_die(probes, local_zygote) -> None:
+    """setsid + double fork, nohup and a disguised daemon: gone once the sandbox is closed."""
+    from autograder.judge.runner import missing_layers
 
     course = make_course(uid_base=NO_PID_UID_BASE, isolation="pid_namespace=False")
     uids = range(NO_PID_UID_BASE, NO_PID_UID_BASE + 1)
-    zygote = Zygote()
     try:
-        config = load_config(course.config_file)
-        sheet = config.sheet("sec")
-        path = course.submissions / "background.py"
-        path.write_text(render(cells(FULL, BACKGROUND), course))
-        request, _ = sandbox_request(config, sheet, worker_index=0, device="cpu", protected=[str(path.parent)])
-        session = StudentSession(zygote, request, list(load_submission(path, max_bytes=1 << 20).cells),
-                                 cell_timeout=4, default_timeout=4, output_limit=2000)
+        config, session = _session(local_zygote, course, cells(FULL, BACKGROUND))
         session.start()
         layers = session.layers
         assert not layers["pid"] and layers["separate_uid"] and layers["uid"] == NO_PID_UID_BASE
@@ -217,5 +241,54 @@ def test_without_pid_namespace_escaped_processes_still_die(probes) -> None:
         assert wait_for_no_processes(uids) == []
         assert sorted(p.name for p in course.pwned.iterdir()) == []
     finally:
-        zygote.close()
         course.cleanup()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+def test_root_without_uid_switch_keeps_no_capabilities(probes, local_zygote) -> None:
+    """switch_uid=False as root: uid 0 stays, its capabilities do not; the mounts still hide."""
+    course = make_course(isolation="switch_uid=False")
+    (course.pwned / "grader_code.py").write_text("ORIGINAL\n")
+    try:
+        _, session = _session(local_zygote, course, cells(HONEST, LOOT, UNMOUNT_HIDDEN, READ_ABSOLUTE,
+                                                          WRITE_GRADER_FILE))
+        session.start()
+        printed = session.load_output
+        session.close()
+        assert session.layers["uid"] == 0 and not session.layers["separate_uid"]
+        assert "UNMOUNTED" not in printed and "BIND MOUNTED" not in printed and "WROTE" not in printed
+        assert [s for s in course.distinctive() if s in printed] == [], printed[-3000:]
+        assert (course.pwned / "grader_code.py").read_text() == "ORIGINAL\n"
+    finally:
+        course.cleanup()
+
+
+ALIASES = r'''
+import os
+for base in ("/mnt", "/media"):
+    for folder, dirs, files in os.walk(base):
+        for name in files:
+            try:
+                LOOT += open(os.path.join(folder, name), errors="replace").read()
+            except OSError:
+                pass
+_report()
+'''
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+def test_course_under_tmp_leaves_no_second_path_to_it(probes, local_zygote, tmp_path_factory) -> None:
+    """A project under /tmp is parked on a holder mount while /tmp is replaced, then bound back:
+    the holder must be gone and the project read-only, or /mnt/0 would be an unhidden copy."""
+    course = make_course(isolation="switch_uid=False", parent=Path("/tmp") / f"sec-{os.getpid()}")
+    try:
+        _, session = _session(local_zygote, course, cells(HONEST, LOOT, ALIASES, READ_ABSOLUTE, WRITE_GRADER_FILE))
+        session.start()
+        printed = session.load_output
+        session.close()
+        assert [s for s in course.distinctive() if s in printed] == [], printed[-3000:]
+        assert "WROTE" not in printed, printed[-3000:]
+        assert "FREE_POINTS" not in (course.root / "assignments" / "sec" / "sec_given.py").read_text()
+    finally:
+        course.cleanup()
+        shutil.rmtree(course.root.parent, ignore_errors=True)
