@@ -152,8 +152,12 @@ class WorkerRuntime:
         sandboxes = [int(line["sandbox_pid"]) for line in lines if "sandbox_pid" in line]
         if not finished:
             _kill(pid)
-        for sandbox in sandboxes:
-            _kill(sandbox)  # a pid namespace's init: every process the submission started dies with it
+        if not finished or not any("result" in line for line in lines):
+            # The judge did not close its sandboxes itself. Kill the pid namespaces' inits now (every
+            # process the submission started dies with them). After a normal finish the judge has
+            # already done so, and a second kill could hit a recycled pid.
+            for sandbox in sandboxes:
+                _kill(sandbox)
         try:
             os.waitpid(pid, 0)
         except ChildProcessError:

@@ -31,6 +31,7 @@ MARKERS = (
     "gpu: runs on the GPU when the grading run has one",
 )
 JUDGE_GRACE_S = 15.0
+MESSAGE_LIMIT = 4000
 
 
 class JudgeTimeout(Exception):
@@ -174,6 +175,8 @@ class JudgePlugin:
         exc = excinfo.value if excinfo is not None else None
         case.staff = report.longreprtext[-6000:] if hasattr(report, "longreprtext") else ""
         case.status, case.output = self.classify(exc, excinfo)
+        if len(case.output) > MESSAGE_LIMIT:  # a message may quote a huge student value
+            case.output = case.output[:MESSAGE_LIMIT] + " ... [message truncated]"
         if isinstance(exc, JudgeTimeout):
             self.session._kill()
 

@@ -39,7 +39,7 @@ THIRD_PARTY_PLUGINS = ("_hypothesis_pytestplugin",)
 PYTEST_ARGS = (*(arg for name in UNUSED_PLUGINS for arg in ("-p", f"no:{name}")),
                *(arg for name in THIRD_PARTY_PLUGINS if importlib.util.find_spec(name)
                  for arg in ("-p", name)),
-               "--disable-plugin-autoload", "--assert=plain",
+               "--disable-plugin-autoload", "--assert=plain", "--tb=native",
                "-q", "--no-header", "-o", "addopts=", "-o", "python_files=test_*.py")
 
 
@@ -188,6 +188,17 @@ def missing_layers(config: CourseConfig, layers: dict[str, Any]) -> list[str]:
     return missing
 
 
+def exposed_secrets(config: CourseConfig, sheet: SheetConfig, missing: list[str]) -> list[str]:
+    """Without a mount namespace only file modes protect the hidden suite: say so when they don't."""
+    if "mount namespace" not in missing:
+        return []
+    exposed = []
+    for folder in (config.resolve(sheet.hidden_dir), config.root / sheet.reference_module.split(".")[0]):
+        if folder.exists() and uid_can_read(folder) and folder.stat().st_mode & 0o004:
+            exposed.append(f"{folder} is world-readable and no mount namespace hides it from student code")
+    return exposed
+
+
 def load_summary(reports: list[CellReport], printed: str, limit: int) -> str:
     """What happened while the notebook ran, for the student."""
     lines: list[str] = []
@@ -258,7 +269,8 @@ def run_judge(
     return _assemble(
         common, cases, suite_errors, session,
         timings={"load_s": round(loaded_at - started, 3), "tests_s": round(finished - loaded_at, 3)},
-        device=device, warnings=warnings + [f"isolation layer unavailable: {m}" for m in missing],
+        device=device, warnings=warnings + [f"isolation layer unavailable: {m}" for m in missing]
+        + [str(w) for w in session.layers.get("warnings", [])] + exposed_secrets(config, sheet, missing),
         elapsed=finished - started,
     )
 
