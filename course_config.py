@@ -36,7 +36,7 @@ config = CourseConfig(
             late_penalty_per_day=0.10,
         ),
     },
-    limits=Limits(cell_timeout_s=60, test_timeout_s=60, memory_mb=6144, torch_threads=2),
+    limits=Limits(cell_timeout_s=60, test_timeout_s=60, memory_mb=6144, torch_threads=1),
     isolation=Isolation(),
     device="auto",
     service=ServiceConfig(name="autograder", ta_groups=("tas", "instructors")),

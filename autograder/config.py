@@ -40,7 +40,9 @@ class Limits(_Model):
     workdir_mb: int = Field(256, ge=16, description="size of the private tmpfs working directory")
     output_bytes: int = Field(20_000, ge=1_000, description="stdout+stderr kept per phase; rest dropped")
     max_submission_mb: int = Field(40, ge=1, description="larger files are refused as not gradable")
-    torch_threads: int = Field(2, ge=1, description="torch intra-op threads inside the sandbox")
+    torch_threads: int = Field(
+        1, ge=1, description="torch intra-op threads inside the sandbox (1 is fastest for the "
+        "step-by-step models of the course; raise it for large batched models)")
     max_message_mb: int = Field(512, ge=1, description="largest value the sandbox may send at once")
 
 

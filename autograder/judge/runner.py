@@ -22,6 +22,7 @@ import pytest
 
 from autograder.config import CourseConfig, SheetConfig
 from autograder.judge.plugin import JudgePlugin
+from autograder.plots import recorded_plots
 from autograder.results import CaseResult, SubmissionResult
 from autograder.rpc import CellReport, StudentSession
 from autograder.sandbox.client import SandboxSetupError, Zygote
@@ -271,13 +272,14 @@ def run_judge(
         timings={"load_s": round(loaded_at - started, 3), "tests_s": round(finished - loaded_at, 3)},
         device=device, warnings=warnings + [f"isolation layer unavailable: {m}" for m in missing]
         + [str(w) for w in session.layers.get("warnings", [])] + exposed_secrets(config, sheet, missing),
-        elapsed=finished - started,
+        elapsed=finished - started, plots=recorded_plots(plugin),
     )
 
 
 def _assemble(
     common: dict[str, Any], cases: list[CaseResult], suite_errors: list[str], session: StudentSession,
     *, timings: dict[str, float], device: str, warnings: list[str], elapsed: float,
+    plots: dict[str, Any] | None = None,
 ) -> SubmissionResult:
     import torch
     import transformers
@@ -295,6 +297,8 @@ def _assemble(
                      "transformers": transformers.__version__},
         "exercise_max": dict(common["points"]),
     }
+    if plots:
+        extra["plots"] = plots
     return SubmissionResult(
         student_id=common["student_id"], sheet=common["sheet"], submission=common["submission"],
         submission_sha256=common["sha256"], score=score, max_score=common["max_score"],
