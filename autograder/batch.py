@@ -334,7 +334,7 @@ def open_batch(*, config: CourseConfig, sheet: str, paths: Sequence[Path], out_d
     items = plan_batch(paths)
     suite = suite_hash(config, sheet_config)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in out_dir.glob(".*.json.*.tmp"):  # left by a run killed while writing
+    for stale in out_dir.glob(".*.tmp"):  # left by a run killed while writing
         stale.unlink(missing_ok=True)
     store = JobStore(out_dir / ".jobs.sqlite")
     todo = [item for item in items if regrade or not _done(store, item, suite, out_dir)]

@@ -161,5 +161,34 @@ def export(
         _fail(exc)
 
 
+@app.command("nbgrader-export")
+def nbgrader_export(
+    sheet: Annotated[str, typer.Argument(help="sheet name, e.g. sheet_3_2")],
+    results_dir: Annotated[Path, typer.Argument(help="folder of <student>.json results")],
+    nbgrader_db: Annotated[str, typer.Option("--nbgrader-db", help="nbgrader's gradebook.db (path or "
+                                             "database URL)")],
+    assignment: Annotated[str | None, typer.Option("--assignment", help="nbgrader assignment name "
+                                                      "(default: the sheet name)")] = None,
+    manual: Annotated[bool, typer.Option("--manual", help="write manual scores instead of autograded ones")] = False,
+    course_id: Annotated[str, typer.Option("--course-id", help="nbgrader course id")] = "default_course",
+    config: ConfigOption = None,
+) -> None:
+    """Write the scores in RESULTS_DIR into an nbgrader gradebook (formgrader shows them)."""
+    from autograder.nbgrader_export import export_to_gradebook
+
+    try:
+        sheet_config = api.load(config).sheet(sheet)
+        done = export_to_gradebook(
+            results_dir=results_dir, db_url_or_path=nbgrader_db, assignment=assignment or sheet,
+            notebook=Path(sheet_config.notebook).stem, points=sheet_config.points,
+            score_field="manual" if manual else "auto", course_id=course_id, duedate=sheet_config.aware_deadline(),
+        )
+    except AutograderError as exc:
+        _fail(exc)
+        return
+    console.print(f"{len(done.students)} student(s), {len(done.exercises)} exercise(s) written to "
+                  f"assignment {done.assignment!r} in {nbgrader_db}")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()

@@ -38,17 +38,22 @@ GPU_RESOURCE = "GPU"
 
 def grade_on_cluster(
     *, config: CourseConfig, config_file: Path, sheet: str, paths: Sequence[Path], out_dir: Path,
-    scheduler: str, device: str = "auto", regrade: bool = False,
+    scheduler: str | Any, device: str = "auto", regrade: bool = False,
     on_event: Callable[[str, Any], None] | None = None,
 ) -> BatchSummary:
-    """Grade ``paths`` on the Dask cluster at ``scheduler``; results land in ``out_dir`` as they finish."""
+    """Grade ``paths`` on the Dask cluster at ``scheduler``; results land in ``out_dir`` as they finish.
+
+    ``scheduler`` is an address (``tcp://host:8786``) or a connected ``distributed.Client`` (from Dask
+    Gateway, say: ``cluster.get_client()``), which is used and left open.
+    """
     batch = open_batch(config=config, sheet=sheet, paths=paths, out_dir=out_dir, regrade=regrade)
     emit = on_event or (lambda kind, payload: None)
     emit("start", {"total": len(batch.items), "todo": len(batch.todo), "skipped": batch.skipped})
     if not batch.todo:
         return batch.finish()
     remote_config = str(config_file.resolve())
-    client = connect(scheduler)
+    own_client = isinstance(scheduler, str)
+    client = connect(scheduler) if own_client else scheduler
     try:
         workers = check_workers(client, config_path=remote_config, sheet=sheet, suite=batch.suite)
         resources = {GPU_RESOURCE: 1} if device != "cpu" and gpu_workers(workers) else None
@@ -58,7 +63,8 @@ def grade_on_cluster(
         emit("workers", {"jobs": len(workers), "device": device if device != "auto" else "auto (per worker)"})
         _run(client, batch, emit, config_path=remote_config, device=device, resources=resources)
     finally:
-        client.close()
+        if own_client:
+            client.close()
     return batch.finish()
 
 

@@ -18,7 +18,13 @@ from typing import Any
 from autograder.config import CourseConfig, SheetConfig
 from autograder.feedback import FeedbackContext, context_for, with_summary, write_feedback_pages
 from autograder.late import LatePenaltyFn, apply_late_policy, counted_per_student
-from autograder.results import SubmissionResult, grades_table, read_result, to_gradescope, write_json_atomic
+from autograder.results import (
+    SubmissionResult,
+    grades_table,
+    read_result,
+    to_gradescope,
+    write_json_atomic,
+)
 
 
 def finalize_result(result: SubmissionResult, context: FeedbackContext, *,

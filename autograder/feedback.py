@@ -31,7 +31,7 @@ from autograder.results import CaseResult, SubmissionResult
 
 SUMMARY_START = "<!-- autograder:summary -->"
 SUMMARY_END = "<!-- /autograder:summary -->"
-_SUMMARY_BLOCK = re.compile(re.escape(SUMMARY_START) + r".*?" + re.escape(SUMMARY_END) + r"\n*", re.S)
+_SUMMARY_BLOCK = re.compile(re.escape(SUMMARY_START) + r".*?" + re.escape(SUMMARY_END) + r"\n*", re.DOTALL)
 _NOT_ATTEMPTED = re.compile(
     r"^Your code raised (NotImplementedError\b|NameError: name '[^']*' is not defined in your notebook)")
 
@@ -105,7 +105,7 @@ def is_shown(case: CaseResult, context: FeedbackContext) -> bool:
         return context.published
     if case.visibility == "after_due_date":
         cutoff = context.sheet.aware_deadline()
-        now = context.now or dt.datetime.now(dt.timezone.utc)
+        now = context.now or dt.datetime.now(dt.UTC)
         return cutoff is not None and now > cutoff + dt.timedelta(minutes=context.sheet.grace_minutes)
     return False
 
@@ -240,8 +240,8 @@ def summary_markdown(result: SubmissionResult, context: FeedbackContext, *, max_
             lines.append(f"- … and {len(todo) - max_items} more (see the checks below).")
     missing = [view.exercise for view in views if view.status == "missing"]
     if missing:
-        lines += ["", f"Not attempted yet: {', '.join(missing)} (the functions still raise "
-                      "NotImplementedError or are not defined)."]
+        lines += ["", (f"Not attempted yet: {', '.join(missing)} (the functions still raise "
+                       "NotImplementedError or are not defined).")]
     return "\n".join(lines)
 
 
@@ -321,8 +321,8 @@ def _case_html(case: CaseView) -> str:
 def _exercise_html(view: ExerciseView) -> str:
     opened = " open" if view.status not in ("complete",) else ""
     shown = [case for case in view.cases if case.shown]
-    parts = [f'<details class="card"{opened}><summary>{_mark(view.status)}{_e(view.exercise)}: '
-             f"{view.score:g} / {view.max_score:g} points, {_e(STATUS_TEXT[view.status])}</summary>"]
+    parts = [(f'<details class="card"{opened}><summary>{_mark(view.status)}{_e(view.exercise)}: '
+              f"{view.score:g} / {view.max_score:g} points, {_e(STATUS_TEXT[view.status])}</summary>")]
     if view.status == "missing":
         parts.append('<p class="note">The functions of this exercise still raise NotImplementedError '
                      "(or are not defined), so its checks could not run.</p>")
@@ -346,8 +346,9 @@ def feedback_html(result: SubmissionResult, context: FeedbackContext) -> str:
     klass = "ungradable" if not result.gradable else (
         "provisional" if result.grader_error or any(c.status == "error" for c in result.tests) else "final")
     parts = [
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Feedback: {_e(sheet.title or sheet.name)}'
-        f" ({_e(result.student_id)})</title><style>{CSS}</style></head><body><main>",
+        (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Feedback: '
+         f"{_e(sheet.title or sheet.name)} ({_e(result.student_id)})</title><style>{CSS}</style></head>"
+         "<body><main>"),
         f"<h1>{_e(sheet.title or sheet.name)}</h1>",
         f'<p class="meta">{_e(result.student_id)} · {_e(result.submission)} · graded {_e(graded)}</p>',
         f'<section class="card {klass}"><div class="score">{_e(headline)}</div><p>{_e(finality)}</p>'

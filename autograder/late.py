@@ -34,7 +34,7 @@ from autograder.config import SheetConfig
 from autograder.results import SubmissionResult
 
 DAY = dt.timedelta(days=1)
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @dataclass(frozen=True)

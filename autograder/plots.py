@@ -62,7 +62,7 @@ def _values(raw: Any) -> list[float | None]:
     if isinstance(raw, (int, float)):
         raw = [raw]
     if not isinstance(raw, Sequence) or isinstance(raw, (str, bytes)):
-        raise ValueError("a series must be a sequence of numbers")
+        raise TypeError("a series must be a sequence of numbers")
     values = [_number(v) for v in raw]
     if len(values) > MAX_POINTS:  # thin long series evenly; keep the last point
         stride = math.ceil(len(values) / MAX_POINTS)
@@ -128,7 +128,7 @@ def charts_for(extra_data: Mapping[str, Any], *, nodeid: str, name: str) -> list
             charts.append(clean_chart(item.get("title", ""), item.get("series", {}), x=item.get("x"),
                                       x_label=item.get("x_label", ""), y_label=item.get("y_label", ""),
                                       hlines=item.get("hlines"), smooth=bool(item.get("smooth"))))
-        except ValueError:
+        except (TypeError, ValueError):
             continue
     return charts
 
@@ -216,6 +216,9 @@ def histogram(values: Sequence[float], *, title: str, x_label: str, bins: int = 
     ax.set_title(title, fontsize=10)
     ax.set_xlabel(x_label)
     ax.set_ylabel("submissions")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(alpha=0.3, axis="y")
     return _finish(fig, title, 1)
 

@@ -90,6 +90,10 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+def _seconds(value: object) -> str:
+    return f"{value:.1f} s" if isinstance(value, (int, float)) else "–"
+
+
 def _img(chart: RenderedChart) -> str:
     return f'<img src="{chart.data_uri()}" alt="{_e(chart.title)}" data-series="{chart.series}">'
 
@@ -168,24 +172,25 @@ def report_html(results: Sequence[SubmissionResult], sheet: SheetConfig) -> str:
         for n, test, line, who in common_failures(results))
     time_rows = "".join(
         f"<tr><td>{_e(r.student_id)}</td><td class=num>{r.execution_time:.1f} s</td>"
-        f"<td class=num>{_e(r.extra_data.get('timings', {}).get('load_s', '–'))}</td>"
-        f"<td class=num>{_e(r.extra_data.get('timings', {}).get('tests_s', '–'))}</td>"
+        f"<td class=num>{_seconds(r.extra_data.get('timings', {}).get('load_s'))}</td>"
+        f"<td class=num>{_seconds(r.extra_data.get('timings', {}).get('tests_s'))}</td>"
         f"<td>{_e(r.extra_data.get('device', ''))}</td></tr>"
         for r in sorted(results, key=lambda r: r.execution_time, reverse=True))
     return "\n".join([
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>TA report: {_e(sheet.name)}</title>'
-        f"<style>{CSS}</style></head><body><main>",
+        (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>TA report: {_e(sheet.name)}'
+         f"</title><style>{CSS}</style></head><body><main>"),
         f"<h1>TA report: {_e(sheet.title or sheet.name)}</h1>",
         _overview(results, sheet),
         f'<h2>Score distribution</h2><div class="card">{_img(charts["scores"])}</div>',
-        f'<h2>Exercises</h2><div class="card grid"><div>{_img(charts["exercises"])}</div><div style="flex:1">'
-        f"<table><tr><th>exercise</th><th>mean</th><th>full marks</th></tr>{exercise_rows}</table></div></div>",
-        f'<h2>Hidden tests</h2><div class="card">{_img(charts["tests"])}<table><tr><th>exercise</th><th>test</th>'
-        f"<th>passed</th><th>rate</th><th>mean time</th></tr>{test_rows}</table></div>",
-        f'<h2>Most common failure messages</h2><div class="card"><table><tr><th>count</th><th>test</th>'
-        f"<th>message</th><th>students</th></tr>{failure_rows}</table></div>",
-        f'<h2>Grading time</h2><div class="card">{_img(charts["times"])}<table><tr><th>student</th><th>total</th>'
-        f"<th>notebook run</th><th>tests</th><th>device</th></tr>{time_rows}</table></div>",
+        (f'<h2>Exercises</h2><div class="card grid"><div>{_img(charts["exercises"])}</div>'
+         f'<div style="flex:1"><table><tr><th>exercise</th><th>mean</th><th>full marks</th></tr>'
+         f"{exercise_rows}</table></div></div>"),
+        (f'<h2>Hidden tests</h2><div class="card">{_img(charts["tests"])}<table><tr><th>exercise</th>'
+         f"<th>test</th><th>passed</th><th>rate</th><th>mean time</th></tr>{test_rows}</table></div>"),
+        (f'<h2>Most common failure messages</h2><div class="card"><table><tr><th>count</th><th>test</th>'
+         f"<th>message</th><th>students</th></tr>{failure_rows}</table></div>"),
+        (f'<h2>Grading time</h2><div class="card">{_img(charts["times"])}<table><tr><th>student</th>'
+         f"<th>total</th><th>notebook run</th><th>tests</th><th>device</th></tr>{time_rows}</table></div>"),
         f'<h2>Needs attention</h2><div class="card">{_attention(results)}</div>',
         "</main></body></html>",
     ])

@@ -86,7 +86,12 @@ class WorkerRuntime:
 
         for sheet in self.config.sheets.values():
             with contextlib.suppress(Exception):  # reported per submission by the judge
-                runner.import_reference(self.config, sheet)
+                reference = runner.import_reference(self.config, sheet)
+                # A reference may compute, once per worker, what every judge would otherwise
+                # recompute per submission (data sets the hidden tests build, say).
+                hook = getattr(reference, "warm_judge", None)
+                if callable(hook):
+                    hook()
         runner.warm_judge(self.config)
         # Everything imported so far is moved out of the collector's reach. A judge process is a
         # fork of this one; without this, each gc.collect() there walks (and so copies, page by
@@ -301,6 +306,7 @@ class WorkerProcess:
 
         env = dict(os.environ)
         env.setdefault("HF_HUB_OFFLINE", "1")
+        env.setdefault("TOKENIZERS_PARALLELISM", "false")  # judges are forked: no tokenizer thread pools
         if device == "cuda" and gpu_slot is not None:
             env["CUDA_VISIBLE_DEVICES"] = gpu_slot
         elif device != "cuda":

@@ -35,8 +35,23 @@ def md(cell_id: str, text: str) -> Cell:
     return cell
 
 
+PLACEHOLDERS = {
+    "@N_ITERS@": LSTM_SETTINGS["n_iters"],
+    "@LSTM_LR@": LSTM_SETTINGS["lr"],
+    "@LSTM_THRESHOLD@": LSTM_NLL_THRESHOLD,
+    "@N_STEPS@": QA_SETTINGS["n_steps"],
+    "@QA_LR@": QA_SETTINGS["lr"],
+    "@MAX_LENGTH@": QA_MAX_LENGTH,
+    "@QA_THRESHOLD@": QA_ACCURACY_THRESHOLD,
+}
+
+
 def code(cell_id: str, source: str, stub: tuple[str, ...] = ()) -> Cell:
-    cell = nbformat.v4.new_code_cell(textwrap.dedent(source).strip())
+    """A code cell; ``@NAME@`` placeholders (the grading settings) are filled in from PLACEHOLDERS."""
+    source = textwrap.dedent(source).strip()
+    for placeholder, value in PLACEHOLDERS.items():
+        source = source.replace(placeholder, str(value))
+    cell = nbformat.v4.new_code_cell(source)
     cell.id = cell_id
     if stub:
         cell.metadata["sheet_3_2"] = {"stub": list(stub)}
@@ -579,12 +594,11 @@ def part_lstm() -> list[Cell]:
 
             One random name per step, NLL summed over the name, Adam with learning rate lr;
             losses[k] is the float loss of step k. Seed everything from `seed`.
-            The grader uses n_iters=%(n_iters)s, lr=%(lr)s and requires a held-out NLL per
-            character below %(threshold)s.
+            The grader uses n_iters=@N_ITERS@, lr=@LSTM_LR@ and requires a held-out NLL per
+            character below @LSTM_THRESHOLD@.
             """
             raise NotImplementedError
-        ''' % {"n_iters": LSTM_SETTINGS["n_iters"], "lr": LSTM_SETTINGS["lr"],
-               "threshold": LSTM_NLL_THRESHOLD}, stub=("CharLSTM", "train_char_lstm")),
+        ''', stub=("CharLSTM", "train_char_lstm")),
         md("lstm-try", """
         To see what your model has learned, sample from it: start from SOS, draw the next symbol from
         `log_probs.exp()`, feed it back, and stop at EOS. For example, after
@@ -661,13 +675,11 @@ def part_qa() -> list[Cell]:
             """Train ExtractiveQAModel(qa_config) on examples from make_extractive_example; return (model, losses).
 
             losses[k] is the float loss of step k. Seed everything from `seed`.
-            The grader uses n_steps=%(n_steps)s, lr=%(lr)s, examples of max_length=%(max_length)s, and
-            requires an exact-match span accuracy of at least %(threshold)s on held-out questions.
+            The grader uses n_steps=@N_STEPS@, lr=@QA_LR@, examples of max_length=@MAX_LENGTH@, and
+            requires an exact-match span accuracy of at least @QA_THRESHOLD@ on held-out questions.
             """
             raise NotImplementedError
-        ''' % {"n_steps": QA_SETTINGS["n_steps"], "lr": QA_SETTINGS["lr"], "max_length": QA_MAX_LENGTH,
-               "threshold": QA_ACCURACY_THRESHOLD}, stub=("ExtractiveQAModel", "make_extractive_example",
-                                                         "train_extractive_qa")),
+        ''', stub=("ExtractiveQAModel", "make_extractive_example", "train_extractive_qa")),
         md("qa-try", f"""
         To try it out:
 

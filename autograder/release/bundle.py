@@ -6,8 +6,9 @@ out, notebook outputs are cleared and cells tagged ``staff-only`` dropped. The l
 ``<out>/<sheet>/`` or, for nbgrader's exchange, ``<out>/release/<sheet>/``.
 
 The scan (:func:`scan_bundle`) looks for any *distinctive* line of the hidden suite or the reference
-in the bundle: a line (stripped) of at least 25 characters, with a letter or digit, that the public
-source files (the assignment folder as authored) do not also contain.
+in the bundle: a line (stripped, and without a leading ``#``, so a commented-out copy counts) of at
+least 25 characters, with a letter or digit, that the public source files (the assignment folder as
+authored) do not also contain.
 """
 
 from __future__ import annotations
@@ -91,6 +92,11 @@ def _joined(value: object) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
 
 
+def _key(line: str) -> str:
+    """A line as compared: stripped, a comment's ``#`` dropped (a commented-out copy still leaks)."""
+    return line.strip().lstrip("#").strip()
+
+
 def _distinctive(line: str) -> bool:
     return len(line) >= MIN_LINE and any(ch.isalnum() for ch in line)
 
@@ -98,13 +104,13 @@ def _distinctive(line: str) -> bool:
 def distinctive_lines(config: CourseConfig, sheet: SheetConfig) -> dict[str, str]:
     """``{line: "file:line"}`` for the secret lines that no public source file also contains."""
     public, _ = public_files(config, sheet)
-    baseline = {line.strip() for path in public for line in text_lines(path)}
+    baseline = {_key(line) for path in public for line in text_lines(path)}
     found: dict[str, str] = {}
     for path in secret_files(config, sheet):
         for number, line in enumerate(text_lines(path), 1):
-            stripped = line.strip()
-            if _distinctive(stripped) and stripped not in baseline:
-                found.setdefault(stripped, f"{_shown(path, config)}:{number}")
+            key = _key(line)
+            if _distinctive(key) and key not in baseline:
+                found.setdefault(key, f"{_shown(path, config)}:{number}")
     return found
 
 
@@ -137,7 +143,7 @@ def scan_bundle(bundle: Path, config: CourseConfig, sheet: SheetConfig) -> list[
             leaks.append(Leak(relative, 0, f"the whole of {_shown(twin, config)}"))
             continue
         for number, line in enumerate(text_lines(path), 1):
-            origin = secret.get(line.strip())
+            origin = secret.get(_key(line))
             if origin is not None:
                 leaks.append(Leak(relative, number, origin))
     return leaks
@@ -166,15 +172,16 @@ def readme(config: CourseConfig, sheet: SheetConfig, files: list[str]) -> str:
              "## What is here", ""]
     lines += [f"- `{name}`" for name in files]
     lines += ["", "## How to work", "",
-              f"Open `{sheet.notebook}`, fill in every function that raises `NotImplementedError` and every "
-              "constant that is `None`. Keep the names and signatures as given: the grader calls them.", ""]
+              (f"Open `{sheet.notebook}`, fill in every function that raises `NotImplementedError` and "
+               "every constant that is `None`. Keep the names and signatures as given: the grader calls them."),
+              ""]
     if sheet.public_checks:
-        lines += ["Run the public checks in the notebook with `check()` (or `check(\"<exercise>\")`), or "
-                  f"from a terminal with `autograder check {sheet.name} {sheet.notebook}`. They only test the "
-                  "form of your answers (types, shapes); they are not your grade.", ""]
+        lines += [("Run the public checks in the notebook with `check()` (or `check(\"<exercise>\")`), or "
+                   f"from a terminal with `autograder check {sheet.name} {sheet.notebook}`. They only test "
+                   "the form of your answers (types, shapes); they are not your grade."), ""]
     lines += ["## Grading", "",
-              "After you submit, hidden tests check the behaviour of your code in a sandbox; the feedback "
-              "page shows the points per exercise and what to look at.", "",
+              ("After you submit, hidden tests check the behaviour of your code in a sandbox; the "
+               "feedback page shows the points per exercise and what to look at."), "",
               "| exercise | points |", "|---|---:|"]
     lines += [f"| {exercise} | {points:g} |" for exercise, points in sheet.points.items()]
     lines += [f"| total | {sheet.total_points:g} |", ""]

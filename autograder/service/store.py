@@ -264,7 +264,7 @@ def submission_view(
         "submitted_at": submission.submitted_at.isoformat(),
         "late": late.late,
         "days_late": late.days,
-        "late_message": late.describe(),
+        "late_message": late.describe() if late.late else "",
         "status": job_status(submission),
         "queue_position": queue_position(session, submission),
         "attempts": submission.jobs[-1].attempts if submission.jobs else 0,

@@ -35,7 +35,11 @@ from reference.sheet_3_2.heads import (
 )
 from reference.sheet_3_2.lstm import CharLSTM, train_char_lstm
 from reference.sheet_3_2.mlm import make_mlm_collator, mask_tokens, tokenize_for_mlm
-from reference.sheet_3_2.qa_model import ExtractiveQAModel, make_extractive_example, train_extractive_qa
+from reference.sheet_3_2.qa_model import (
+    ExtractiveQAModel,
+    make_extractive_example,
+    train_extractive_qa,
+)
 from reference.sheet_3_2.schedules import cosine_lr, make_cosine_scheduler, train_char_rnn
 from reference.sheet_3_2.utilities import (
     clip_gradients,
@@ -59,13 +63,43 @@ CONTRACT: dict[str, tuple[str, ...]] = {
 }
 
 __all__ = [
-    "ACCEPTED_HEADS", "CONTRACT", "CharLSTM", "ExtractiveQAModel", "FOX_ANSWER_SPAN", "HEAD_FOR_TASK",
-    "HELDOUT_NAMES_PER_CATEGORY", "LSTM_NLL_THRESHOLD", "LSTM_SETTINGS", "NAMES_SPLIT_SEED",
-    "QA_ACCURACY_THRESHOLD", "QA_MAX_LENGTH", "QA_SETTINGS", "UNIFORM_NLL", "best_span",
-    "build_qa_examples", "clip_gradients", "cosine_lr", "early_stopping", "given",
-    "grid_search_configs", "he_init", "heldout_nll_per_char", "make_cosine_scheduler",
-    "make_extractive_example", "make_mlm_collator", "mask_tokens", "pool_last_token", "qa_exact_match",
-    "qa_loss", "qa_predictions", "random_search_configs", "sequence_classification_head",
-    "sequence_classification_loss", "split_names", "tokenize_for_mlm", "train_char_lstm",
-    "train_char_rnn", "train_extractive_qa",
+    "ACCEPTED_HEADS",
+    "CONTRACT",
+    "FOX_ANSWER_SPAN",
+    "HEAD_FOR_TASK",
+    "HELDOUT_NAMES_PER_CATEGORY",
+    "LSTM_NLL_THRESHOLD",
+    "LSTM_SETTINGS",
+    "NAMES_SPLIT_SEED",
+    "QA_ACCURACY_THRESHOLD",
+    "QA_MAX_LENGTH",
+    "QA_SETTINGS",
+    "UNIFORM_NLL",
+    "CharLSTM",
+    "ExtractiveQAModel",
+    "best_span",
+    "build_qa_examples",
+    "clip_gradients",
+    "cosine_lr",
+    "early_stopping",
+    "given",
+    "grid_search_configs",
+    "he_init",
+    "heldout_nll_per_char",
+    "make_cosine_scheduler",
+    "make_extractive_example",
+    "make_mlm_collator",
+    "mask_tokens",
+    "pool_last_token",
+    "qa_exact_match",
+    "qa_loss",
+    "qa_predictions",
+    "random_search_configs",
+    "sequence_classification_head",
+    "sequence_classification_loss",
+    "split_names",
+    "tokenize_for_mlm",
+    "train_char_lstm",
+    "train_char_rnn",
+    "train_extractive_qa",
 ]

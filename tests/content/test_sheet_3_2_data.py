@@ -8,9 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-import torch
-
 import sheet_3_2_given as given
+import torch
 
 DATA = Path(given.__file__).resolve().parent / "data"
 SHARED_NAMES = Path(__file__).resolve().parents[3] / "shared" / "data" / "names"

@@ -110,8 +110,8 @@ def test_stub_signatures_match_the_reference(notebook):
                 want_methods = {n.name: n for n in want.body if isinstance(n, ast.FunctionDef)}
                 got_methods = {n.name: n for n in got.body if isinstance(n, ast.FunctionDef)}
                 assert set(got_methods) == set(want_methods), name
-                for method in want_methods:
-                    assert _signature(got_methods[method]) == _signature(want_methods[method]), (name, method)
+                for method, node in want_methods.items():
+                    assert _signature(got_methods[method]) == _signature(node), (name, method)
             else:
                 assert isinstance(got, (ast.Assign, ast.AnnAssign)), name
                 assert ast.unparse(got.value) == "None", f"constant stub {name} should be None"
@@ -133,7 +133,7 @@ def _run_notebook(nb, skip_checks: bool = False) -> dict:
         for cell in nb.cells:
             if cell.cell_type != "code" or (skip_checks and cell.source.startswith("check(")):
                 continue
-            exec(compile(cell.source, f"<cell {cell.id}>", "exec"), namespace)
+            exec(compile(cell.source, f"<cell {cell.id}>", "exec"), namespace)  # noqa: S102 - running the notebook is the test
     finally:
         os.chdir(cwd)
     return namespace

@@ -90,7 +90,7 @@ def test_sequence_classification_loss_matches_hf(tiny_config, problem_type, num_
 
 
 def test_fox_answer_span_is_the_lazy_dog():
-    words = "The quick brown fox jumped over the lazy brown dog. Who did the fox jump over?".split()
+    words = ["The", "quick", "brown", "fox", "jumped", "over", "the", "lazy", "brown", "dog.", "Who", "did", "the", "fox", "jump", "over?"]
     start, end = ref.FOX_ANSWER_SPAN
     assert " ".join(words[start : end + 1]) in {"the lazy brown dog.", "lazy brown dog."}
 
@@ -169,7 +169,7 @@ def test_make_cosine_scheduler_follows_cosine_lr():
 
 def test_train_char_rnn_smoke():
     names = {"English": ["Smith", "Jones"], "Italian": ["Rossi"]}
-    model, losses, lrs = ref.train_char_rnn(names, n_iters=30, lr=0.01, seed=0)
+    _, losses, lrs = ref.train_char_rnn(names, n_iters=30, lr=0.01, seed=0)
     assert len(losses) == len(lrs) == 30
     assert all(isinstance(x, float) for x in losses + lrs)
     assert lrs == [ref.cosine_lr(k, base_lr=0.01, total_steps=30) for k in range(30)]

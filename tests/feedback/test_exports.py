@@ -20,7 +20,7 @@ from autograder.results import write_result
 
 TOY = Path(__file__).resolve().parents[2] / "tests" / "toy_course"
 BERLIN_DEADLINE = dt.datetime(2026, 12, 18, 23, 59)
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @pytest.fixture

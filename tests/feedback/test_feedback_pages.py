@@ -13,7 +13,13 @@ import pytest
 from autograder.config import load_config
 from autograder.exports import finalize_result
 from autograder.feedback import (
-    SUMMARY_START, FeedbackContext, build_views, context_for, feedback_html, notebook_output, public_check_names,
+    SUMMARY_START,
+    FeedbackContext,
+    build_views,
+    context_for,
+    feedback_html,
+    notebook_output,
+    public_check_names,
 )
 from autograder.plots import MAX_POINTS, MAX_SERIES, PlotRecorder, charts_for, render_chart
 from autograder.results import CaseResult, SubmissionResult
@@ -126,20 +132,20 @@ def _case(name: str, visibility: str = "visible", **kw) -> CaseResult:
 
 
 def test_visibility_policy_lives_in_the_renderer(toy) -> None:
-    config, sheet = toy
+    _, sheet = toy
     sheet = sheet.model_copy(update={"deadline": dt.datetime(2026, 12, 18, 23, 59), "timezone": "Europe/Berlin"})
     result = SubmissionResult(student_id="ada", sheet="toy", submission="ada.py", max_score=10, tests=(
         _case("test_shown"), _case("test_secret", "hidden"), _case("test_later", "after_due_date"),
         _case("test_published", "after_published")),
         extra_data={"plots": {"t.py::test_secret": {"title": "x", "series": {"expected": [1, 2]}}}})
-    before = FeedbackContext(sheet=sheet, now=dt.datetime(2026, 12, 18, 12, tzinfo=dt.timezone.utc))
+    before = FeedbackContext(sheet=sheet, now=dt.datetime(2026, 12, 18, 12, tzinfo=dt.UTC))
     page = feedback_html(result, before)
     assert "message of test_shown" in page
     for hidden in ("test_secret", "secret", "test_later", "later", "published"):
         assert hidden not in page
     assert not _images(page)
     assert "3 check(s) are not shown yet" in page
-    after = FeedbackContext(sheet=sheet, now=dt.datetime(2026, 12, 20, tzinfo=dt.timezone.utc), published=True)
+    after = FeedbackContext(sheet=sheet, now=dt.datetime(2026, 12, 20, tzinfo=dt.UTC), published=True)
     page = feedback_html(result, after)
     assert "message of test_later" in page and "message of test_published" in page
     assert "message of test_secret" not in page
@@ -173,7 +179,7 @@ def test_late_penalty_is_shown_to_the_student(toy) -> None:
     sheet = sheet.model_copy(update={"deadline": dt.datetime(2026, 12, 18, 23, 59), "timezone": "Europe/Berlin",
                                      "grace_minutes": 15, "late_penalty": "per_day", "late_penalty_per_day": 0.1})
     result = SubmissionResult(student_id="ada", sheet="toy", submission="ada.py", score=8, max_score=10,
-                              submitted_at=dt.datetime(2026, 12, 19, 12, 0, tzinfo=dt.timezone.utc),
+                              submitted_at=dt.datetime(2026, 12, 19, 12, 0, tzinfo=dt.UTC),
                               tests=(_case("test_x").model_copy(update={"score": 1.0, "status": "passed"}),))
     context = context_for(config, sheet)
     final = finalize_result(result, context)

@@ -8,17 +8,24 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from autograder.config import SheetConfig
-from autograder.late import apply_late_policy, counted_per_student, counted_submission, lateness, parse_timestamp
+from autograder.late import (
+    apply_late_policy,
+    counted_per_student,
+    counted_submission,
+    lateness,
+    parse_timestamp,
+)
 from autograder.results import SubmissionResult
 
 BERLIN = ZoneInfo("Europe/Berlin")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def sheet(**changes: object) -> SheetConfig:
-    base = dict(name="toy", assignment_dir="a", notebook="n.ipynb", reference_module="r", hidden_dir="h",
-                points={"x": 10}, deadline=dt.datetime(2026, 12, 18, 23, 59), timezone="Europe/Berlin",
-                grace_minutes=15, late_penalty="per_day", late_penalty_per_day=0.1)
+    base = {"name": "toy", "assignment_dir": "a", "notebook": "n.ipynb", "reference_module": "r",
+            "hidden_dir": "h", "points": {"x": 10}, "deadline": dt.datetime(2026, 12, 18, 23, 59),
+            "timezone": "Europe/Berlin", "grace_minutes": 15, "late_penalty": "per_day",
+            "late_penalty_per_day": 0.1}
     return SheetConfig(**{**base, **changes})
 
 

@@ -10,7 +10,13 @@ from typer.testing import CliRunner
 
 from autograder.cli import app
 from autograder.config import load_config
-from autograder.report import case_stats, common_failures, exercise_stats, report_charts, report_html
+from autograder.report import (
+    case_stats,
+    common_failures,
+    exercise_stats,
+    report_charts,
+    report_html,
+)
 
 TOY = Path(__file__).resolve().parents[2] / "tests" / "toy_course"
 PNG = b"\x89PNG\r\n\x1a\n"

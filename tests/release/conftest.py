@@ -7,7 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from release_helpers import REPLACEMENT_TEST, REVIEW, copy_toy_course, readable_folder, remove_function
+from release_helpers import (
+    REPLACEMENT_TEST,
+    REVIEW,
+    copy_toy_course,
+    readable_folder,
+    remove_function,
+)
 
 
 @pytest.fixture(scope="session")

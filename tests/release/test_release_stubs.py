@@ -14,7 +14,12 @@ from release_helpers import ROOT, TOY
 
 from autograder.config import load_config
 from autograder.release.stubs import (
-    check_stubs, compare, definitions, notebook_definitions, params_of, render_params,
+    check_stubs,
+    compare,
+    definitions,
+    notebook_definitions,
+    params_of,
+    render_params,
 )
 from autograder.release.wrap import overlay, wrapped_reference
 
@@ -80,7 +85,8 @@ def _run_wrapped(source: str, check: str, *, path: list[str], cwd: Path) -> subp
     """Run a wrapped submission with the reference's folder off sys.path, as in the sandbox."""
     program = f"import sys; sys.path[:0] = {path!r}\nns = {{'__name__': '__main__'}}\n" \
               f"exec(compile({source!r}, 'wrapped', 'exec'), ns)\n{check}"
-    return subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, cwd=cwd, timeout=120)
+    return subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, cwd=cwd, timeout=120,
+                          check=False)
 
 
 def test_wrapped_toy_reference_runs_without_its_files(tmp_path: Path) -> None:

@@ -81,8 +81,10 @@ def log_in(driver, site: LiveServer, user: str, page: str = "") -> None:
 def submit_file(driver, path: Path, sheet: str = "sheet_3_2") -> int:
     Select(driver.find_element(By.ID, "sheet-select")).select_by_value(sheet)
     driver.find_element(By.ID, "file-input").send_keys(str(path))
+    before = driver.current_url
     driver.find_element(By.ID, "submit-button").click()
-    wait_for(lambda: driver.find_elements(By.ID, "message"), timeout=15)
+    # wait for the new page: the previous one may already show a message and a submitted= id
+    wait_for(lambda: driver.current_url != before and driver.find_elements(By.ID, "message"), timeout=15)
     return int(driver.current_url.rsplit("submitted=", 1)[1])
 
 

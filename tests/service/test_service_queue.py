@@ -31,14 +31,16 @@ def berlin(minutes_after: float) -> dt.datetime:
     return (deadline + dt.timedelta(minutes=minutes_after)).astimezone(UTC)
 
 
-def test_lateness_counts_days_from_the_deadline_after_the_grace_period() -> None:
+def test_lateness_counts_days_from_the_end_of_the_grace_period() -> None:
+    # the service uses the course-wide rule of autograder.late (grace forgiven, then ceil of days)
     config = sheet(grace_minutes=15, late_penalty="per_day", late_penalty_per_day=0.25)
     assert not lateness(config, berlin(0)).late
     assert not lateness(config, berlin(15)).late
     one = lateness(config, berlin(15.01))
     assert one.late and one.days == 1 and one.fraction == 0.25
-    assert "1 day late" in one.describe() and "15 minutes' grace" in one.describe()
-    assert lateness(config, berlin(24 * 60 + 1)).days == 2
+    assert "1 day late" in one.describe() and "15 minutes grace" in one.describe()
+    assert lateness(config, berlin(24 * 60 + 15)).days == 1
+    assert lateness(config, berlin(24 * 60 + 16)).days == 2
     assert lateness(config, berlin(10 * 24 * 60)).fraction == 1.0
     unpenalised = lateness(sheet(), berlin(60))
     assert unpenalised.late and unpenalised.fraction == 0.0 and "penalty" not in unpenalised.describe()

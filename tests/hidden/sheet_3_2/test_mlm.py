@@ -208,10 +208,11 @@ def test_mlm_collator_masks_at_the_rate_and_spares_special_tokens(student, given
     corpus = (given.DATA_DIR / "mlm_corpus.txt").read_text(encoding="utf-8").splitlines()
     texts = [line for line in corpus if line.strip()]
     tokenizer = student.make("mlm_tokenizer")
+    p = 0.3
+    collator = student.make_mlm_collator(tokenizer, p)
     encoded = tokenizer(texts, truncation=True, max_length=32)
     examples = [{"input_ids": ids} for ids in encoded["input_ids"]]
-    p = 0.3
-    out = student.make_mlm_collator(tokenizer, p)(examples)
+    out = collator(examples)
     assert isinstance(out, dict) and {"input_ids", "labels"} <= set(out), (
         "the collator should return a batch with 'input_ids' and 'labels'"
     )

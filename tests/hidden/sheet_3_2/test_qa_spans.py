@@ -114,7 +114,8 @@ def test_best_span_returns_python_ints(student):
 @functools.cache
 def hf_qa() -> GPT2ForQuestionAnswering:
     config = GPT2Config(vocab_size=40, n_positions=16, n_embd=16, n_layer=1, n_head=2,
-                        resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)
+                        resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, bos_token_id=0,
+                        eos_token_id=0)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(17)
         return GPT2ForQuestionAnswering(config).eval()

@@ -155,12 +155,14 @@ def char_rnn_run(student, memo, names_data, seed, *, cosine: bool, n_iters: int)
 @pytest.mark.points(2)
 @pytest.mark.exercise(EXERCISE)
 @pytest.mark.timeout(60)
-def test_train_char_rnn_lrs_follow_the_cosine_schedule(student, ref, memo, names_data, seed):
+def test_train_char_rnn_lrs_follow_the_cosine_schedule(student, ref, memo, names_data, seed, plot):
     _, lrs = char_rnn_run(student, memo, names_data, seed, cosine=True, n_iters=RNN_ITERS)
     assert len(lrs) == RNN_ITERS and all(is_number(x) for x in lrs), (
         "train_char_rnn should return one learning rate (a float) per step"
     )
     want = [ref.cosine_lr(k, base_lr=RNN_LR, total_steps=RNN_ITERS) for k in range(RNN_ITERS)]
+    plot("learning rate per step", {"your schedule": lrs, "expected cosine schedule": want},
+         x_label="step", y_label="learning rate")
     assert_close(lrs, want, rtol=1e-6, atol=1e-12,
                  msg="lrs[k] should be the lr used at step k: cosine_lr(k, base_lr=lr, "
                      "total_steps=n_iters), with the scheduler stepped after each optimizer step")

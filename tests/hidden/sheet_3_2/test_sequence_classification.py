@@ -25,7 +25,8 @@ SEQ = 9
 def hf_classifier(num_labels: int, pad_token_id: int | None) -> GPT2ForSequenceClassification:
     config = GPT2Config(
         vocab_size=VOCAB, n_positions=16, n_embd=16, n_layer=1, n_head=2, num_labels=num_labels,
-        pad_token_id=pad_token_id, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
+        pad_token_id=pad_token_id, bos_token_id=0, eos_token_id=0,
+        resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
     )
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(321 + num_labels)
