@@ -26,7 +26,7 @@ demo: venv
 test: venv
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Sheet 3.2 end to end: complete, untouched, 30 one-bug variants, 5 alternatives (slow; not yet in `test`).
+# Sheet 3.2 end to end alone: complete, untouched, 30 one-bug variants, 5 alternatives (also in `test`).
 validate: venv
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests/sheet_3_2 -o addopts="-p no:cacheprovider" $(PYTEST_ARGS)
 
