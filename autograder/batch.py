@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any, Self
 
 from autograder.config import CourseConfig
+from autograder.feedback import context_for, with_summary
+from autograder.late import parse_timestamp
 from autograder.errors import BatchRefused, UsageError
 from autograder.results import SubmissionResult, grades_table, read_result, write_result
 from autograder.submission import student_id_for
@@ -294,6 +296,12 @@ class OpenBatch:
     store: JobStore
     protected: tuple[str, ...]
 
+    def feedback_context(self) -> Any:
+        """What the student-facing summary needs (public checks, deadline); built once per batch."""
+        if "_feedback" not in self.__dict__:
+            self.__dict__["_feedback"] = context_for(self.config, self.config.sheet(self.sheet))
+        return self.__dict__["_feedback"]
+
     @property
     def skipped(self) -> int:
         return len(self.items) - len(self.todo)
@@ -307,6 +315,7 @@ class OpenBatch:
         A result whose grading itself failed (``grader_error``) is kept but marked ``error``, so a
         rerun grades it again; a student's crash or hang is a finished result like any other.
         """
+        result = with_summary(result, self.feedback_context())
         write_result(self.out_dir, result)
         self.store.mark(item.student_id, item.sha256, self.suite, "error" if result.grader_error else "done")
         return result
@@ -386,7 +395,6 @@ def _nbgrader_timestamp(path: Path) -> dt.datetime | None:
     if not stamp.is_file():
         return None
     try:
-        value = dt.datetime.fromisoformat(stamp.read_text().strip())
-    except ValueError:
+        return parse_timestamp(stamp.read_text(errors="replace").strip())  # nbgrader writes "... UTC"
+    except OSError:
         return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
