@@ -90,7 +90,9 @@ def print_summary(summary: BatchSummary, config: CourseConfig, sheet: str, out: 
         note = "not gradable" if not result.gradable else ("GRADER ERROR" if result.grader_error else "")
         table.add_row(result.student_id, *(f"{per.get(ex, (0, 0))[0]:g}" for ex in exercises),
                       f"{result.final_score:g}/{result.max_score:g}", note)
-    Console().print(table)
+    wide = Console()
+    wide.width = max(wide.width, 132)  # one column per exercise: do not squeeze ids into "stu…"
+    wide.print(table)
     console.print(f"results in {out}/ (one <student>.json each, grades.csv)")
 
 
