@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any, Self
 
 from autograder.config import CourseConfig
+from autograder.errors import BatchRefused, UsageError
 from autograder.feedback import context_for, with_summary
 from autograder.late import parse_timestamp
-from autograder.errors import BatchRefused, UsageError
 from autograder.results import SubmissionResult, grades_table, read_result, write_result
 from autograder.submission import student_id_for
 from autograder.worker import GradeTask, WorkerProcess
