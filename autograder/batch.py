@@ -17,7 +17,13 @@ from autograder.config import CourseConfig
 from autograder.errors import BatchRefused, UsageError
 from autograder.feedback import context_for, with_summary
 from autograder.late import parse_timestamp
-from autograder.results import SubmissionResult, grades_table, read_result, write_result
+from autograder.results import (
+    SubmissionResult,
+    grades_table,
+    read_result,
+    write_result,
+    write_text_atomic,
+)
 from autograder.submission import student_id_for
 from autograder.worker import GradeTask, WorkerProcess
 
@@ -330,7 +336,7 @@ class OpenBatch:
                 missing.append(item.student_id)
         table = grades_table(results, self.config.sheet(self.sheet).points,
                              id_column=self.config.student_id_column)
-        _write_text_atomic(self.out_dir / "grades.csv", table)
+        write_text_atomic(self.out_dir / "grades.csv", table)
         return BatchSummary(results=results, skipped=self.skipped, graded=len(self.todo), missing=missing)
 
 
@@ -373,21 +379,6 @@ def _grade_one(grader: Grader, batch: OpenBatch, item: BatchItem) -> SubmissionR
     if result.grader_error and grader.closing:
         return result  # interrupted (Ctrl-C): not a result; the next run grades it
     return batch.record(item, result)
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _nbgrader_timestamp(path: Path) -> dt.datetime | None:

@@ -61,7 +61,7 @@ class SubmissionResult(_Frozen):
     tests: tuple[CaseResult, ...] = ()
     extra_data: dict[str, Any] = Field(default_factory=dict)
     submitted_at: dt.datetime | None = None
-    graded_at: dt.datetime = Field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    graded_at: dt.datetime = Field(default_factory=lambda: dt.datetime.now(dt.UTC))
     late_penalty: float = Field(0.0, description="points deducted for lateness")
 
     @property
@@ -140,19 +140,23 @@ def to_gradescope(result: SubmissionResult, *, include_staff: bool = False) -> d
     return data
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON so that a reader (or a crash) never sees a half-written file."""
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write a file so that a reader (or a crash) never sees it half-written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, default=str)
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    write_text_atomic(path, json.dumps(data, indent=2, default=str))
 
 
 def write_result(out_dir: Path, result: SubmissionResult) -> Path:
