@@ -6,7 +6,6 @@ phase, read once at the end. Outcomes come from the reports' exceptions, never f
 
 from __future__ import annotations
 
-import random
 import signal
 import time
 import traceback
@@ -20,9 +19,15 @@ import pytest
 
 from autograder.results import CaseResult
 from autograder.rpc import (
-    SandboxCrashed, SandboxProtocolError, SandboxTimeout, StudentCodeError, StudentFailure,
-    StudentProxy, StudentSession,
+    SandboxCrashed,
+    SandboxProtocolError,
+    SandboxTimeout,
+    StudentCodeError,
+    StudentFailure,
+    StudentProxy,
+    StudentSession,
 )
+from autograder.seeding import reseed
 
 MARKERS = (
     "points(n): points the test is worth (required)",
@@ -142,7 +147,7 @@ class JudgePlugin:
         marker = request.node.get_closest_marker("timeout")
         limit = float(marker.args[0]) if marker and marker.args else self.default_timeout
         seed = self._seed_for(request.node.nodeid)
-        _reseed_local(seed)
+        reseed(seed)
         self.session.deadline = time.monotonic() + limit
         self.session.take_output()
         previous = signal.signal(signal.SIGALRM, _judge_timeout)
@@ -241,16 +246,3 @@ def _find_student_failure(exc: BaseException | None) -> StudentFailure | None:
 
 def _judge_timeout(signum: int, frame: Any) -> None:
     raise JudgeTimeout("the test ran past its hard limit")
-
-
-def _reseed_local(seed: int) -> None:
-    random.seed(seed)
-    try:
-        import numpy as np
-
-        np.random.seed(seed % 2**32)
-    except ImportError:  # pragma: no cover
-        pass
-    import torch
-
-    torch.manual_seed(seed)

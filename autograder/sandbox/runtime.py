@@ -11,7 +11,6 @@ import builtins
 import collections.abc
 import importlib
 import os
-import random
 import signal
 import socket
 import sys
@@ -22,6 +21,7 @@ from typing import Any
 from autograder import codec
 from autograder.codec import ConfigValue, HandleRef
 from autograder.sandbox import wire
+from autograder.seeding import reseed
 
 SOFT_TIMEOUT_TYPE = "AutograderSoftTimeout"
 
@@ -182,16 +182,7 @@ class SandboxRuntime:
             self.objects.pop(ident, None)
 
     def op_seed(self, seed: int) -> None:
-        random.seed(seed)
-        try:
-            import numpy as np
-
-            np.random.seed(seed % 2**32)
-        except ImportError:
-            pass
-        import torch
-
-        torch.manual_seed(seed)
+        reseed(seed)
 
     def op_make(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         if name not in self.factories:
