@@ -31,13 +31,14 @@ def grade(
     config_file = find_config(config_path)
     config = load_config(config_file)
     started = time.monotonic()
-    if scheduler:
-        from autograder.distributed import grade_on_cluster
+    with _progress(show_progress) as (_, on_event):
+        if scheduler:
+            from autograder.distributed import grade_on_cluster
 
-        summary = grade_on_cluster(config=config, config_file=config_file, sheet=sheet, paths=submissions,
-                                   out_dir=out, scheduler=scheduler, device=device, regrade=regrade)
-    else:
-        with _progress(show_progress) as (progress, on_event):
+            summary = grade_on_cluster(config=config, config_file=config_file, sheet=sheet, paths=submissions,
+                                       out_dir=out, scheduler=scheduler, device=device, regrade=regrade,
+                                       on_event=on_event)
+        else:
             summary = grade_batch(config=config, sheet=sheet, paths=submissions, out_dir=out, jobs=jobs,
                                   device=device, regrade=regrade, on_event=on_event, config_file=config_file)
     print_summary(summary, config, sheet, out, time.monotonic() - started)

@@ -84,6 +84,7 @@ class StudentSession:
         self.deadline: float | None = None
         self.layers: dict[str, Any] = {}
         self.load_time_s = 0.0
+        self.pending_seed: int | None = None
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -171,7 +172,8 @@ class StudentSession:
             raise SandboxTimeout("this check ran past its time limit")
         try:
             encoded = _outgoing(args)
-            kind, value = self.process.request(op, encoded, deadline=deadline)
+            seed, self.pending_seed = self.pending_seed, None
+            kind, value = self.process.request(op, encoded, deadline=deadline, seed=seed)
         except wire.WireTimeout:
             self._kill()
             raise SandboxTimeout("your code ran past the time limit for this check and was stopped") from None
@@ -291,7 +293,11 @@ class StudentProxy:
         )
 
     def reseed(self, seed: int) -> None:
-        object.__getattribute__(self, "_session").call("seed", {"seed": seed})
+        """Seed the sandbox's Python, NumPy and torch generators before the student's next call.
+
+        The seed travels with that call (no round trip of its own): the student's code cannot tell.
+        """
+        object.__getattribute__(self, "_session").pending_seed = seed
 
     @property
     def session(self) -> StudentSession:

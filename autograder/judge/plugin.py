@@ -178,7 +178,7 @@ class JudgePlugin:
             return
         excinfo = call.excinfo
         exc = excinfo.value if excinfo is not None else None
-        case.staff = report.longreprtext[-6000:] if hasattr(report, "longreprtext") else ""
+        case.staff = staff_traceback(excinfo)[-6000:]
         case.status, case.output = self.classify(exc, excinfo)
         if len(case.output) > MESSAGE_LIMIT:  # a message may quote a huge student value
             case.output = case.output[:MESSAGE_LIMIT] + " ... [message truncated]"
@@ -227,6 +227,24 @@ class JudgePlugin:
                 staff_output=case.staff,
             ))
         return out
+
+
+def staff_traceback(excinfo: Any) -> str:
+    """The failure as Python prints it, from the hidden test's own frame on (pytest's frames cut)."""
+    if excinfo is None:
+        return ""
+    tb = excinfo.tb
+    while tb is not None and _is_pytest_frame(tb.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    try:
+        return "".join(traceback.format_exception(excinfo.type, excinfo.value, tb))
+    except Exception:  # noqa: BLE001 - a hostile message must not cost the grade
+        return f"{excinfo.typename} (traceback could not be formatted)"
+
+
+def _is_pytest_frame(filename: str) -> bool:
+    parts = Path(filename).parts
+    return "_pytest" in parts or "pluggy" in parts
 
 
 def _find_student_failure(exc: BaseException | None) -> StudentFailure | None:

@@ -15,6 +15,7 @@ import os
 import platform
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -28,19 +29,20 @@ from autograder.rpc import CellReport, StudentSession
 from autograder.sandbox.client import SandboxSetupError, Zygote
 from autograder.submission import LoadedSubmission
 
-# Plugins a hidden suite has no use for. Each costs start-up time in every judge process, and two
-# (unraisableexception, threadexception) run gc.collect() several times per session: seconds in a
-# process that holds torch and transformers.
+# Plugins a hidden suite has no use for. Each costs start-up time in every judge process, two
+# (unraisableexception, threadexception) run gc.collect() several times per session (seconds in a
+# process that holds torch and transformers), and logging walks every logger transformers made,
+# three times per test.
 UNUSED_PLUGINS = ("cacheprovider", "randomly", "xdist", "unraisableexception", "threadexception",
                   "junitxml", "pastebin", "doctest", "stepwise", "setuponly", "setupplan", "legacypath",
-                  "faulthandler", "debugging", "terminalprogress")
+                  "faulthandler", "debugging", "terminalprogress", "logging")
 # Entry-point discovery reads every installed distribution's metadata (a tenth of a second or more);
 # the only third-party plugin a hidden suite needs is hypothesis', named explicitly.
 THIRD_PARTY_PLUGINS = ("_hypothesis_pytestplugin",)
 PYTEST_ARGS = (*(arg for name in UNUSED_PLUGINS for arg in ("-p", f"no:{name}")),
                *(arg for name in THIRD_PARTY_PLUGINS if importlib.util.find_spec(name)
                  for arg in ("-p", name)),
-               "--disable-plugin-autoload", "--assert=plain", "--tb=native",
+               "--disable-plugin-autoload", "--assert=plain", "--tb=no",
                "-q", "--no-header", "-o", "addopts=", "-o", "python_files=test_*.py")
 
 
@@ -67,6 +69,7 @@ def warm_judge(config: CourseConfig) -> None:
 
     for name in (*(f"_pytest.{p}" for p in default_plugins), *THIRD_PARTY_PLUGINS):
         _try_import(name)
+    _warm_hypothesis()
     for sheet in config.sheets.values():
         hidden = config.resolve(sheet.hidden_dir)
         for module, names in hidden_suite_imports(hidden):
@@ -76,6 +79,23 @@ def warm_judge(config: CourseConfig) -> None:
                     # resolves lazy attributes (transformers' _LazyModule), else a submodule
                     if getattr(imported, name, None) is None:
                         _try_import(f"{module}.{name}", outside=hidden)
+
+
+def _warm_hypothesis() -> None:
+    """Do hypothesis' once-per-process work here rather than in every judge.
+
+    Its first property test registers a global Random (a full ``gc.collect()``), and its pytest
+    plugin parses the source of every imported non-library module for constants. Done once here,
+    a judge only pays for the hidden test modules it imports itself.
+    """
+    with contextlib.suppress(Exception), warnings.catch_warnings():  # only speed is at stake
+        warnings.simplefilter("ignore")  # "slow code in plugin": exactly what is wanted, here
+        from hypothesis.internal.conjecture import providers
+        from hypothesis.internal.entropy import deterministic_PRNG
+
+        with deterministic_PRNG():
+            pass
+        providers._get_local_constants()
 
 
 def hidden_suite_imports(hidden: Path) -> list[tuple[str, tuple[str, ...]]]:

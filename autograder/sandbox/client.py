@@ -150,16 +150,18 @@ class SandboxProcess:
         finally:
             self._drain(self.out_fd)
 
-    def request(self, op: str, args: Any, *, deadline: float, soft_margin: float = 1.0) -> Any:
+    def request(self, op: str, args: Any, *, deadline: float, soft_margin: float = 1.0,
+                seed: int | None = None) -> Any:
         """Send one request; returns ``("ok", value)`` or ``("err", info)``; raises wire errors.
 
         Every request carries a sequence number that the reply must echo: a reply the student's
         code forged on the socket, or an old one it left behind, is a protocol error (the sandbox
-        is killed), never the answer to a later request.
+        is killed), never the answer to a later request. ``seed``: reseed the sandbox's random
+        generators before running the request.
         """
         soft = max(0.05, deadline - time.monotonic() - soft_margin)
         self.seq += 1
-        wire.send(self.sock, (op, args, soft, self.seq))
+        wire.send(self.sock, (op, args, soft, self.seq, seed))
         return check_reply(self._recv(deadline), op=op, seq=self.seq)
 
     def kill(self) -> None:
@@ -185,6 +187,27 @@ class SandboxProcess:
                 os.close(self.out_fd)
             except OSError:
                 pass
+            remove_scratch(layers.get("scratch"))
+
+
+SCRATCH_PREFIX = "autograder-sandbox-"
+
+
+def remove_scratch(path: Any) -> None:
+    """Delete the working directory of a sandbox that had no private /tmp (made in the host's /tmp).
+
+    The sandbox reports the path before any student code runs; only a direct child of the host's
+    temporary folder with the sandbox prefix is ever removed (``rmtree`` does not follow links).
+    """
+    import shutil
+    import tempfile
+
+    if not isinstance(path, str):
+        return
+    folder = os.path.realpath(tempfile.gettempdir())
+    if os.path.dirname(path) != folder or not os.path.basename(path).startswith(SCRATCH_PREFIX):
+        return
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def kill_uid(uid: int) -> None:

@@ -216,7 +216,7 @@ def prepare_workdir(plan: Plan, uid: int | None, *, private: bool = True) -> str
     ``private``: /tmp is this sandbox's own tmpfs. Without a mount namespace it is the host's /tmp,
     shared with every other sandbox, so a fresh directory is made instead of reusing /tmp/work.
     """
-    workdir = WORKDIR if private else tempfile.mkdtemp(prefix="autograder-sandbox-")
+    workdir = WORKDIR if private else os.path.realpath(tempfile.mkdtemp(prefix="autograder-sandbox-"))
     os.makedirs(workdir, exist_ok=True)
     if plan.workdir_source and os.path.isdir(plan.workdir_source):
         skip = set(plan.workdir_skip)

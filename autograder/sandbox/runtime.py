@@ -181,9 +181,6 @@ class SandboxRuntime:
         for ident in ids:
             self.objects.pop(ident, None)
 
-    def op_seed(self, seed: int) -> None:
-        reseed(seed)
-
     def op_make(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         if name not in self.factories:
             raise KeyError(f"no sandbox factory named {name!r}; known: {sorted(self.factories)}")
@@ -202,10 +199,12 @@ class SandboxRuntime:
                 message = wire.recv(self.sock)
             except (wire.PeerClosed, OSError):
                 return
-            op, args, soft_timeout, seq = message
+            op, args, soft_timeout, seq, seed = message
             if soft_timeout:
                 signal.setitimer(signal.ITIMER_REAL, soft_timeout)
             try:
+                if seed is not None:
+                    reseed(seed)
                 reply: Any = ("ok", self.handle(op, args), seq)
             except SoftTimeout:
                 reply = ("err", {"type": SOFT_TIMEOUT_TYPE, "message": "time limit", "traceback": ""}, seq)

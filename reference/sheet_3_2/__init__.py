@@ -4,7 +4,8 @@ Every contract item has exactly the name and signature of the student notebook's
 contract, the module publishes what the hidden suite needs to grade the training exercises:
 ``LSTM_SETTINGS``, ``LSTM_NLL_THRESHOLD``, ``QA_SETTINGS``, ``QA_MAX_LENGTH``,
 ``QA_ACCURACY_THRESHOLD``, ``split_names``, ``heldout_nll_per_char``, ``build_qa_examples``,
-``qa_exact_match`` (see :mod:`reference.sheet_3_2.grading`).
+``qa_exact_match``, ``judge_qa_examples`` (see :mod:`reference.sheet_3_2.grading`), and
+:func:`warm_judge`, which the grading worker calls once before it forks a judge per submission.
 """
 
 from reference.sheet_3_2._given import given
@@ -19,6 +20,7 @@ from reference.sheet_3_2.grading import (
     UNIFORM_NLL,
     build_qa_examples,
     heldout_nll_per_char,
+    judge_qa_examples,
     qa_exact_match,
     qa_predictions,
     split_names,
@@ -86,6 +88,7 @@ __all__ = [
     "grid_search_configs",
     "he_init",
     "heldout_nll_per_char",
+    "judge_qa_examples",
     "make_cosine_scheduler",
     "make_extractive_example",
     "make_mlm_collator",
@@ -103,3 +106,8 @@ __all__ = [
     "train_char_rnn",
     "train_extractive_qa",
 ]
+
+
+def warm_judge() -> None:
+    """Compute, once per grading worker, what every judge process would otherwise rebuild."""
+    judge_qa_examples()

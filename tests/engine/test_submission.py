@@ -42,6 +42,9 @@ def test_python_percent_format_splits_cells():
     (b"\x00\x01\x02binary", "binary"),
     (json.dumps({"nbformat": 3, "nbformat_minor": 0, "worksheets": []}).encode(), "format version 3"),
     (json.dumps({"hello": 1}).encode(), "not a Jupyter notebook"),
+    (json.dumps({"nbformat": 4, "nbformat_minor": 5, "cells": {"0": "x = 1"}}).encode(), "not a list of cells"),
+    (json.dumps({"nbformat": 4, "cells": [{"cell_type": "code", "source": {"x": 1}}]}).encode(),
+     "cell 0 has a malformed source"),
     ("x = 'caf\xe9'".encode("latin-1"), "UTF-8"),
 ])
 def test_unreadable_files_raise_submission_error(tmp_path, content, message):

@@ -63,11 +63,14 @@ def test_the_cli_runs_on_the_cluster(cluster: LocalCluster, tmp_path: Path) -> N
     sub = tmp_path / "wrong.py"
     shutil.copy(TOY / "submissions" / "wrong.py", sub)
     exe = Path(sys.executable).parent / "autograder"
-    done = subprocess.run([str(exe), "grade", "toy", str(sub), "--out", str(tmp_path / "o"), "-q",
+    done = subprocess.run([str(exe), "grade", "toy", str(sub), "--out", str(tmp_path / "o"),
                            "--scheduler", cluster.scheduler_address, "--device", "cpu"],
                           cwd=TOY, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     assert "8/10" in done.stdout
+    # the progress display is fed by the cluster's events, as for a local batch
+    assert "warm worker(s) on cpu" in done.stderr, done.stderr
+    assert "grading" in done.stderr and "1/1" in done.stderr, done.stderr
 
 
 def test_workers_with_another_suite_are_refused(cluster: LocalCluster, toy_config: CourseConfig,

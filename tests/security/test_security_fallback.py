@@ -191,6 +191,13 @@ def test_bare_grader_names_every_missing_layer(probes) -> None:
     assert exercise_scores(probe.results()[0]) == FULL_SCORE
 
 
+def test_bare_grader_removes_each_sandbox_working_directory(probes) -> None:
+    """Without a private /tmp each sandbox works in a fresh folder of the host's /tmp: it is gone after."""
+    scratch = [result.extra_data["isolation"].get("scratch") for result in _probe(probes, "bare").results()]
+    assert scratch and all(isinstance(path, str) and "autograder-sandbox-" in path for path in scratch), scratch
+    assert [path for path in scratch if os.path.exists(path)] == []
+
+
 def test_bare_grader_with_require_all_refuses_to_grade(probes) -> None:
     (refused,) = [SubmissionResult.model_validate(r) for r in _probe(probes, "bare").report()["refused"]]
     assert refused.score == 0.0 and not refused.tests

@@ -209,9 +209,9 @@ TRAINING_TIMEOUT = 180  # about 15x what the reference needs on 2 idle CPU cores
 
 
 @pytest.fixture(scope="module")
-def qa_examples(ref, qa_items, qa_tokenizer) -> dict[str, list[dict]]:
-    """The reference's examples (the judge's tokenizer, the published max_length)."""
-    return {split: ref.build_qa_examples(items, qa_tokenizer) for split, items in qa_items.items()}
+def qa_examples(ref) -> dict[str, list[dict]]:
+    """The reference's examples (the published tokenizer and max_length), built once per worker."""
+    return ref.judge_qa_examples()
 
 
 def training_run(student, ref, memo, qa_examples, seed, device):
