@@ -292,6 +292,19 @@ class StudentProxy:
             "make", {"name": factory, "args": list(args), "kwargs": kwargs}
         )
 
+    def make_handle(self, factory: str, *args: Any, **kwargs: Any) -> RemoteHandle:
+        """Like :meth:`make`, but the result stays in the sandbox, even plain data: a handle to it.
+
+        For large inputs the student's functions take (a data set the sheet's given module loads):
+        they never cross the wire, and every call makes a fresh object.
+        """
+        handle = object.__getattribute__(self, "_session").call(
+            "make", {"name": factory, "args": list(args), "kwargs": kwargs, "keep": True}
+        )
+        if not isinstance(handle, RemoteHandle):
+            raise SandboxProtocolError(f"the sandbox did not return a handle for factory {factory!r}")
+        return handle
+
     def reseed(self, seed: int) -> None:
         """Seed the sandbox's Python, NumPy and torch generators before the student's next call.
 

@@ -62,6 +62,9 @@ class NotebookStudent:
         made = object.__getattribute__(self, "_factories")[factory](*raw(args), **raw(kwargs))
         return as_data(made)
 
+    def make_handle(self, factory: str, *args: Any, **kwargs: Any) -> Any:
+        return Handle(object.__getattribute__(self, "_factories")[factory](*raw(args), **raw(kwargs)))
+
     def reseed(self, seed: int) -> None:
         _reseed(seed)
 

@@ -106,10 +106,7 @@ class SandboxRuntime:
         config_class = type(value).__name__
         if config_class in codec.CONFIG_CLASSES and hasattr(value, "to_dict"):
             return ConfigValue(config_class, _plain(value.to_dict()))
-        handle = HandleRef(self.next_id, type(value).__name__)
-        self.objects[self.next_id] = value
-        self.next_id += 1
-        return handle
+        return self.keep(value)
 
     def from_wire(self, value: Any) -> Any:
         if isinstance(value, HandleRef):
@@ -181,10 +178,18 @@ class SandboxRuntime:
         for ident in ids:
             self.objects.pop(ident, None)
 
-    def op_make(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    def op_make(self, name: str, args: list[Any], kwargs: dict[str, Any], keep: bool = False) -> Any:
         if name not in self.factories:
             raise KeyError(f"no sandbox factory named {name!r}; known: {sorted(self.factories)}")
-        return self.factories[name](*self.from_wire(args), **self.from_wire(kwargs))
+        made = self.factories[name](*self.from_wire(args), **self.from_wire(kwargs))
+        return self.keep(made) if keep else made
+
+    def keep(self, value: Any) -> HandleRef:
+        """A handle to ``value`` even when it is plain data: the object stays in the sandbox."""
+        handle = HandleRef(self.next_id, type(value).__name__)
+        self.objects[self.next_id] = value
+        self.next_id += 1
+        return handle
 
     def op_set_timeout(self, seconds: float) -> None:
         """Arm the soft time limit for the next request (0 disarms)."""

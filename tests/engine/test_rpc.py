@@ -125,6 +125,8 @@ def test_factories(session):
     optimizer = student.make("optimizer", kind="SGD", lr=0.5, shapes=[(3,)])
     assert optimizer.param_groups[0]["lr"] == 0.5
     assert student.make("pair", 1, 2) == (1, 2)  # the sheet's given FACTORIES
+    kept = student.make_handle("pair", 1, 2)  # plain data, but it stays in the sandbox
+    assert isinstance(kept, RemoteHandle) and kept.type_name == "tuple" and kept[1] == 2 and len(kept) == 2
     with pytest.raises(StudentCodeError, match="no sandbox factory"):
         student.make("os.system")
 
