@@ -40,3 +40,12 @@ def test_builds_distinct_notebooks_in_nbgrader_layout(bench, tmp_path: Path) -> 
         nbformat.validate(nbformat.read(path, as_version=4))
         assert (path.parent / "sheet_3_2_given.py").exists() and (path.parent / "data").is_dir()
     assert "passed(globals(), 'test_x.py::test_y')" in bench.check_line("test_x.py::test_y")
+
+
+def test_engine_overhead_script_names_existing_submissions() -> None:
+    spec = importlib.util.spec_from_file_location("engine_overhead", BENCHMARK.with_name("engine_overhead.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for _label, config_file, _sheet, submission in module.CASES:
+        assert config_file.is_file() and submission.is_file()
