@@ -12,6 +12,7 @@ Layout: a one-byte tag, then a payload; lengths are unsigned 64-bit little endia
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import struct
@@ -25,6 +26,8 @@ MAX_BYTES = 512 * 1024 * 1024
 _U64 = struct.Struct("<Q")
 _INTEGER = re.compile(rb"-?[0-9]+")
 _F64 = struct.Struct("<d")
+MAX_DIMS = 32
+_SHAPES = [struct.Struct(f"<{ndim}Q") for ndim in range(MAX_DIMS + 1)]  # a tensor's sizes, by ndim
 
 # torch dtypes allowed on the wire (name -> element size); anything else is refused.
 TENSOR_DTYPES = {
@@ -128,15 +131,11 @@ class _Encoder:
     def encode_tensor(self, value: Any) -> None:
         import torch
 
+        viewable = _numpy_viewable_dtypes()
         if type(value) is torch.Tensor and value.layout == torch.strided and value.device.type == "cpu" \
-                and value.dtype in _NUMPY_VIEWABLE and value.is_contiguous():
-            # the common case (a plain, dense CPU tensor), in two torch calls instead of eight
-            self.out += b"x"
-            self.write_blob(b"s", _NUMPY_VIEWABLE[value.dtype])
-            self.write_len(value.dim())
-            for size in value.shape:
-                self.write_len(size)
-            self.write_blob(b"b", value.detach().numpy().tobytes())
+                and value.dtype in viewable and value.is_contiguous():
+            # the common case (a plain, dense CPU tensor): its bytes in two torch calls instead of eight
+            self.write_array(b"x", viewable[value.dtype], value.shape, value.detach().numpy().tobytes())
             return
         tensor = torch.Tensor.as_subclass(value, torch.Tensor).detach()
         if tensor.layout != torch.strided:
@@ -145,12 +144,7 @@ class _Encoder:
         dtype = str(tensor.dtype).removeprefix("torch.")
         if dtype not in TENSOR_DTYPES:
             raise CodecError(f"tensors of dtype {dtype} cannot be sent")
-        self.out += b"x"
-        self.write_blob(b"s", dtype.encode())
-        self.write_len(tensor.dim())
-        for size in tensor.shape:
-            self.write_len(size)
-        self.write_blob(b"b", tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+        self.write_array(b"x", dtype, tensor.shape, tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
 
     def encode_ndarray(self, value: Any) -> None:
         import numpy as np
@@ -159,28 +153,24 @@ class _Encoder:
         dtype = array.dtype.name
         if dtype not in NUMPY_DTYPES:
             raise CodecError(f"numpy arrays of dtype {dtype} cannot be sent")
-        self.out += b"a"
+        self.write_array(b"a", dtype, array.shape, array.tobytes())
+
+    def write_array(self, tag: bytes, dtype: str, shape: Any, data: bytes) -> None:
+        """A tensor (``x``) or numpy array (``a``): dtype name, dimensions, sizes, raw bytes."""
+        self.out += tag
         self.write_blob(b"s", dtype.encode())
-        self.write_len(array.ndim)
-        for size in array.shape:
+        self.write_len(len(shape))
+        for size in shape:
             self.write_len(size)
-        self.write_blob(b"b", array.tobytes())
+        self.write_blob(b"b", data)
 
 
-class _ViewableDtypes(dict):  # type: ignore[type-arg]
-    """torch dtype -> wire name, for the dtypes whose tensors ``.numpy()`` can view (filled lazily)."""
+@functools.cache
+def _numpy_viewable_dtypes() -> dict[Any, str]:
+    """torch dtype -> wire name, for the allowed dtypes whose tensors ``.numpy()`` can view."""
+    import torch
 
-    def __contains__(self, dtype: object) -> bool:
-        if not self:
-            import torch
-
-            for name in TENSOR_DTYPES:
-                if name != "bfloat16":
-                    self[getattr(torch, name)] = name.encode()
-        return dict.__contains__(self, dtype)
-
-
-_NUMPY_VIEWABLE = _ViewableDtypes()
+    return {getattr(torch, name): name for name in TENSOR_DTYPES if name != "bfloat16"}
 
 
 def _is_torch_tensor(value: Any) -> bool:
@@ -239,12 +229,15 @@ class _Decoder:
         self.pos += 1
         return tag
 
-    def read_u64(self) -> int:
-        if self.pos + 8 > self.size:
+    def unpack(self, layout: struct.Struct) -> tuple[Any, ...]:
+        if self.pos + layout.size > self.size:
             raise CodecError("message truncated")
-        (n,) = _U64.unpack_from(self.data, self.pos)
-        self.pos += 8
-        return int(n)
+        values = layout.unpack_from(self.data, self.pos)
+        self.pos += layout.size
+        return values
+
+    def read_u64(self) -> int:
+        return int(self.unpack(_U64)[0])
 
     def read_len(self) -> int:
         """A count of bytes or items that follow: it cannot exceed the message's own length."""
@@ -259,10 +252,7 @@ class _Decoder:
         return self.take(self.read_len())
 
     def read_str(self) -> str:
-        try:
-            return str(self.read_blob(_S), "utf-8", "surrogatepass")
-        except UnicodeDecodeError as exc:
-            raise CodecError("invalid UTF-8 in a string") from exc
+        return _text(self.read_blob(_S))
 
     def decode(self, depth: int = 0) -> Any:
         if depth > MAX_DEPTH:
@@ -272,10 +262,7 @@ class _Decoder:
             raise CodecError(f"value has more than {self.max_items} elements")
         tag = self.read_tag()
         if tag == _S:
-            try:
-                return str(self.take(self.read_len()), "utf-8", "surrogatepass")
-            except UnicodeDecodeError as exc:
-                raise CodecError("invalid UTF-8 in a string") from exc
+            return _text(self.take(self.read_len()))
         if tag == _I:
             raw = bytes(self.take(self.read_len()))
             if len(raw) > 4300 or not _INTEGER.fullmatch(raw):
@@ -297,11 +284,7 @@ class _Decoder:
         if tag == _X:
             return self.decode_tensor()
         if tag == _FL:
-            if self.pos + 8 > self.size:
-                raise CodecError("message truncated")
-            (number,) = _F64.unpack_from(self.data, self.pos)
-            self.pos += 8
-            return number
+            return self.unpack(_F64)[0]
         if tag == _N:
             return None
         if tag == _T:
@@ -326,12 +309,9 @@ class _Decoder:
 
     def read_shape(self) -> tuple[int, ...]:
         ndim = self.read_len()
-        if ndim > 32:
+        if ndim > MAX_DIMS:
             raise CodecError("too many dimensions")
-        if self.pos + 8 * ndim > self.size:
-            raise CodecError("message truncated")
-        shape = struct.unpack_from(f"<{ndim}Q", self.data, self.pos)
-        self.pos += 8 * ndim
+        shape = self.unpack(_SHAPES[ndim])
         if any(size > 2**40 for size in shape):
             raise CodecError("tensor dimension out of range")
         return tuple(int(size) for size in shape)
@@ -366,6 +346,13 @@ class _Decoder:
         if dtype == "bool" and raw.translate(None, b"\x00\x01"):
             raise CodecError("a bool array holds bytes other than 0 and 1")
         return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+
+
+def _text(raw: memoryview) -> str:
+    try:
+        return str(raw, "utf-8", "surrogatepass")
+    except UnicodeDecodeError as exc:
+        raise CodecError("invalid UTF-8 in a string") from exc
 
 
 def _hashable_data(key: Any) -> bool:

@@ -19,27 +19,22 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+from compare_graders import cold_import_s  # the side-by-side benchmark's own measurement
+
 ROOT = Path(__file__).resolve().parent.parent
-COLD_IMPORT = "import torch; from transformers import GPT2Config"
 CASES = (
     ("toy `correct.py`", ROOT / "tests" / "toy_course" / "course_config.py", "toy",
      ROOT / "tests" / "toy_course" / "submissions" / "correct.py"),
     ("Sheet 3.2 `blank.ipynb`", ROOT / "course_config.py", "sheet_3_2",
      ROOT / "examples" / "submissions" / "blank.ipynb"),
 )
-
-
-def cold_import_s() -> float:
-    started = time.monotonic()
-    subprocess.run([sys.executable, "-c", COLD_IMPORT], check=True)
-    return time.monotonic() - started
 
 
 def measure(config_file: Path, sheet: str, submission: Path, repeat: int) -> tuple[float, list[float]]:
@@ -65,8 +60,6 @@ print(json.dumps({{"start": start, "times": times}}))
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                           check=True)
-    import json
-
     data = json.loads(done.stdout.strip().splitlines()[-1])
     return float(data["start"]), [float(t) for t in data["times"]]
 
@@ -75,9 +68,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=7, help="submissions timed after the first (default 7)")
     args = parser.parse_args(argv)
-    when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     load = os.getloadavg()[0]
-    cold = statistics.median(cold_import_s() for _ in range(3))
+    cold = statistics.median(cold_import_s(sys.executable) for _ in range(3))
     rows = []
     for label, config_file, sheet, submission in CASES:
         start, times = measure(config_file, sheet, submission, args.repeat)

@@ -13,6 +13,7 @@ from typing import Any
 
 from autograder import codec
 from autograder.sandbox import wire
+from autograder.sandbox.isolation import SCRATCH_PREFIX
 from autograder.sandbox.zygote import send_request
 
 ZYGOTE_START_TIMEOUT_S = 120.0
@@ -188,9 +189,6 @@ class SandboxProcess:
             except OSError:
                 pass
             remove_scratch(layers.get("scratch"))
-
-
-SCRATCH_PREFIX = "autograder-sandbox-"
 
 
 def remove_scratch(path: Any) -> None:

@@ -210,13 +210,17 @@ def _mount_points() -> list[tuple[str, list[str]]]:
     return points
 
 
+#: the host-/tmp folders of sandboxes without a private /tmp (the judge removes them: client.remove_scratch)
+SCRATCH_PREFIX = "autograder-sandbox-"
+
+
 def prepare_workdir(plan: Plan, uid: int | None, *, private: bool = True) -> str:
     """A working directory holding the sheet's public files (what students have).
 
     ``private``: /tmp is this sandbox's own tmpfs. Without a mount namespace it is the host's /tmp,
     shared with every other sandbox, so a fresh directory is made instead of reusing /tmp/work.
     """
-    workdir = WORKDIR if private else os.path.realpath(tempfile.mkdtemp(prefix="autograder-sandbox-"))
+    workdir = WORKDIR if private else os.path.realpath(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
     os.makedirs(workdir, exist_ok=True)
     if plan.workdir_source and os.path.isdir(plan.workdir_source):
         skip = set(plan.workdir_skip)

@@ -22,7 +22,6 @@ machine was heavily shared, so wall times were 3-10x CPU times):
 from __future__ import annotations
 
 import functools
-
 import math
 import random
 from typing import Any
