@@ -94,7 +94,11 @@ def print_summary(summary: BatchSummary, config: CourseConfig, sheet: str, out: 
     wide = Console()
     wide.width = max(wide.width, 132)  # one column per exercise: do not squeeze ids into "stu…"
     wide.print(table)
-    console.print(f"results in {out}/ (one <student>.json each, grades.csv)")
+    for line in [*summary.notes, *summary.refused]:
+        console.print(line, soft_wrap=True, markup=False)
+    console.print(f"{summary.reused} result(s) reused from an earlier run (same submission, suite and engine; "
+                  f"--regrade grades them again); results in {out}/ (one <student>.json each, grades.csv)",
+                  soft_wrap=True)
 
 
 def check(*, sheet: str, notebook: Path, config_path: Path | None = None) -> bool:

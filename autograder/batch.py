@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import queue
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
-from autograder.config import CourseConfig
-from autograder.errors import BatchRefused, UsageError
-from autograder.feedback import context_for, with_summary
-from autograder.late import parse_timestamp
+from autograder.collect import Found, collect
+from autograder.config import CourseConfig, SheetConfig
+from autograder.errors import UsageError
+from autograder.exports import finalize_result
+from autograder.feedback import context_for
 from autograder.results import (
     SubmissionResult,
     grades_table,
@@ -195,8 +197,21 @@ class JobStore:
 @dataclass(frozen=True)
 class BatchItem:
     student_id: str
-    path: Path
+    path: Path | None
     sha256: str
+    found: Found | None = None
+
+    @property
+    def file(self) -> Path:
+        """The file to grade (every item in a batch's ``todo`` has one)."""
+        if self.path is None:
+            raise ValueError(f"{self.student_id}: no file to grade")
+        return self.path
+
+    @property
+    def folder(self) -> Path | None:
+        """nbgrader's ``submitted/<student>/<assignment>/`` of this submission, if it came from one."""
+        return self.found.folder if self.found else None
 
 
 @dataclass
@@ -205,52 +220,51 @@ class BatchSummary:
     skipped: int
     graded: int
     missing: list[str]
+    reused: int = 0  # results kept from an earlier run (same submission, suite and engine)
+    refused: list[str] = field(default_factory=list)  # why some submissions were not graded
+    notes: list[str] = field(default_factory=list)  # files seen but not graded, per student
 
 
-def plan_batch(paths: Sequence[Path]) -> list[BatchItem]:
-    """Student ids for every file; two files with one id are refused before anything is graded."""
-    import hashlib
+def plan_batch(paths: Sequence[Path], *, sheet: SheetConfig | None = None) -> list[BatchItem]:
+    """Every submission in ``paths`` (see :mod:`autograder.collect`); colliding ids are refused."""
+    return plan(paths, sheet=sheet)[0]
 
-    items: dict[str, BatchItem] = {}
-    for path in expand_paths(paths):
-        sid = student_id_for(path)
-        if sid in items:
-            raise BatchRefused(
-                f"two submissions have the student id {sid!r}: {items[sid].path} and {path}; "
-                "grade them in separate batches or rename one (nothing was graded)")
-        try:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        except OSError as exc:
-            raise BatchRefused(f"cannot read {path}: {exc.strerror}") from None
-        items[sid] = BatchItem(sid, path, digest)
-    if not items:
+
+def plan(paths: Sequence[Path], *, sheet: SheetConfig | None = None) -> tuple[list[BatchItem], list[str]]:
+    """The submissions to grade, and one message per refused group of colliding ids."""
+    name = sheet.name if sheet else ""
+    found = collect(paths, sheet=name, notebook=sheet.notebook if sheet else f"{name}.ipynb")
+    if not found.found and not found.refused:
         raise UsageError("no submissions found (give .ipynb or .py files, or nbgrader's submitted/ folder)")
-    return list(items.values())
+    return [BatchItem(entry.student_id, entry.path, _digest(entry), entry) for entry in found.found], found.refused
 
 
-def expand_paths(paths: Sequence[Path]) -> list[Path]:
-    """Files as given; folders searched for notebooks and Python files (nbgrader's layout included)."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.suffix in (".ipynb", ".py") and p.is_file()
-                                and ".ipynb_checkpoints" not in p.parts))
-        elif path.exists():
-            found.append(path)
-        else:
-            raise BatchRefused(f"{path} does not exist (nothing was graded)")
-    return found
+def _digest(entry: Found) -> str:
+    """The file's SHA-256 (read in blocks); for a folder without one, a hash of what it says instead."""
+    digest = hashlib.sha256()
+    if entry.path is None:
+        digest.update(entry.problem.encode("utf-8", "replace"))
+        return "none:" + digest.hexdigest()
+    try:
+        with entry.path.open("rb") as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
+    except OSError as exc:  # graded anyway: the worker records it as not gradable, with the reason
+        return f"unreadable:{exc.errno}"
+    return digest.hexdigest()
 
 
 def protected_roots(items: Sequence[BatchItem]) -> tuple[str, ...]:
     """Folders a sandbox must not see: every submission's folder, and nbgrader's submitted/ root."""
     roots = set()
     for item in items:
-        parent = item.path.resolve().parent
-        roots.add(str(parent))
-        parts = parent.parts
-        if "submitted" in parts:
-            roots.add(str(Path(*parts[: parts.index("submitted") + 1])))
+        for folder in (item.folder, item.path.parent if item.path else None):
+            if folder is None:
+                continue
+            parent = folder.resolve()
+            roots.add(str(parent))
+            if item.folder is not None:
+                roots.add(str(item.folder.resolve().parent.parent))
     return tuple(sorted(roots))
 
 
@@ -301,6 +315,8 @@ class OpenBatch:
     suite: str
     store: JobStore
     protected: tuple[str, ...]
+    reused: int = 0
+    refused: list[str] = field(default_factory=list)
 
     def feedback_context(self) -> Any:
         """What the student-facing summary needs (public checks, deadline); built once per batch."""
@@ -318,48 +334,75 @@ class OpenBatch:
     def record(self, item: BatchItem, result: SubmissionResult) -> SubmissionResult:
         """Save one result (atomically), then mark it in the job store: a crash never loses it.
 
-        A result whose grading itself failed (``grader_error``) is kept but marked ``error``, so a
-        rerun grades it again; a student's crash or hang is a finished result like any other.
+        The late policy and the student's summary are applied here, by the one function ``export``
+        uses too (:func:`autograder.exports.finalize_result`). A result whose grading itself failed
+        (``grader_error``) is kept but marked ``error``, so a rerun grades it again; a student's
+        crash or hang is a finished result like any other.
         """
-        result = with_summary(result, self.feedback_context())
+        if item.found is not None and item.found.ignored:
+            result = result.model_copy(update={"extra_data": {**result.extra_data,
+                                                              "not_graded_files": list(item.found.ignored)}})
+        result = finalize_result(result, self.feedback_context())
         write_result(self.out_dir, result)
         self.store.mark(item.student_id, item.sha256, self.suite, "error" if result.grader_error else "done")
         return result
 
     def finish(self) -> BatchSummary:
-        """Read every result back and write grades.csv (atomically)."""
+        """Read every result back (under the late policy in force now) and write grades.csv (atomically)."""
         results, missing = [], []
         for item in self.items:
             try:
-                results.append(read_result(self.out_dir / f"{item.student_id}.json"))
+                stored = read_result(self.out_dir / f"{item.student_id}.json")
             except (OSError, ValueError):
                 missing.append(item.student_id)
+                continue
+            result = finalize_result(stored, self.feedback_context())
+            if (result.late_penalty, result.submitted_at) != (stored.late_penalty, stored.submitted_at):
+                write_result(self.out_dir, result)  # a reused result, after the deadline changed
+            results.append(result)
         table = grades_table(results, self.config.sheet(self.sheet).points,
                              id_column=self.config.student_id_column)
         write_text_atomic(self.out_dir / "grades.csv", table)
-        return BatchSummary(results=results, skipped=self.skipped, graded=len(self.todo), missing=missing)
+        notes = [f"{item.student_id}: graded {item.path.name if item.path else 'nothing'}; not graded: "
+                 + ", ".join(item.found.ignored) for item in self.items if item.found and item.found.ignored]
+        return BatchSummary(results=results, skipped=self.skipped, graded=len(self.todo), missing=missing,
+                            reused=self.reused, refused=list(self.refused), notes=notes)
 
 
 def open_batch(*, config: CourseConfig, sheet: str, paths: Sequence[Path], out_dir: Path,
                regrade: bool) -> OpenBatch:
-    """Plan a batch: ids, hashes, the job store, and what a previous run already finished."""
+    """Plan a batch: ids, hashes, the job store, and what a previous run already finished.
+
+    A submission folder with nothing to grade gets its "not gradable" result here, without a worker.
+    """
     from autograder.judge.runner import suite_hash
 
     sheet_config = config.sheet(sheet)
-    items = plan_batch(paths)
+    items, refused = plan(paths, sheet=sheet_config)
     suite = suite_hash(config, sheet_config)
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in out_dir.glob(".*.tmp"):  # left by a run killed while writing
         stale.unlink(missing_ok=True)
     store = JobStore(out_dir / ".jobs.sqlite")
-    todo = [item for item in items if regrade or not _done(store, item, suite, out_dir)]
+    done = [item for item in items if not regrade and _done(store, item, suite, out_dir)]
     protected = (*protected_roots(items), str(out_dir.resolve()))
-    return OpenBatch(config, sheet, out_dir, items, todo, suite, store, protected)
+    batch = OpenBatch(config, sheet, out_dir, items, [], suite, store, protected, reused=len(done),
+                      refused=refused)
+    for item in items:
+        if item in done:
+            continue
+        if item.path is None:
+            batch.record(item, SubmissionResult.not_gradable(
+                student_id=item.student_id, sheet=sheet, submission="", max_score=sheet_config.total_points,
+                message=item.found.problem if item.found else "no file", points=sheet_config.points))
+        else:
+            batch.todo.append(item)
+    return batch
 
 
-def submitted_at(path: Path) -> dt.datetime:
-    """nbgrader's timestamp.txt next to the file, else the file's modification time."""
-    return _nbgrader_timestamp(path) or dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
+def submitted_at(item: BatchItem) -> dt.datetime | None:
+    """When the submission came in: nbgrader's ``timestamp.txt``, else the file's modification time."""
+    return item.found.submitted_at() if item.found else None
 
 
 def _done(store: JobStore, item: BatchItem, suite: str, out_dir: Path) -> bool:
@@ -374,18 +417,8 @@ def _done(store: JobStore, item: BatchItem, suite: str, out_dir: Path) -> bool:
 
 def _grade_one(grader: Grader, batch: OpenBatch, item: BatchItem) -> SubmissionResult:
     batch.started(item)
-    result = grader.grade_file(sheet=batch.sheet, path=item.path, student_id=item.student_id,
-                               submitted_at=submitted_at(item.path), protected=batch.protected)
+    result = grader.grade_file(sheet=batch.sheet, path=item.file, student_id=item.student_id,
+                               submitted_at=submitted_at(item), protected=batch.protected)
     if result.grader_error and grader.closing:
         return result  # interrupted (Ctrl-C): not a result; the next run grades it
     return batch.record(item, result)
-
-
-def _nbgrader_timestamp(path: Path) -> dt.datetime | None:
-    stamp = path.parent / "timestamp.txt"
-    if not stamp.is_file():
-        return None
-    try:
-        return parse_timestamp(stamp.read_text(errors="replace").strip())  # nbgrader writes "... UTC"
-    except OSError:
-        return None

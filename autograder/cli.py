@@ -1,7 +1,8 @@
 """The ``autograder`` command: a thin layer over the keyword-only API in :mod:`autograder.api`.
 
 Exit codes: 0 every submission got a result file (whatever the scores); 1 internal error;
-2 usage or configuration error; 3 batch refused before grading (duplicate ids, missing files);
+2 usage or configuration error; 3 submissions refused: colliding student ids (the rest are graded)
+or a missing path (nothing is);
 4 some submissions have no result (rerun to resume); 5 release refused by the release gate.
 """
 
@@ -59,6 +60,10 @@ def grade(
         console.print(f"[bold red]{len(summary.missing)} submission(s) have no result:[/] "
                       f"{', '.join(summary.missing)}; run the same command again to resume")
         raise typer.Exit(4)
+    if summary.refused:
+        console.print(f"[bold red]{len(summary.refused)} student id(s) refused[/] (listed above); "
+                      "every other submission was graded")
+        raise typer.Exit(3)
 
 
 @app.command()

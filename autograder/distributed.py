@@ -119,11 +119,11 @@ def _run(client: Any, batch: OpenBatch, emit: Callable[[str, Any], None], *, con
     futures: dict[Any, BatchItem] = {}
     try:
         for item in batch.todo:
-            task = {"sheet": batch.sheet, "student_id": item.student_id, "filename": item.path.name,
-                    "submitted_at": submitted_at(item.path).isoformat()}
+            task = {"sheet": batch.sheet, "student_id": item.student_id, "filename": item.file.name,
+                    "submitted_at": when.isoformat() if (when := submitted_at(item)) else None}
             batch.started(item)
             future = client.submit(
-                grade_remote, task, item.path.read_bytes(), config_path=config_path, device=device,
+                grade_remote, task, item.file.read_bytes(), config_path=config_path, device=device,
                 key=f"autograder-{item.student_id}-{uuid.uuid4().hex[:12]}", resources=resources,
                 pure=False, retries=1)
             futures[future] = item
@@ -139,7 +139,7 @@ def _result_of(future: Any, batch: OpenBatch, item: BatchItem) -> SubmissionResu
     except Exception as exc:  # noqa: BLE001 - a lost worker, a grader bug: a result, marked for a rerun
         points = batch.config.sheet(batch.sheet).points
         return SubmissionResult.crashed(
-            student_id=item.student_id, sheet=batch.sheet, submission=item.path.name, sha256=item.sha256,
+            student_id=item.student_id, sheet=batch.sheet, submission=item.file.name, sha256=item.sha256,
             message=f"the cluster could not grade it: {type(exc).__name__}: {exc}"[:4000],
             max_score=float(sum(points.values())), points=points)
 

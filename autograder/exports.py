@@ -7,8 +7,6 @@ student's markdown summary in ``output``) and keeps one result per student (the 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ from autograder.feedback import FeedbackContext, context_for, with_summary, writ
 from autograder.late import LatePenaltyFn, apply_late_policy, counted_per_student
 from autograder.results import (
     SubmissionResult,
+    csv_text,
     grades_table,
     read_result,
     to_gradescope,
@@ -62,12 +61,9 @@ def gradescope_json(result: SubmissionResult) -> dict[str, Any]:
 
 def lms_table(results: Iterable[SubmissionResult], *, id_column: str, grade_column: str) -> str:
     """Two columns an LMS gradebook import understands: the student id and the final points."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([id_column, grade_column])
-    for result in sorted(results, key=lambda r: r.student_id):
-        writer.writerow([result.student_id, f"{result.final_score:g}"])
-    return buffer.getvalue()
+    rows = [[id_column, grade_column]]
+    rows += [[result.student_id, f"{result.final_score:g}"] for result in sorted(results, key=lambda r: r.student_id)]
+    return csv_text(rows)
 
 
 @dataclass

@@ -11,12 +11,13 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 CaseStatus = Literal["passed", "failed", "error"]
 """``failed``: the student's code is at fault; ``error``: the grader itself failed (staff must look)."""
@@ -26,6 +27,27 @@ Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_text(cls, data: Any) -> Any:
+        """Text from student code (an exception message, stdout, a file name) may hold lone surrogates
+        (``raise ValueError('\\ud800')``), which no JSON encoder writes: each becomes U+FFFD."""
+        return _valid_unicode(data)
+
+
+def _valid_unicode(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a pair split in two code points is joined; a lone one replaced
+            return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return value
+    if isinstance(value, dict):
+        return {_valid_unicode(key): _valid_unicode(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_valid_unicode(item) for item in value)
+    return value
 
 
 class CaseResult(_Frozen):
@@ -181,20 +203,51 @@ def read_result(path: Path) -> SubmissionResult:
 def grades_table(
     results: Iterable[SubmissionResult], exercises: Iterable[str], *, id_column: str = "student_id"
 ) -> str:
-    """CSV: one row per student, one column per exercise, then the total, penalty and final score."""
+    """CSV: one row per student, one column per exercise, then the total, penalty and final score.
+
+    The penalty and final score are those the result carries: callers apply the late policy first
+    (:func:`autograder.exports.finalize_result`), so every grades.csv of one result agrees.
+    """
     exercise_ids = list(exercises)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([id_column, *exercise_ids, "total", "late_penalty", "final", "max", "gradable"])
+    rows = [[id_column, *exercise_ids, "total", "late_penalty", "final", "max", "gradable"]]
     for result in sorted(results, key=lambda r: r.student_id):
         per = result.exercise_scores()
-        writer.writerow([
+        rows.append([
             result.student_id,
             *(_fmt(per.get(ex, (0.0, 0.0))[0]) for ex in exercise_ids),
             _fmt(result.score), _fmt(result.late_penalty), _fmt(result.final_score),
             _fmt(result.max_score), "yes" if result.gradable else "no",
         ])
+    return csv_text(rows)
+
+
+NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def csv_cell(value: object) -> str:
+    """A cell a spreadsheet shows as text: OWASP's defence against CSV (formula) injection.
+
+    A text cell that starts with ``= + - @``, a tab or a line break gets a leading ``'``, which
+    Excel, LibreOffice and Google Sheets read as "text" (plain numbers such as ``-1.5`` stay numbers).
+    """
+    text = str(value)
+    if text.startswith(FORMULA_STARTS) and not _is_number(text):
+        return "'" + text
+    return text
+
+
+def csv_text(rows: Iterable[Iterable[object]]) -> str:
+    """Every CSV the project writes goes through here, so that no cell is ever a live formula."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow([csv_cell(cell) for cell in row])
     return buffer.getvalue()
+
+
+def _is_number(text: str) -> bool:
+    return NUMBER.fullmatch(text) is not None
 
 
 def _fmt(value: float) -> str:

@@ -34,18 +34,13 @@ class LoadedSubmission:
 
 
 def student_id_for(path: Path) -> str:
-    """nbgrader's ``submitted/<student>/<assignment>/file`` gives the student; else the file's stem."""
-    parts = path.resolve().parts
-    if "submitted" in parts:
-        at = len(parts) - 1 - parts[::-1].index("submitted")
-        if len(parts) - at >= 4:
-            return _safe_id(parts[at + 1])
-    return _safe_id(path.stem)
+    """A file on its own: nbgrader's ``submitted/<student>/<assignment>/<file>`` by position, else its stem.
 
+    Folders are read by :func:`autograder.collect.collect`, which also keeps ids distinct.
+    """
+    from autograder.collect import id_from_file
 
-def _safe_id(raw: str) -> str:
-    cleaned = re.sub(r"[^A-Za-z0-9_.@-]", "_", raw).strip(".")
-    return cleaned or "unnamed"
+    return id_from_file(path)
 
 
 def load_submission(path: Path, *, max_bytes: int, expected_sheet: str | None = None) -> LoadedSubmission:
@@ -101,6 +96,9 @@ def parse_notebook(text: str) -> tuple[list[Cell], str | None]:
         ) from None
     except RecursionError:
         raise SubmissionError("the file is JSON nested far too deeply to be a Jupyter notebook") from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts (4300 by default)
+        raise SubmissionError(f"the notebook's JSON could not be read ({str(exc).split(':')[0]}); it may have been edited "
+                              "by hand: open it in Jupyter and save it again") from None
     if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
         raise SubmissionError("the file is JSON but not a Jupyter notebook (no 'cells')")
     major = data.get("nbformat")

@@ -74,5 +74,5 @@ def test_student_ids_from_nbgrader_layout_and_stems(tmp_path):
     nb.parent.mkdir(parents=True)
     nb.write_text("{}")
     assert student_id_for(nb) == "alice"
-    assert student_id_for(tmp_path / "bob smith.ipynb") == "bob_smith"
+    assert student_id_for(tmp_path / "bob smith.ipynb") == "bob smith"  # readable: spaces are kept
     assert student_id_for(tmp_path / "../..ipynb") != ""
