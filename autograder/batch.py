@@ -384,12 +384,12 @@ def open_batch(*, config: CourseConfig, sheet: str, paths: Sequence[Path], out_d
     for stale in out_dir.glob(".*.tmp"):  # left by a run killed while writing
         stale.unlink(missing_ok=True)
     store = JobStore(out_dir / ".jobs.sqlite")
-    done = [item for item in items if not regrade and _done(store, item, suite, out_dir)]
+    done = {item.student_id for item in items if not regrade and _done(store, item, suite, out_dir)}
     protected = (*protected_roots(items), str(out_dir.resolve()))
     batch = OpenBatch(config, sheet, out_dir, items, [], suite, store, protected, reused=len(done),
                       refused=refused)
     for item in items:
-        if item in done:
+        if item.student_id in done:
             continue
         if item.path is None:
             batch.record(item, SubmissionResult.not_gradable(

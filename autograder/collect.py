@@ -43,6 +43,8 @@ SUFFIXES = (".ipynb", ".py")
 SKIPPED_FOLDERS = (".ipynb_checkpoints", "__pycache__")
 MAX_ID_BYTES = 120  # "<id>.json" and its temporary ".<id>.json.XXXXXXXX.tmp" stay far below NAME_MAX
 ID_PUNCTUATION = " _.@+-'"
+NOT_FOLLOWED = "(a link out of the folder, not followed)"
+MAX_ENTRIES = 10_000  # files and folders looked at in one submission folder
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,7 @@ def _without_collisions(found: list[Found]) -> Collection:
         if len(entries) == 1:
             collection.found.append(entries[0])
         else:
-            where = ", ".join(str(e.path or e.folder) for e in entries)
+            where = ", ".join(shown(str(e.path or e.folder)) for e in entries)
             collection.refused.append(f"{len(entries)} submissions have the student id {sid!r} ({where}); "
                                       "none of them was graded: grade them in separate batches or rename one")
     return collection
@@ -182,7 +184,7 @@ def _student(folder: Path, root: Path, *, sheet: str, notebook: str) -> Found:
     if len(chosen) == 1:
         return _submission(chosen[0], root, student=folder.name, assignment=chosen[0].name, sheet=sheet,
                            notebook=notebook)
-    names = ", ".join(sorted(entry.name for entry in assignments)) or "none"
+    names = ", ".join(sorted(shown(entry.name) for entry in assignments)) or "none"
     return Found(safe_id(folder.name), None, folder=folder,
                  problem=f"no single assignment folder to grade for {sheet} (found: {names})")
 
@@ -200,8 +202,8 @@ def _submission(folder: Path, root: Path, *, student: str, assignment: str, shee
         if chosen is None and len(pool) == 1:
             chosen = pool[0]
     nbgrader = folder.parent.parent.name == "submitted"
-    rest = tuple(sorted(str(p.relative_to(folder)) for p in top + deeper if p != chosen))
-    ignored = rest + tuple(f"{link} (a link out of the folder, not followed)" for link in links)
+    rest = sorted(shown(str(p.relative_to(folder))) for p in top + deeper if p != chosen)
+    ignored = (*rest, *links)
     if chosen is None:
         what = ", ".join(ignored) if ignored else "none"
         problem = (f"no file to grade: put your notebook at the top of the folder as {notebook} "
@@ -216,30 +218,41 @@ def _candidates(folder: Path, root: Path) -> tuple[list[Path], list[Path], list[
     top: list[Path] = []
     deeper: list[Path] = []
     links: list[str] = []
+    seen = 0
     for current, dirs, files in os.walk(folder, onerror=None, followlinks=False):
         here = Path(current)
         dirs[:] = sorted(d for d in dirs if d not in SKIPPED_FOLDERS)
+        seen += len(files) + len(dirs)
+        if seen > MAX_ENTRIES:  # a folder built to slow the batch down: what was found so far counts
+            links.append(f"{shown(str(here.relative_to(folder)))}: stopped looking after {MAX_ENTRIES} entries")
+            break
         for name in sorted(files):
             path = here / name
             if path.suffix.lower() not in SUFFIXES:
                 continue
             if not _inside(path, root):
-                links.append(str(path.relative_to(folder)))
+                links.append(f"{shown(str(path.relative_to(folder)))} {NOT_FOLLOWED}")
             elif _regular(path):
                 (top if here == folder else deeper).append(path)
         for name in dirs:
             if (here / name).is_symlink() and not _inside(here / name, root):
-                links.append(str((here / name).relative_to(folder)))
+                links.append(f"{shown(str((here / name).relative_to(folder)))} {NOT_FOLLOWED}")
     return top, deeper, links
 
 
+def shown(text: str) -> str:
+    """A name as a TA's terminal and a result may show it: control characters and bytes that are not
+    UTF-8 written as escapes (a file name could otherwise clear the screen or break JSON)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _entries(folder: Path, root: Path) -> list[Path]:
-    """The folder's entries that stay inside ``root`` (links out of it are dropped), sorted."""
+    """The folder's entries that stay inside ``root`` (links out of it are dropped), sorted; no dot files."""
     try:
         entries = sorted(folder.iterdir())
     except OSError:
         return []
-    return [entry for entry in entries if entry.name not in SKIPPED_FOLDERS and _inside(entry, root)]
+    return [entry for entry in entries if not entry.name.startswith(".") and _inside(entry, root)]
 
 
 def _inside(path: Path, root: Path) -> bool:

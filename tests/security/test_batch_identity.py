@@ -70,6 +70,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Graded:
     _put(sub / "alice" / "toy" / "submitted" / "carol" / "toy" / "toy.py", CORRECT)
     _put(sub / "alice" / "toy" / "submitted" / "bob" / "toy" / "toy.py", "raise SystemExit\n")
     _put(sub / "bob" / "toy" / "toy.py", CORRECT)
+    _put(sub / "bob" / "toy" / "\x1b[2Jgone.py", "")  # a name that would clear the TA's terminal
     # item 2: the exchange's timestamp says 22 December; the student's own one says 1 December
     _put(sub / "late" / "toy" / "timestamp.txt", "2026-12-22 10:00:00.000000 UTC")
     _put(sub / "late" / "toy" / "work" / "toy.py", CORRECT)
@@ -114,6 +115,11 @@ def test_nested_submitted_folders_belong_to_the_student_who_holds_them(hostile: 
     assert (alice["raw_score"], bob["raw_score"]) == (8, 10)
     assert alice["submission"] == "toy.py"
     assert {"submitted/carol/toy/toy.py", "submitted/bob/toy/toy.py"} <= set(alice["extra_data"]["not_graded_files"])
+
+
+def test_reported_file_names_cannot_drive_the_terminal(hostile: Graded) -> None:
+    assert hostile.result("bob")["extra_data"]["not_graded_files"] == ["\\x1b[2Jgone.py"]
+    assert not any("\x1b" in line for line in hostile.summary.notes)
 
 
 # ------------------------------------------------------------------ item 2: when it came in
