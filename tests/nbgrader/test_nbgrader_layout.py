@@ -45,6 +45,14 @@ def test_grade_reads_nbgraders_submitted_layout(graded: Path) -> None:
     assert "alice,4,3,3,10" in (out / "grades.csv").read_text()
 
 
+def test_a_rerun_says_how_many_results_it_reused(graded: Path) -> None:
+    run = subprocess.run([*CLI, "grade", "toy", str(graded / "submitted"), "--out", str(graded / "out"),
+                          "--device", "cpu", "--quiet", "--config", str(TOY / "course_config.py")],
+                         check=False, capture_output=True, text=True, timeout=240, cwd=graded)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "2 result(s) reused from an earlier run" in run.stderr
+
+
 def test_cli_exports_to_the_gradebook(graded: Path) -> None:
     db = graded / "gradebook.db"
     run = subprocess.run([*CLI, "nbgrader-export", "toy", str(graded / "out"), "--nbgrader-db", str(db),
