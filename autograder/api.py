@@ -96,9 +96,8 @@ def print_summary(summary: BatchSummary, config: CourseConfig, sheet: str, out: 
     wide.print(table)
     for line in [*summary.notes, *summary.refused]:
         console.print(line, soft_wrap=True, markup=False)
-    console.print(f"{summary.reused} result(s) reused from an earlier run (same submission, suite and engine; "
-                  f"--regrade grades them again); results in {out}/ (one <student>.json each, grades.csv)",
-                  soft_wrap=True)
+    console.print(f"results in {out}/ (one <student>.json each, grades.csv); {summary.reused} result(s) reused "
+                  "from an earlier run (same submission, suite and engine)", soft_wrap=True)
 
 
 def check(*, sheet: str, notebook: Path, config_path: Path | None = None) -> bool:
