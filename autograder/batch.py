@@ -255,16 +255,15 @@ def _digest(entry: Found) -> str:
 
 
 def protected_roots(items: Sequence[BatchItem]) -> tuple[str, ...]:
-    """Folders a sandbox must not see: every submission's folder, and nbgrader's submitted/ root."""
+    """Folders a sandbox must not see: every submission's folder (and its file's), and nbgrader's submitted/."""
     roots = set()
     for item in items:
-        for folder in (item.folder, item.path.parent if item.path else None):
-            if folder is None:
-                continue
-            parent = folder.resolve()
-            roots.add(str(parent))
-            if item.folder is not None:
-                roots.add(str(item.folder.resolve().parent.parent))
+        base = item.found.base if item.found else None
+        for folder in (base, item.path.parent if item.path else None):
+            if folder is not None:
+                roots.add(str(folder.resolve()))
+        if item.folder is not None:
+            roots.add(str(item.folder.resolve().parent.parent))
     return tuple(sorted(roots))
 
 

@@ -54,6 +54,7 @@ class Found:
     student_id: str
     path: Path | None
     folder: Path | None = None  # nbgrader's submitted/<student>/<assignment>/, else None
+    base: Path | None = None  # the submission's folder in any layout (hidden from every sandbox)
     ignored: tuple[str, ...] = ()  # other notebooks and .py files in the folder, and links not followed
     problem: str = ""  # for the student: why nothing in the folder could be graded
 
@@ -208,9 +209,9 @@ def _submission(folder: Path, root: Path, *, student: str, assignment: str, shee
         what = ", ".join(ignored) if ignored else "none"
         problem = (f"no file to grade: put your notebook at the top of the folder as {notebook} "
                    f"(notebooks and .py files found: {what})")
-        return Found(safe_id(student), None, folder=folder if nbgrader else None, ignored=ignored,
-                     problem=problem)
-    return Found(safe_id(student), chosen, folder=folder if nbgrader else None, ignored=ignored)
+        return Found(safe_id(student), None, folder=folder if nbgrader else None, base=folder,
+                     ignored=ignored, problem=problem)
+    return Found(safe_id(student), chosen, folder=folder if nbgrader else None, base=folder, ignored=ignored)
 
 
 def _candidates(folder: Path, root: Path) -> tuple[list[Path], list[Path], list[str]]:

@@ -258,3 +258,15 @@ def test_every_csv_neutralises_formulas_in_ids(name: str) -> None:
         assert cell == "'" + name  # shown as the text it is, never evaluated
     number = grades_table([result.model_copy(update={"student_id": "-3"})], [])
     assert number.splitlines()[1].startswith("-3,3,")  # a plain number stays a number
+
+
+def test_every_submission_folder_is_hidden_from_sandboxes(tmp_path: Path) -> None:
+    from autograder.batch import plan, protected_roots
+
+    _put(tmp_path / "class" / "alice" / "work" / "toy.py", CORRECT)  # one folder per student, no nbgrader
+    _put(tmp_path / "class" / "alice" / "data" / "answers.txt", "secret")
+    _put(tmp_path / "nb" / "submitted" / "bob" / "toy" / "toy.py", CORRECT)
+    items, refused = plan([tmp_path / "class", tmp_path / "nb"], sheet=load_config(CONFIG_FILE).sheet("toy"))
+    assert sorted(item.student_id for item in items) == ["alice", "bob"] and not refused
+    hidden = protected_roots(items)
+    assert {str(tmp_path / "class" / "alice"), str(tmp_path / "nb" / "submitted")} <= set(hidden)
