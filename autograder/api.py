@@ -68,8 +68,8 @@ class _progress:
         if kind == "start":
             self.task = self.progress.add_task("grading", total=payload["total"], completed=payload["skipped"],
                                                failed=0)
-            if payload["skipped"] and self.enabled:
-                console.print(f"{payload['skipped']} submission(s) already graded: skipped (use --regrade)")
+            if payload.get("reused") and self.enabled:
+                console.print(f"{payload['reused']} submission(s) already graded: reused (use --regrade)")
         elif kind == "workers" and self.enabled:
             console.print(f"{payload['jobs']} warm worker(s) on {payload['device']}")
         elif kind == "done" and self.task is not None:

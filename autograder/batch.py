@@ -225,15 +225,10 @@ class BatchSummary:
     notes: list[str] = field(default_factory=list)  # files seen but not graded, per student
 
 
-def plan_batch(paths: Sequence[Path], *, sheet: SheetConfig | None = None) -> list[BatchItem]:
-    """Every submission in ``paths`` (see :mod:`autograder.collect`); colliding ids are refused."""
-    return plan(paths, sheet=sheet)[0]
-
-
-def plan(paths: Sequence[Path], *, sheet: SheetConfig | None = None) -> tuple[list[BatchItem], list[str]]:
-    """The submissions to grade, and one message per refused group of colliding ids."""
-    name = sheet.name if sheet else ""
-    found = collect(paths, sheet=name, notebook=sheet.notebook if sheet else f"{name}.ipynb")
+def plan(paths: Sequence[Path], *, sheet: SheetConfig) -> tuple[list[BatchItem], list[str]]:
+    """Every submission in ``paths`` (see :mod:`autograder.collect`), and one message per refused
+    group of colliding ids."""
+    found = collect(paths, sheet=sheet.name, notebook=sheet.notebook)
     if not found.found and not found.refused:
         raise UsageError("no submissions found (give .ipynb or .py files, or nbgrader's submitted/ folder)")
     return [BatchItem(entry.student_id, entry.path, _digest(entry), entry) for entry in found.found], found.refused
@@ -279,7 +274,8 @@ def grade_batch(
     """
     batch = open_batch(config=config, sheet=sheet, paths=paths, out_dir=out_dir, regrade=regrade)
     emit = on_event or (lambda kind, payload: None)
-    emit("start", {"total": len(batch.items), "todo": len(batch.todo), "skipped": batch.skipped})
+    emit("start", {"total": len(batch.items), "todo": len(batch.todo), "skipped": batch.skipped,
+                   "reused": batch.reused})
     if not batch.todo:
         return batch.finish()
     if grader is not None:

@@ -48,7 +48,8 @@ def grade_on_cluster(
     """
     batch = open_batch(config=config, sheet=sheet, paths=paths, out_dir=out_dir, regrade=regrade)
     emit = on_event or (lambda kind, payload: None)
-    emit("start", {"total": len(batch.items), "todo": len(batch.todo), "skipped": batch.skipped})
+    emit("start", {"total": len(batch.items), "todo": len(batch.todo), "skipped": batch.skipped,
+                   "reused": batch.reused})
     if not batch.todo:
         return batch.finish()
     remote_config = str(config_file.resolve())
