@@ -101,10 +101,14 @@ def _id_char(char: str) -> bool:
 
 def id_from_file(path: Path) -> str:
     """A file named on its own: nbgrader's ``submitted/<student>/<assignment>/<file>``, else its stem."""
+    folder = _nbgrader_folder(path)
+    return safe_id(folder.parent.name if folder else path.stem)
+
+
+def _nbgrader_folder(path: Path) -> Path | None:
+    """``submitted/<student>/<assignment>/`` when ``path`` is a file right inside one."""
     parents = path.absolute().parents
-    if len(parents) >= 3 and parents[2].name == "submitted":
-        return safe_id(parents[1].name)
-    return safe_id(path.stem)
+    return path.parent if len(parents) >= 3 and parents[2].name == "submitted" else None
 
 
 def collect(paths: Sequence[Path], *, sheet: str, notebook: str) -> Collection:
@@ -114,8 +118,7 @@ def collect(paths: Sequence[Path], *, sheet: str, notebook: str) -> Collection:
         if path.is_dir():
             found.extend(_folder(path, sheet=sheet, notebook=notebook))
         elif path.is_file():
-            nbgrader = len(path.absolute().parents) >= 3 and path.absolute().parents[2].name == "submitted"
-            found.append(Found(id_from_file(path), path, folder=path.parent if nbgrader else None))
+            found.append(Found(id_from_file(path), path, folder=_nbgrader_folder(path)))
         else:
             raise BatchRefused(f"{path} does not exist or is not a file or folder (nothing was graded)")
     return _without_collisions(_deduplicated(found))
