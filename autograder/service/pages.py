@@ -10,7 +10,7 @@ import statistics
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy import func, select
@@ -24,13 +24,13 @@ from autograder.service.security import HubUser, PageUser, PageWriter, authentic
 from autograder.service.store import (
     ServiceState,
     State,
-    accept_submission,
     counted_results,
     get_submission,
     job_status,
     latest_result,
     list_submissions,
     queue_position,
+    receive_submission,
     request_regrade,
     result_view,
     service_state,
@@ -104,14 +104,10 @@ def student_page(
 
 
 @router.post("/submit")
-async def submit_form(
-    request: Request, sheet: Annotated[str, Form()], file: Annotated[UploadFile, File()],
-    user: PageWriter, state: State,
-) -> Response:
+async def submit_form(request: Request, user: PageUser, state: State) -> Response:
+    """The upload form; the XSRF token is its first field, checked before the file is stored."""
     try:
-        submission, _ = accept_submission(
-            state, user, sheet_name=sheet, filename=file.filename or "", data=await file.read()
-        )
+        submission, _ = await receive_submission(request, state, user)
     except HTTPException as exc:
         return _student_page(request, state, user, error=str(exc.detail),
                              status_code=exc.status_code)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, UploadFile, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import PlainTextResponse
 
 from autograder.results import grades_table
@@ -23,10 +23,10 @@ from autograder.service.security import ApiUser, ApiWriter, HubUser, require_ta
 from autograder.service.store import (
     ServiceState,
     State,
-    accept_submission,
     counted_results,
     get_submission,
     list_submissions,
+    receive_submission,
     request_regrade,
     sheet_or_404,
     submission_view,
@@ -57,16 +57,10 @@ def sheets(
 
 
 @router.post("/submissions", status_code=status.HTTP_202_ACCEPTED)
-async def submit(
-    sheet: Annotated[str, Form()],
-    file: Annotated[UploadFile, File()],
-    user: ApiWriter,
-    state: State,
-) -> dict[str, Any]:
-    data = await file.read()
-    submission, _ = accept_submission(
-        state, user, sheet_name=sheet, filename=file.filename or "", data=data
-    )
+async def submit(request: Request, user: ApiUser, state: State) -> dict[str, Any]:
+    """multipart/form-data with ``sheet`` then ``file``; read only after the user is known
+    (no File/Form parameters: FastAPI would read the whole body before authenticating)."""
+    submission, _ = await receive_submission(request, state, user)
     with state.db.session() as session:
         return submission_view(session, state, get_submission(session, user, submission.id), user)
 
