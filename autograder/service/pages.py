@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from autograder.config import SheetConfig
 from autograder.results import SubmissionResult
 from autograder.service.late import lateness
-from autograder.service.models import Job, Submission
+from autograder.service.models import Job, Submission, utcnow
 from autograder.service.routes import grades_response
 from autograder.service.security import HubUser, PageUser, PageWriter, authentication, require_ta
 from autograder.service.store import (
@@ -70,10 +70,12 @@ def _row(state: ServiceState, session: Any, sub: Submission, user: HubUser) -> d
 
 def _sheet_rows(state: ServiceState) -> list[dict[str, Any]]:
     rows = []
+    now = utcnow()
     for sheet in state.config.sheets.values():
-        deadline = sheet.aware_deadline()
+        deadline, opens = sheet.aware_deadline(), sheet.aware_opens()
         rows.append({
-            "name": sheet.name, "title": sheet.title,
+            "name": sheet.name, "title": sheet.title, "open": sheet.is_open(now),
+            "opens": local_time(opens, sheet) if opens else "",
             "deadline": local_time(deadline, sheet) if deadline else "",
             "grace": sheet.grace_minutes,
             "penalty": f"{sheet.late_penalty_per_day:.0%}" if sheet.late_penalty == "per_day" else "",

@@ -3,7 +3,7 @@
 | method and path                         | who     | what                                       |
 |-----------------------------------------|---------|--------------------------------------------|
 | GET  api/me                             | anyone  | name, groups, whether staff                |
-| GET  api/sheets                         | anyone  | sheets, deadlines, points                  |
+| GET  api/sheets                         | anyone  | sheets, open dates, deadlines, points      |
 | POST api/submissions (multipart)        | anyone  | submit ``file`` for ``sheet``: 202 + view  |
 | GET  api/submissions[?sheet=&student=]  | anyone  | own submissions; staff: everyone's         |
 | GET  api/submissions/{id}               | owner   | status, lateness and the visible result    |
@@ -19,6 +19,7 @@ from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import PlainTextResponse
 
 from autograder.results import grades_table
+from autograder.service.models import utcnow
 from autograder.service.security import ApiUser, ApiWriter, HubUser, require_ta
 from autograder.service.store import (
     ServiceState,
@@ -46,9 +47,10 @@ def sheets(
 ) -> list[dict[str, Any]]:
     rows = []
     for sheet in state.config.sheets.values():
-        deadline = sheet.aware_deadline()
+        deadline, opens = sheet.aware_deadline(), sheet.aware_opens()
         rows.append({
             "name": sheet.name, "title": sheet.title, "points": sheet.points,
+            "opens": opens.isoformat() if opens else None, "open": sheet.is_open(utcnow()),
             "deadline": deadline.isoformat() if deadline else None,
             "grace_minutes": sheet.grace_minutes, "late_penalty": sheet.late_penalty,
             "late_penalty_per_day": sheet.late_penalty_per_day,

@@ -53,12 +53,12 @@ STUDENT = """{% extends "base.html" %}{% from "feedback.html" import feedback %}
 <h2>Submit</h2>
 <form id="upload-form" method="post" action="{{ prefix }}submit" enctype="multipart/form-data">
 <input type="hidden" name="_xsrf" value="{{ user.xsrf }}">
-<label>Sheet <select name="sheet" id="sheet-select">{% for s in sheets %}
+<label>Sheet <select name="sheet" id="sheet-select">{% for s in sheets if s.open %}
 <option value="{{ s.name }}">{{ s.name }}{% if s.title %} - {{ s.title }}{% endif %}</option>{% endfor %}</select></label>
 <label>Notebook <input type="file" name="file" id="file-input" accept=".ipynb,.py" required></label>
 <button type="submit" id="submit-button">Submit for grading</button>
 </form>
-<ul class="deadlines">{% for s in sheets %}<li>{{ s.name }}: {% if s.deadline %}due {{ s.deadline }}{% if s.grace %}
+<ul class="deadlines">{% for s in sheets %}<li data-sheet="{{ s.name }}">{{ s.name }}: {% if not s.open %}<span class="not-open">opens {{ s.opens }}</span>; {% endif %}{% if s.deadline %}due {{ s.deadline }}{% if s.grace %}
 (+{{ s.grace }} min grace){% endif %}{% if s.penalty %}; late: -{{ s.penalty }} per day{% endif %}{% else %}no deadline{% endif %}</li>{% endfor %}</ul>
 <h2>My submissions</h2>
 {% if not rows %}<p id="no-submissions">No submissions yet.</p>{% else %}
