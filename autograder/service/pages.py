@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -210,8 +211,21 @@ def ta_page(
         median=statistics.median(finals) if finals else 0.0, histogram=histogram_svg(fractions),
         exercise_stats=_exercise_stats(results, chosen_sheet), test_stats=_test_stats(results),
         queued=counts.get("queued", 0), running=counts.get("running", 0),
-        message=request.query_params.get("message", ""),
+        message=_staff_notice(request),
     )
+
+
+def _staff_notice(request: Request) -> str:
+    """The notice after a staff action, built here from numbers: never text from the URL."""
+    params = request.query_params
+    numbers = {key: params.get(key, "") for key in ("submission", "job", "count")}
+    if not all(value.isdigit() and len(value) < 10 for value in numbers.values() if value):
+        return ""
+    if params.get("notice") == "regrade" and numbers["submission"] and numbers["job"]:
+        return f"Regrade of submission {numbers['submission']} queued (job {numbers['job']})."
+    if params.get("notice") == "regrade-all" and numbers["count"]:
+        return f"Queued {numbers['count']} regrades."
+    return ""
 
 
 @router.post("/ta/regrade/{submission_id}")
@@ -222,9 +236,8 @@ def regrade_form(
     job = request_regrade(state, user, submission_id)
     with state.db.session() as session:
         sheet = session.get_one(Submission, submission_id).sheet
-    return RedirectResponse(
-        f"{state.prefix}ta?sheet={sheet}&message=Regrade+of+submission+{submission_id}+queued"
-        f"+(job+{job.id}).", status_code=303)
+    query = urlencode({"sheet": sheet, "notice": "regrade", "submission": submission_id, "job": job.id})
+    return RedirectResponse(f"{state.prefix}ta?{query}", status_code=303)
 
 
 @router.post("/ta/regrade-all")
@@ -238,8 +251,8 @@ def regrade_all_form(
         chosen = counted_results(list_submissions(session, user, sheet=sheet), chosen_sheet)
     for sub, _ in chosen.values():
         request_regrade(state, user, sub.id)
-    return RedirectResponse(
-        f"{state.prefix}ta?sheet={sheet}&message=Queued+{len(chosen)}+regrades.", status_code=303)
+    query = urlencode({"sheet": sheet, "notice": "regrade-all", "count": len(chosen)})
+    return RedirectResponse(f"{state.prefix}ta?{query}", status_code=303)
 
 
 @router.get("/ta/grades.csv")

@@ -61,8 +61,8 @@ def sheet_or_404(state: ServiceState, name: str | None) -> SheetConfig:
     name = name or next(iter(state.config.sheets))
     if name not in state.config.sheets:
         known = ", ".join(sorted(state.config.sheets))
-        raise HTTPException(status.HTTP_404_NOT_FOUND,
-                            f"There is no sheet {name!r}; this course has: {known}.")
+        raise HTTPException(status.HTTP_404_NOT_FOUND,  # the asked-for name is not repeated
+                            f"There is no such sheet; this course has: {known}.")
     return state.config.sheet(name)
 
 

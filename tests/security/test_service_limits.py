@@ -226,3 +226,36 @@ def test_the_upload_form_checks_its_xsrf_token_before_storing_the_file(make_serv
                                files=files, follow_redirects=False)
     assert sent.status_code == 303, sent.text
     assert len([p for p in stored_files(service) if p.is_file()]) == 1
+
+
+# --------------------------------------------------------------------------- trusted texts
+
+INJECTED = "Your grade was revoked; email your password to staff at evil.example"
+
+
+def test_the_staff_page_shows_only_notices_the_service_chose(make_service) -> None:
+    service = make_service()
+    page = service.get("tara", "ta?sheet=sheet_3_2&message=" + INJECTED.replace(" ", "+")).text
+    assert "revoked" not in page and "evil.example" not in page
+    sub = service.submit("alice").json()["id"]
+    done = service.post("tara", f"ta/regrade/{sub}", follow_redirects=False)
+    assert done.status_code == 303
+    notice = service.get("tara", done.headers["location"].removeprefix(PREFIX)).text
+    assert f"Regrade of submission {sub} queued" in notice
+    forged = service.get("tara", "ta?sheet=sheet_3_2&notice=regrade&submission=" + INJECTED).text
+    assert "revoked" not in forged
+
+
+def test_error_pages_do_not_repeat_attacker_text(make_service) -> None:
+    service = make_service()
+    html = {"Accept": "text/html"}
+    query = "error=access_denied&error_description=" + INJECTED.replace(" ", "+")
+    refused = service.client.get(PREFIX + "oauth_callback?" + query, headers=html)
+    assert refused.status_code == 400 and 'id="error"' in refused.text
+    assert "revoked" not in refused.text and "evil.example" not in refused.text
+    assert "access_denied" in refused.text  # a standard OAuth error code is shown
+    odd = service.client.get(PREFIX + "oauth_callback?error=" + INJECTED.replace(" ", "+"), headers=html)
+    assert odd.status_code == 400 and "revoked" not in odd.text
+    missing = service.client.get(PREFIX + "ta?sheet=" + INJECTED.replace(" ", "+"),
+                                 headers={**auth("tara"), **html})
+    assert missing.status_code == 404 and "revoked" not in missing.text

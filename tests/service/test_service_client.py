@@ -80,7 +80,7 @@ def test_refusals_become_messages_to_act_on(student, monkeypatch, live) -> None:
         submit(wait=False, show=False)
     with pytest.raises(SubmitError, match="limit is 3 per hour"):
         submit(wait=False, show=False)
-    with pytest.raises(SubmitError, match="There is no sheet 'sheet_9_9'"):
+    with pytest.raises(SubmitError, match="There is no such sheet; this course has: "):
         student("bob")
         submit(sheet="sheet_9_9", wait=False, show=False)
     student("mallory")
