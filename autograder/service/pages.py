@@ -63,7 +63,7 @@ def _row(state: ServiceState, session: Any, sub: Submission, user: HubUser) -> d
         "id": sub.id, "student": sub.student, "sheet": sub.sheet, "filename": sub.filename,
         "sha256": sub.sha256, "submitted": local_time(sub.submitted_at, sheet), "late": late.late,
         "days_late": late.days, "late_message": late.describe() if late.late else "",
-        "status": job_status(sub), "position": queue_position(session, sub),
+        "status": job_status(sub), "position": queue_position(state, session, sub),
         "attempts": sub.jobs[-1].attempts if sub.jobs else 0,
         "view": result_view(result, sheet, staff=user.is_ta) if result else None,
     }

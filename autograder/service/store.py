@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, HTTPException, Request, status
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from autograder.config import CourseConfig, SheetConfig
@@ -240,13 +240,11 @@ def job_status(submission: Submission) -> str:
     return submission.jobs[-1].state if submission.jobs else "done"
 
 
-def queue_position(session: Session, submission: Submission) -> int:
+def queue_position(state: ServiceState, session: Session, submission: Submission) -> int:
+    """Where the submission's job stands in the fair order workers take jobs in (0: not queued)."""
     if not submission.jobs or submission.jobs[-1].state != "queued":
         return 0
-    job_id = submission.jobs[-1].id
-    return 1 + int(session.scalar(
-        select(func.count()).select_from(Job).where(Job.state == "queued", Job.id < job_id)
-    ) or 0)
+    return state.queue.position(session, submission.id)
 
 
 def _visible_to_student(visibility: str, sheet: SheetConfig, now: dt.datetime) -> bool:
@@ -299,7 +297,7 @@ def submission_view(
         "days_late": late.days,
         "late_message": late.describe() if late.late else "",
         "status": job_status(submission),
-        "queue_position": queue_position(session, submission),
+        "queue_position": queue_position(state, session, submission),
         "attempts": submission.jobs[-1].attempts if submission.jobs else 0,
         "result": result_view(result, sheet, staff=user.is_ta) if result else None,
     }

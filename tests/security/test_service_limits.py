@@ -259,3 +259,53 @@ def test_error_pages_do_not_repeat_attacker_text(make_service) -> None:
     missing = service.client.get(PREFIX + "ta?sheet=" + INJECTED.replace(" ", "+"),
                                  headers={**auth("tara"), **html})
     assert missing.status_code == 404 and "revoked" not in missing.text
+
+
+# --------------------------------------------------------------------------- a fair queue
+
+
+def test_one_student_cannot_fill_the_queue(tmp_path: Path) -> None:
+    """The attack: mallory's 20 submissions first, then bob's one, one worker."""
+    from autograder.service.models import Database, Job, Submission, database_url, utcnow
+    from autograder.service.queue import JobQueue
+
+    config = make_config(tmp_path)
+    db = Database(database_url(config.service.database_url, tmp_path))
+    db.create_all()
+    queue = JobQueue(db, config, tmp_path / "service")
+
+    def submit(student: str) -> int:
+        with db.session.begin() as session:
+            sub = Submission(student=student, sheet="sheet_3_2", filename="nb.ipynb", sha256="0" * 64,
+                             size=2, path="x", submitted_at=utcnow())
+            session.add(sub)
+            session.flush()
+            session.add(Job(submission_id=sub.id, reason="submission", requested_by=student))
+            return sub.id
+
+    mallory = [submit("mallory") for _ in range(20)]
+    bob = submit("bob")
+    carol = [submit("carol") for _ in range(2)]
+    with db.session() as session:
+        positions = {s: queue.position(session, s) for s in [*mallory, bob, *carol]}
+    assert positions[bob] == 2 and positions[carol[0]] == 3  # behind mallory's first only
+    assert positions[carol[1]] == 5 and positions[mallory[-1]] == 23
+    order = []
+    while (job := queue.claim("w")) is not None:
+        order.append(job.student)
+        if job.student == "mallory" and len(order) == 1:
+            # while mallory's first job runs, bob's comes next, then carol's first
+            with db.session() as session:
+                assert queue.position(session, bob) == 1
+                assert queue.position(session, mallory[1]) == 3
+    assert order[:6] == ["mallory", "bob", "carol", "mallory", "carol", "mallory"]
+    assert order.count("mallory") == 20 and len(order) == 23
+
+
+def test_the_service_reports_the_fair_position(make_service) -> None:
+    service = make_service(submissions_per_hour=30)
+    service.app.state.service.workers.stop()  # nothing is graded: positions stay as they are
+    ids = [service.submit("s01").json()["id"] for _ in range(20)]
+    bob = service.submit("bob").json()
+    assert bob["queue_position"] == 2, bob
+    assert service.get("s01", f"api/submissions/{ids[-1]}").json()["queue_position"] == 21
