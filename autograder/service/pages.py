@@ -65,7 +65,7 @@ def _row(state: ServiceState, session: Any, sub: Submission, user: HubUser) -> d
         "days_late": late.days, "late_message": late.describe() if late.late else "",
         "status": job_status(sub), "position": queue_position(state, session, sub),
         "attempts": sub.jobs[-1].attempts if sub.jobs else 0,
-        "view": result_view(result, sheet, staff=user.is_ta) if result else None,
+        "view": result_view(state, result, sheet, staff=user.is_ta) if result else None,
     }
 
 

@@ -20,12 +20,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from autograder.config import CourseConfig, SheetConfig
+from autograder.feedback import FeedbackContext, feedback_fragment, public_check_names
 from autograder.results import SubmissionResult, to_gradescope
 from autograder.service.late import lateness
 from autograder.service.models import Database, Job, Refusal, Submission, utcnow
 from autograder.service.queue import GradingWorkers, JobQueue
 from autograder.service.security import HubAuthentication, HubUser
 from autograder.service.uploads import receive_upload
+from autograder.student_view import student_view
 
 ALLOWED_SUFFIXES = (".ipynb", ".py")
 HOUR = dt.timedelta(hours=1)
@@ -42,6 +44,7 @@ class ServiceState:
     auth: HubAuthentication
     data_dir: Path
     submit_lock: threading.Lock = field(default_factory=threading.Lock)
+    public_checks: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
 
     @property
     def prefix(self) -> str:
@@ -247,15 +250,6 @@ def queue_position(state: ServiceState, session: Session, submission: Submission
     return state.queue.position(session, submission.id)
 
 
-def _visible_to_student(visibility: str, sheet: SheetConfig, now: dt.datetime) -> bool:
-    if visibility == "visible":
-        return True
-    if visibility == "after_due_date":
-        deadline = sheet.aware_deadline()
-        return deadline is None or now > deadline + dt.timedelta(minutes=sheet.grace_minutes)
-    return False
-
-
 def exercise_rows(result: SubmissionResult, sheet: SheetConfig) -> list[dict[str, Any]]:
     """One row per exercise of the sheet, in the config's order, then any others the tests named."""
     got = result.exercise_scores()
@@ -266,16 +260,27 @@ def exercise_rows(result: SubmissionResult, sheet: SheetConfig) -> list[dict[str
     return rows
 
 
+def feedback_context(state: ServiceState, sheet: SheetConfig, now: dt.datetime | None = None) -> FeedbackContext:
+    """The feedback renderers' context now (visibility is decided at the moment of viewing)."""
+    if sheet.name not in state.public_checks:  # parsed once per sheet (the file is the release's)
+        state.public_checks[sheet.name] = public_check_names(state.config, sheet)
+    return FeedbackContext(sheet=sheet, public_checks=state.public_checks[sheet.name],
+                           now=now or utcnow())
+
+
 def result_view(
-    result: SubmissionResult, sheet: SheetConfig, *, staff: bool, now: dt.datetime | None = None
+    state: ServiceState, result: SubmissionResult, sheet: SheetConfig, *, staff: bool,
+    now: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """Gradescope JSON as the viewer may see it, plus per-exercise totals."""
-    now = now or utcnow()
-    data = to_gradescope(result, include_staff=staff)
+    """Students: :func:`autograder.student_view.student_view` (what the export's page shows, no staff
+    data). Staff: the full Gradescope JSON with staff fields, per-exercise totals and the student's
+    rendered feedback, so staff see what the student sees."""
+    context = feedback_context(state, sheet, now)
     if not staff:
-        data["tests"] = [t for t in data["tests"] if _visible_to_student(t["visibility"], sheet, now)]
-        data.pop("extra_data", None)
+        return student_view(result, context)
+    data = to_gradescope(result, include_staff=True)
     data["exercises"] = exercise_rows(result, sheet)
+    data["feedback_html"] = feedback_fragment(result, context)
     return data
 
 
@@ -299,7 +304,7 @@ def submission_view(
         "status": job_status(submission),
         "queue_position": queue_position(state, session, submission),
         "attempts": submission.jobs[-1].attempts if submission.jobs else 0,
-        "result": result_view(result, sheet, staff=user.is_ta) if result else None,
+        "result": result_view(state, result, sheet, staff=user.is_ta) if result else None,
     }
 
 
