@@ -94,7 +94,10 @@ def _check_file(state: ServiceState, user: HubUser, fields: dict[str, str], file
         if not (user.xsrf and supplied and hmac.compare_digest(user.xsrf, supplied)):
             raise HTTPException(status.HTTP_403_FORBIDDEN,
                                 "This form has expired (XSRF check failed); reload the page and retry.")
-    sheet = sheet_or_404(state, fields.get("sheet", ""))
+    if not fields.get("sheet"):  # before the file, or not at all: never a default sheet
+        raise HTTPException(status.HTTP_400_BAD_REQUEST,
+                            "Say which sheet this is for: send the field 'sheet' before the file.")
+    sheet = sheet_or_404(state, fields["sheet"])
     now = utcnow()
     if not sheet.is_open(now):
         opens = sheet.aware_opens()

@@ -148,6 +148,9 @@ def test_an_oversized_upload_stops_at_the_cap_and_leaves_nothing(make_service) -
     answer = post_stream(service, "api/submissions", big_chunks, headers=auth("alice"))
     assert answer.status_code == 413, answer.text
     assert stored_files(service) == []
+    no_sheet = post_stream(service, "api/submissions", Stream(1000, fields={}), headers=auth("alice"))
+    assert no_sheet.status_code == 400 and "sheet" in no_sheet.json()["detail"]
+    assert stored_files(service) == []
     small = Stream(200_000)
     assert post_stream(service, "api/submissions", small, headers=auth("alice")).status_code == 202
 
