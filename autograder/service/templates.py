@@ -66,7 +66,7 @@ STUDENT = """{% extends "base.html" %}{% from "feedback.html" import feedback %}
 {% endfor %}</table>
 {% for r in rows %}<details class="feedback" data-id="{{ r.id }}" {% if loop.first %}open{% endif %}>
 <summary>Feedback for submission {{ r.id }} ({{ r.filename }}, {{ r.submitted }})</summary>
-{% if r.late_message %}<p class="late">{{ r.late_message }}</p>{% endif %}{{ feedback(r.view, user.is_ta) }}</details>
+{% if r.late_message and r.view is none %}<p class="late">{{ r.late_message }}</p>{% endif %}{{ feedback(r.view, user.is_ta) }}</details>
 {% endfor %}{% endif %}
 {% endblock %}"""
 
@@ -76,7 +76,7 @@ SUBMISSION = """{% extends "base.html" %}{% from "feedback.html" import feedback
 <h2>Submission {{ r.id }}: {{ r.student }}, {{ r.sheet }}</h2>
 <p>{{ r.filename }} (sha256 {{ r.sha256[:12] }}), submitted {{ r.submitted }}.
 Status: <span class="status status-{{ r.status }}">{{ r.status }}</span>{% if r.attempts > 1 %} ({{ r.attempts }} attempts){% endif %}</p>
-{% if r.late_message %}<p class="late">{{ r.late_message }}</p>{% endif %}
+{% if r.late_message and r.view is none %}<p class="late">{{ r.late_message }}</p>{% endif %}
 {% if user.is_ta %}<form class="inline regrade" method="post" action="{{ prefix }}ta/regrade/{{ r.id }}">
 <input type="hidden" name="_xsrf" value="{{ user.xsrf }}"><button type="submit">Regrade</button></form>{% endif %}
 {{ feedback(r.view, user.is_ta) }}
