@@ -121,7 +121,8 @@ class JobQueue:
                                 .order_by(Job.id.desc()).limit(1))
         if newest is None or newest.state != "queued":
             return 0
-        return self.fair_order(session).index(newest.id) + 1
+        order = self.fair_order(session)  # a worker may have taken it since (read committed)
+        return order.index(newest.id) + 1 if newest.id in order else 0
 
     def claim(self, worker: str) -> ClaimedJob | None:
         """Take the queued job that is next in fair order, or None when the queue is empty."""
