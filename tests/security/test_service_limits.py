@@ -9,7 +9,6 @@ prove the streaming cap; no test sends a large file.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import ExitStack
@@ -197,13 +196,6 @@ def test_the_shipped_proxy_config_caps_the_request_size() -> None:
     annotations = values["ingress"]["annotations"]
     size = annotations["nginx.ingress.kubernetes.io/proxy-body-size"]
     assert size.endswith("m") and 1 <= int(size[:-1]) <= 64
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-_ = notebook_bytes  # used by later tests in this module
 
 
 def browser_login(service: Service, hub: LiveServer, user: str) -> str:
