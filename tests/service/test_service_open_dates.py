@@ -29,6 +29,7 @@ def test_uploads_for_a_sheet_before_its_open_date_are_refused(make_service, tmp_
     assert "not open yet" in early.json()["detail"] and "sheet_4_1" in early.json()["detail"]
     assert service.get("alice", "api/submissions").json() == []
     assert service.submit("alice").status_code == 202  # a released sheet still takes uploads
+    assert service.submit("tara", sheet="sheet_4_1").status_code == 202  # staff try it out first
     sheets = {row["name"]: row for row in service.get("alice", "api/sheets").json()}
     assert sheets["sheet_4_1"]["open"] is False and sheets["sheet_4_1"]["opens"]
     assert sheets["sheet_3_2"]["open"] is True and sheets["sheet_late"]["opens"] is None
