@@ -29,6 +29,7 @@ config = CourseConfig(
                 "3.2.3.1": 16,
                 "3.2.3.2": 16,
             },
+            opens=dt.datetime(2026, 11, 23, 9, 0),  # release: the service takes uploads from then on
             deadline=dt.datetime(2026, 12, 18, 23, 59),
             timezone="Europe/Berlin",
             grace_minutes=15,

@@ -233,59 +233,30 @@ def _ago(seconds: float) -> str:
 
 
 def result_text(view: Mapping[str, Any]) -> str:
+    """Plain text: the service's markdown feedback (the same as its page and the exported feedback)."""
     result = view.get("result")
     head = f"Submission {view.get('id')} ({view.get('filename')}): {view.get('status')}"
+    if view.get("late_message"):
+        head += f"\n{view['late_message']}"
     if not result:
         return head
-    lines = [head, f"Score: {result['score']:g} / {result['max_score']:g}"]
-    if result.get("late_penalty"):
-        lines[-1] += f"  (raw {result['raw_score']:g}, late penalty -{result['late_penalty']:g})"
-    if not result.get("gradable", True):
-        lines.append(f"Not gradable: {result.get('format_errors', '')}")
-    elif result.get("output"):
-        lines.append(str(result["output"]))
-    width = max([8, *(len(str(row["exercise"])) for row in result.get("exercises", []))])
-    lines.append(f"{'exercise':<{width}}  {'score':>7}  {'max':>5}")
-    for row in result.get("exercises", []):
-        lines.append(f"{row['exercise']:<{width}}  {row['score']:>7g}  {row['max_score']:>5g}")
-    failed = [t for t in result.get("tests", []) if t.get("status") != "passed"]
-    for test in failed:
-        lines.append(f"- {test['number']} {test['name']}: {test['status']}")
-        if test.get("output"):
-            lines.extend("    " + line for line in str(test["output"]).splitlines()[:20])
-    return "\n".join(lines)
+    if result.get("feedback_markdown"):
+        return f"{head}\n{result['feedback_markdown']}"
+    return f"{head}\nScore: {result.get('score', 0):g} / {result.get('max_score', 0):g}"
 
 
 def result_html(view: Mapping[str, Any]) -> str:
+    """HTML: the feedback fragment the service rendered, under a line naming the submission."""
     esc = html.escape
     result = view.get("result")
-    head = (f"<p><b>Submission {esc(str(view.get('id')))}</b> "
-            f"({esc(str(view.get('filename')))}): {esc(str(view.get('status')))}</p>")
-    out = [head]
+    out = [(f"<p><b>Submission {esc(str(view.get('id')))}</b> "
+            f"({esc(str(view.get('filename')))}): {esc(str(view.get('status')))}</p>")]
     if view.get("late_message"):
         out.append(f"<p style='color:#a40'>{esc(view['late_message'])}</p>")
-    if not result:
-        return "".join(out)
-    total = f"{result['score']:g} / {result['max_score']:g}"
-    if result.get("late_penalty"):
-        total += f" (raw {result['raw_score']:g}, late penalty -{result['late_penalty']:g})"
-    out.append(f"<p>Score: <b>{esc(total)}</b></p>")
-    if not result.get("gradable", True):
-        out.append(f"<p style='color:#b00'>{esc(str(result.get('format_errors', '')))}</p>")
-    out.append("<table><tr><th>exercise</th><th>score</th><th>max</th></tr>")
-    for row in result.get("exercises", []):
-        out.append(f"<tr><td>{esc(str(row['exercise']))}</td><td>{row['score']:g}</td>"
-                   f"<td>{row['max_score']:g}</td></tr>")
-    out.append("</table>")
-    tests = result.get("tests", [])
-    if tests:
-        out.append("<table><tr><th>exercise</th><th>check</th><th>result</th><th>feedback</th></tr>")
-        for t in tests:
-            colour = "#070" if t.get("status") == "passed" else "#b00"
-            out.append(f"<tr><td>{esc(str(t['number']))}</td><td>{esc(str(t['name']))}</td>"
-                       f"<td style='color:{colour}'>{esc(str(t['status']))}</td>"
-                       f"<td><pre>{esc(str(t.get('output', '')))}</pre></td></tr>")
-        out.append("</table>")
+    if result and result.get("feedback_html"):
+        out.append(str(result["feedback_html"]))  # rendered and escaped by the service
+    elif result:
+        out.append(f"<p>Score: <b>{result.get('score', 0):g} / {result.get('max_score', 0):g}</b></p>")
     return "".join(out)
 
 
@@ -299,7 +270,7 @@ def _in_kernel() -> bool:
 
 
 def show_result(view: Mapping[str, Any]) -> None:
-    """An HTML table in a notebook kernel, plain text elsewhere."""
+    """The service's feedback as HTML in a notebook kernel, as markdown text elsewhere."""
     if _in_kernel():
         from IPython.display import HTML, display
 

@@ -82,12 +82,16 @@ class SheetConfig(_Model):
     hidden_dir: Path = Field(description="hidden pytest suite")
     points: dict[str, float] = Field(description="exercise id -> points; they add up to the total")
     public_checks: str | None = Field(None, description="module file of public checks in assignment_dir")
+    opens: dt.datetime | None = Field(
+        None, description="release: the service accepts submissions from then on (None: always)")
     deadline: dt.datetime | None = None
     timezone: str = "UTC"
     grace_minutes: int = Field(0, ge=0)
     late_penalty: LatePenalty = "none"
     late_penalty_per_day: float = Field(0.0, ge=0, le=1, description="fraction of the score per day")
     counted_submission: Literal["latest_before_deadline", "latest", "best"] = "latest_before_deadline"
+    published: bool = Field(
+        False, description="grades released: checks marked visibility('after_published') are shown")
 
     @field_validator("timezone")
     @classmethod
@@ -98,16 +102,32 @@ class SheetConfig(_Model):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
+    @model_validator(mode="after")
+    def _opens_before_deadline(self) -> SheetConfig:
+        opens, deadline = self.aware_opens(), self.aware_deadline()
+        if opens is not None and deadline is not None and opens >= deadline:
+            raise ValueError(f"sheet {self.name!r} opens ({opens}) after its deadline ({deadline})")
+        return self
+
     @property
     def total_points(self) -> float:
         return float(sum(self.points.values()))
 
+    def _aware(self, when: dt.datetime | None) -> dt.datetime | None:
+        if when is None or when.tzinfo is not None:
+            return when
+        return when.replace(tzinfo=ZoneInfo(self.timezone))
+
     def aware_deadline(self) -> dt.datetime | None:
-        if self.deadline is None:
-            return None
-        if self.deadline.tzinfo is None:
-            return self.deadline.replace(tzinfo=ZoneInfo(self.timezone))
-        return self.deadline
+        return self._aware(self.deadline)
+
+    def aware_opens(self) -> dt.datetime | None:
+        """When the sheet is released (naive times are in the sheet's time zone), or None."""
+        return self._aware(self.opens)
+
+    def is_open(self, now: dt.datetime) -> bool:
+        opens = self.aware_opens()
+        return opens is None or now >= opens
 
 
 class ServiceConfig(_Model):

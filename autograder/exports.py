@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from autograder.config import CourseConfig, SheetConfig
-from autograder.feedback import FeedbackContext, context_for, with_summary, write_feedback_pages
+from autograder.feedback import (
+    FeedbackContext,
+    context_for,
+    student_markdown,
+    with_summary,
+    write_feedback_pages,
+)
 from autograder.late import LatePenaltyFn, apply_late_policy, counted_per_student
 from autograder.results import (
     SubmissionResult,
@@ -51,9 +57,14 @@ def load_results(results_dir: Path, *, sheet: str | None = None) -> list[Submiss
     return found
 
 
-def gradescope_json(result: SubmissionResult) -> dict[str, Any]:
-    """What a student may see, in Gradescope's schema (no staff fields); the summary is markdown."""
+def gradescope_json(result: SubmissionResult, context: FeedbackContext) -> dict[str, Any]:
+    """What a student may see, in Gradescope's schema: no staff fields (no ``extra_data``: it holds
+    host paths, the sandbox uid and warnings naming the hidden suite; no grader error). ``output`` is
+    markdown: the summary with student text escaped, then the notebook's own output in a fence.
+    Each test keeps Gradescope's ``visibility``, which Gradescope applies as our rule does."""
     data = to_gradescope(result, include_staff=False)
+    data.pop("extra_data", None)
+    data["output"] = student_markdown(result, context)
     data["output_format"] = "md"
     data["test_output_format"] = "text"
     return data
@@ -87,7 +98,7 @@ def export_results(
     written[0].write_text(grades_table(counted, sheet.points, id_column=config.student_id_column), encoding="utf-8")
     for result in counted:
         path = out_dir / "gradescope" / result.student_id / "results.json"
-        write_json_atomic(path, gradescope_json(result))
+        write_json_atomic(path, gradescope_json(result, context))
         written.append(path)
     if feedback:
         written += write_feedback_pages(counted, context, out_dir / "feedback")

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import functools
 import html
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from autograder import visibility
 from autograder.config import CourseConfig, SheetConfig
 from autograder.late import format_time, lateness
 from autograder.plots import charts_for, render_chart
@@ -88,7 +91,7 @@ class FeedbackContext:
     sheet: SheetConfig
     public_checks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     now: dt.datetime | None = None
-    published: bool = False
+    published: bool | None = None  # None: the sheet's own ``published``
 
 
 def case_title(case: CaseResult) -> str:
@@ -99,15 +102,8 @@ def case_title(case: CaseResult) -> str:
 
 
 def is_shown(case: CaseResult, context: FeedbackContext) -> bool:
-    if case.visibility == "visible":
-        return True
-    if case.visibility == "after_published":
-        return context.published
-    if case.visibility == "after_due_date":
-        cutoff = context.sheet.aware_deadline()
-        now = context.now or dt.datetime.now(dt.UTC)
-        return cutoff is not None and now > cutoff + dt.timedelta(minutes=context.sheet.grace_minutes)
-    return False
+    """The one visibility rule (:func:`autograder.visibility.shown`) at this context's moment."""
+    return visibility.shown(case.visibility, context.sheet, now=context.now, published=context.published)
 
 
 def _case_view(case: CaseResult, context: FeedbackContext, result: SubmissionResult) -> CaseView:
@@ -216,18 +212,34 @@ def _first_line(text: str, limit: int = 220) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")  # emphasis, code, links, tables, strikethrough
+
+
+def md_text(text: object) -> str:
+    """``text`` (possibly the student's) as inert markdown: HTML escaped, markdown syntax escaped."""
+    escaped = html.escape(str(text), quote=False)
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(escaped.split()))
+
+
+def md_fence(text: str) -> str:
+    """``text`` verbatim in a fenced code block that nothing inside it can close."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{text}\n{fence}"
+
+
 def summary_markdown(result: SubmissionResult, context: FeedbackContext, *, max_items: int = 12) -> str:
     """The at-a-glance summary: score and what is final, a table per exercise, what to look at."""
     headline, finality, late_text = score_lines(result, context)
-    lines = [f"**{headline}**", "", finality]
+    lines = [f"**{md_text(headline)}**", "", md_text(finality)]
     if late_text:
-        lines += ["", late_text]
+        lines += ["", md_text(late_text)]
     if not result.gradable:
         return "\n".join(lines)
     views = build_views(result, context)
     lines += ["", "| exercise | points | status |", "|---|---:|---|"]
     for view in views:
-        lines.append(f"| {view.exercise} | {view.score:g} / {view.max_score:g} | "
+        lines.append(f"| {md_text(view.exercise)} | {view.score:g} / {view.max_score:g} | "
                      f"{STATUS_ICON[view.status]} {STATUS_TEXT[view.status]} |")
     todo = [(view, case) for view in views for case in view.cases
             if not case.passed and case.shown and not case.not_attempted]
@@ -235,12 +247,13 @@ def summary_markdown(result: SubmissionResult, context: FeedbackContext, *, max_
         lines += ["", "**What to look at**", ""]
         for view, case in todo[:max_items]:
             message = _first_line(case.message) or "this check did not pass"
-            lines.append(f"- {view.exercise}, *{case.title}* (0 / {case.max_score:g}): {message}")
+            lines.append(f"- {md_text(view.exercise)}, *{md_text(case.title)}* (0 / {case.max_score:g}): "
+                         f"{md_text(message)}")
         if len(todo) > max_items:
             lines.append(f"- … and {len(todo) - max_items} more (see the checks below).")
     missing = [view.exercise for view in views if view.status == "missing"]
     if missing:
-        lines += ["", (f"Not attempted yet: {', '.join(missing)} (the functions still raise "
+        lines += ["", (f"Not attempted yet: {md_text(', '.join(missing))} (the functions still raise "
                        "NotImplementedError or are not defined).")]
     return "\n".join(lines)
 
@@ -257,12 +270,22 @@ def with_summary(result: SubmissionResult, context: FeedbackContext) -> Submissi
     return result.model_copy(update={"output": block + ("\n\n" + rest if rest else "") + "\n"})
 
 
+def student_markdown(result: SubmissionResult, context: FeedbackContext) -> str:
+    """What a student reads as markdown: the summary, then what the notebook printed, fenced."""
+    rest = notebook_output(result)
+    ran = f"\n\n**While running your notebook**\n\n{md_fence(rest[:20000])}" if rest else ""
+    return summary_markdown(result, context) + ran + "\n"
+
+
 # --------------------------------------------------------------------------- HTML
 
-CSS = """
+PAGE_CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
 main{max-width:960px;margin:0 auto;padding:24px}
-h1{font-size:1.5em;margin:0 0 4px} h2{font-size:1.15em;margin:28px 0 8px}
+h1{font-size:1.5em;margin:0 0 4px} .meta{color:#5b6372;font-size:.9em;margin:0}
+"""
+_FEEDBACK_RULES = """
+h2{font-size:1.15em;margin:28px 0 8px}
 .meta{color:#5b6372;font-size:.9em;margin:0}
 .card{background:#fff;border:1px solid #dde1e8;border-radius:8px;padding:16px;margin:12px 0}
 .score{font-size:2em;font-weight:700} .final{border-left:6px solid #2e7d32}
@@ -285,16 +308,34 @@ details summary{cursor:pointer;font-weight:600} .note{color:#5b6372;font-size:.9
 """
 
 
+def _scoped(css: str, scope: str) -> str:
+    """Every rule of ``css`` limited to elements inside ``scope`` (a notebook or a page shares styles)."""
+    rules = []
+    for rule in css.split("}"):
+        if "{" in rule:
+            selectors, body = rule.split("{", 1)
+            rules.append(",".join(f"{scope} {sel.strip()}" for sel in selectors.split(",")) + "{" + body + "}")
+    return "\n".join(rules)
+
+
+FEEDBACK_CSS = _scoped(_FEEDBACK_RULES, ".ag-feedback")
+"""The feedback fragment's styles, scoped to ``.ag-feedback`` (the fragment carries them along)."""
+CSS = PAGE_CSS
+
+
 def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+@functools.lru_cache(maxsize=256)
+def _chart_image(chart_json: str) -> str:
+    rendered = render_chart(json.loads(chart_json))  # drawing is slow; pages redraw the same charts
+    return (f'<img src="{rendered.data_uri()}" alt="{_e(rendered.title)}" '
+            f'data-series="{rendered.series}" title="{_e(rendered.title)}">')
+
+
 def _chart_images(charts: Iterable[Mapping[str, Any]]) -> str:
-    images = []
-    for chart in charts:
-        rendered = render_chart(chart)
-        images.append(f'<img src="{rendered.data_uri()}" alt="{_e(rendered.title)}" '
-                      f'data-series="{rendered.series}" title="{_e(rendered.title)}">')
+    images = [_chart_image(json.dumps(chart, sort_keys=True, default=str)) for chart in charts]
     return f'<div class="charts">{"".join(images)}</div>' if images else ""
 
 
@@ -337,27 +378,25 @@ def _exercise_html(view: ExerciseView) -> str:
     return "".join(parts) + "</details>"
 
 
-def feedback_html(result: SubmissionResult, context: FeedbackContext) -> str:
-    """A self-contained page (inline CSS, charts as PNG data URIs) for one submission."""
-    sheet = context.sheet
+def feedback_fragment(result: SubmissionResult, context: FeedbackContext) -> str:
+    """What a student sees of one graded submission, as HTML inside ``<div class="ag-feedback">``
+    (its scoped styles included): the score and what is final, lateness, the exercises, every shown
+    check (message, printed output, charts), hidden checks as points. The export's page, the
+    service's pages and the notebook client (through the service's API) all show this fragment."""
     headline, finality, late_text = score_lines(result, context)
-    zone = ZoneInfo(sheet.timezone)
-    graded = format_time(result.graded_at, zone)
     klass = "ungradable" if not result.gradable else (
         "provisional" if result.grader_error or any(c.status == "error" for c in result.tests) else "final")
     parts = [
-        (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Feedback: '
-         f"{_e(sheet.title or sheet.name)} ({_e(result.student_id)})</title><style>{CSS}</style></head>"
-         "<body><main>"),
-        f"<h1>{_e(sheet.title or sheet.name)}</h1>",
-        f'<p class="meta">{_e(result.student_id)} · {_e(result.submission)} · graded {_e(graded)}</p>',
-        f'<section class="card {klass}"><div class="score">{_e(headline)}</div><p>{_e(finality)}</p>'
-        + (f"<p>{_e(late_text)}</p>" if late_text else "") + "</section>",
+        f'<div class="ag-feedback"><style>{FEEDBACK_CSS}</style>',
+        f'<section class="card {klass}"><div class="score">{_e(headline)}</div><p class="finality">'
+        f"{_e(finality)}</p>" + (f'<p class="late-text">{_e(late_text)}</p>' if late_text else "")
+        + "</section>",
     ]
     if result.gradable:
         views = build_views(result, context)
         rows = "".join(
-            f"<tr><td>{_e(v.exercise)}</td><td class=num>{v.score:g} / {v.max_score:g}</td>"
+            f'<tr class="exercise" data-exercise="{_e(v.exercise)}"><td>{_e(v.exercise)}</td>'
+            f"<td class=num>{v.score:g} / {v.max_score:g}</td>"
             f'<td><div class="bar"><span style="width:{_percent(v.score, v.max_score):.0f}%"></span></div></td>'
             f"<td>{_mark(v.status)}{_e(STATUS_TEXT[v.status])}</td></tr>" for v in views)
         parts.append(f'<h2>At a glance</h2><section class="card"><table><tr><th>exercise</th><th class=num>points</th>'
@@ -369,12 +408,27 @@ def feedback_html(result: SubmissionResult, context: FeedbackContext) -> str:
         parts.append(f'<h2>While running your notebook</h2><section class="card"><pre>{_e(ran[:20000])}</pre>'
                      "</section>")
     parts.append(
-        '<h2>About this page</h2><section class="card note"><p>The <b>graded checks</b> are the hidden '
+        '<h2>About this feedback</h2><section class="card note"><p>The <b>graded checks</b> are the hidden '
         "tests: they decide the score, and their code and expected values are not shown (a check may show "
         "a chart or a value where that helps). The <b>public checks</b> are the ones in your notebook "
         "(<code>check()</code>); they only test the form of your answers and give no points.</p></section>")
-    parts.append("</main></body></html>")
+    parts.append("</div>")
     return "\n".join(parts)
+
+
+def feedback_html(result: SubmissionResult, context: FeedbackContext) -> str:
+    """A self-contained page (inline CSS, charts as PNG data URIs) for one submission."""
+    sheet = context.sheet
+    graded = format_time(result.graded_at, ZoneInfo(sheet.timezone))
+    return "\n".join([
+        (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Feedback: '
+         f"{_e(sheet.title or sheet.name)} ({_e(result.student_id)})</title><style>{CSS}</style></head>"
+         "<body><main>"),
+        f"<h1>{_e(sheet.title or sheet.name)}</h1>",
+        f'<p class="meta">{_e(result.student_id)} · {_e(result.submission)} · graded {_e(graded)}</p>',
+        feedback_fragment(result, context),
+        "</main></body></html>",
+    ])
 
 
 def _percent(score: float, possible: float) -> float:

@@ -28,12 +28,15 @@ from autograder.rpc import (
     StudentSession,
 )
 from autograder.seeding import reseed
+from autograder.visibility import VISIBILITIES
 
 MARKERS = (
     "points(n): points the test is worth (required)",
     "exercise(id): the exercise id the test belongs to, e.g. 3.2.2 (required)",
     "timeout(seconds): wall-clock limit for the test, student calls included",
     "gpu: runs on the GPU when the grading run has one",
+    ("visibility(value): when students see this check's feedback: visible (default), hidden, "
+     "after_due_date or after_published (Gradescope's values; see autograder.visibility)"),
 )
 JUDGE_GRACE_S = 15.0
 MESSAGE_LIMIT = 4000
@@ -54,6 +57,7 @@ class _Case:
     staff: str = ""
     duration: float = 0.0
     student_output: str = ""
+    visibility: str = "visible"
 
 
 @dataclass
@@ -92,8 +96,14 @@ class JudgePlugin:
                 self.state.suite_errors.append(f"{item.nodeid} lacks a points or exercise marker")
                 continue
             number = str(exercise.args[0])
+            visibility = _visibility(item)
+            if visibility is None:
+                self.state.suite_errors.append(
+                    f"{item.nodeid}: visibility must be one of {', '.join(VISIBILITIES)}")
+                continue
             totals[number] = totals.get(number, 0.0) + float(points.args[0])
-            self.state.cases[item.nodeid] = _Case(item.nodeid, item.name, number, float(points.args[0]))
+            self.state.cases[item.nodeid] = _Case(item.nodeid, item.name, number, float(points.args[0]),
+                                                  visibility=visibility)
         for number, want in self.points.items():
             if abs(totals.get(number, 0.0) - want) > 1e-9:
                 self.state.suite_errors.append(
@@ -224,9 +234,18 @@ class JudgePlugin:
                 max_score=case.points, status=case.status,  # type: ignore[arg-type]
                 output="" if passed else case.output, nodeid=case.nodeid,
                 duration_s=round(case.duration, 4), student_output=case.student_output,
-                staff_output=case.staff,
+                staff_output=case.staff, visibility=case.visibility,  # type: ignore[arg-type]
             ))
         return out
+
+
+def _visibility(item: pytest.Item) -> str | None:
+    """The ``visibility`` marker's value (``visible`` without one), or None when it is not valid."""
+    marker = item.get_closest_marker("visibility")
+    if marker is None:
+        return "visible"
+    value = marker.args[0] if marker.args else marker.kwargs.get("value")
+    return value if value in VISIBILITIES else None
 
 
 def staff_traceback(excinfo: Any) -> str:

@@ -29,6 +29,7 @@ from autograder.service.security import HubAuthentication, LoginRequired
 from autograder.service.settings import HubEnvironment
 from autograder.service.store import ServiceState
 from autograder.service.templates import environment as template_environment
+from autograder.service.uploads import FORM_OVERHEAD, BodySizeLimit
 
 log = logging.getLogger("autograder.service")
 
@@ -100,6 +101,9 @@ def create_app(
         docs_url=f"{prefix}api/docs", openapi_url=f"{prefix}api/openapi.json",
     )
     app.state.service = state
+    # Every body is capped as it streams; uploads also stop at max_upload_mb (service.uploads).
+    app.add_middleware(BodySizeLimit,
+                       limit=config.service.max_upload_mb * 1024 * 1024 + 2 * FORM_OVERHEAD)
     app.state.templates = template_environment()
     app.include_router(routes.router, prefix=prefix.rstrip("/"))
     app.include_router(pages.router, prefix=prefix.rstrip("/"))

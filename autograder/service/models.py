@@ -84,6 +84,22 @@ class Submission(Base):
     results: Mapped[list[Result]] = relationship(back_populates="submission", order_by="Result.id")
 
 
+class Refusal(Base):
+    """An upload the service refused (too large, wrong type, empty, closed sheet ...).
+
+    Refusals count toward the hourly submission limit, so refused attempts cannot be repeated
+    without bound; the rate limit's own 429s are not recorded (that would extend the wait forever).
+    """
+
+    __tablename__ = "refusals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    student: Mapped[str] = mapped_column(String(255), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True, default=utcnow)
+    status: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(300), default="")
+
+
 class Job(Base):
     """One request to grade a submission (the first one, or a regrade)."""
 

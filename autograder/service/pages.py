@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy import func, select
@@ -18,19 +19,19 @@ from sqlalchemy import func, select
 from autograder.config import SheetConfig
 from autograder.results import SubmissionResult
 from autograder.service.late import lateness
-from autograder.service.models import Job, Submission
+from autograder.service.models import Job, Submission, utcnow
 from autograder.service.routes import grades_response
 from autograder.service.security import HubUser, PageUser, PageWriter, authentication, require_ta
 from autograder.service.store import (
     ServiceState,
     State,
-    accept_submission,
     counted_results,
     get_submission,
     job_status,
     latest_result,
     list_submissions,
     queue_position,
+    receive_submission,
     request_regrade,
     result_view,
     service_state,
@@ -62,18 +63,20 @@ def _row(state: ServiceState, session: Any, sub: Submission, user: HubUser) -> d
         "id": sub.id, "student": sub.student, "sheet": sub.sheet, "filename": sub.filename,
         "sha256": sub.sha256, "submitted": local_time(sub.submitted_at, sheet), "late": late.late,
         "days_late": late.days, "late_message": late.describe() if late.late else "",
-        "status": job_status(sub), "position": queue_position(session, sub),
+        "status": job_status(sub), "position": queue_position(state, session, sub),
         "attempts": sub.jobs[-1].attempts if sub.jobs else 0,
-        "view": result_view(result, sheet, staff=user.is_ta) if result else None,
+        "view": result_view(state, result, sheet, staff=user.is_ta) if result else None,
     }
 
 
 def _sheet_rows(state: ServiceState) -> list[dict[str, Any]]:
     rows = []
+    now = utcnow()
     for sheet in state.config.sheets.values():
-        deadline = sheet.aware_deadline()
+        deadline, opens = sheet.aware_deadline(), sheet.aware_opens()
         rows.append({
-            "name": sheet.name, "title": sheet.title,
+            "name": sheet.name, "title": sheet.title, "open": sheet.is_open(now),
+            "opens": local_time(opens, sheet) if opens else "",
             "deadline": local_time(deadline, sheet) if deadline else "",
             "grace": sheet.grace_minutes,
             "penalty": f"{sheet.late_penalty_per_day:.0%}" if sheet.late_penalty == "per_day" else "",
@@ -104,14 +107,10 @@ def student_page(
 
 
 @router.post("/submit")
-async def submit_form(
-    request: Request, sheet: Annotated[str, Form()], file: Annotated[UploadFile, File()],
-    user: PageWriter, state: State,
-) -> Response:
+async def submit_form(request: Request, user: PageUser, state: State) -> Response:
+    """The upload form; the XSRF token is its first field, checked before the file is stored."""
     try:
-        submission, _ = accept_submission(
-            state, user, sheet_name=sheet, filename=file.filename or "", data=await file.read()
-        )
+        submission, _ = await receive_submission(request, state, user)
     except HTTPException as exc:
         return _student_page(request, state, user, error=str(exc.detail),
                              status_code=exc.status_code)
@@ -212,8 +211,21 @@ def ta_page(
         median=statistics.median(finals) if finals else 0.0, histogram=histogram_svg(fractions),
         exercise_stats=_exercise_stats(results, chosen_sheet), test_stats=_test_stats(results),
         queued=counts.get("queued", 0), running=counts.get("running", 0),
-        message=request.query_params.get("message", ""),
+        message=_staff_notice(request),
     )
+
+
+def _staff_notice(request: Request) -> str:
+    """The notice after a staff action, built here from numbers: never text from the URL."""
+    params = request.query_params
+    numbers = {key: params.get(key, "") for key in ("submission", "job", "count")}
+    if not all(value.isdigit() and len(value) < 10 for value in numbers.values() if value):
+        return ""
+    if params.get("notice") == "regrade" and numbers["submission"] and numbers["job"]:
+        return f"Regrade of submission {numbers['submission']} queued (job {numbers['job']})."
+    if params.get("notice") == "regrade-all" and numbers["count"]:
+        return f"Queued {numbers['count']} regrades."
+    return ""
 
 
 @router.post("/ta/regrade/{submission_id}")
@@ -224,9 +236,8 @@ def regrade_form(
     job = request_regrade(state, user, submission_id)
     with state.db.session() as session:
         sheet = session.get_one(Submission, submission_id).sheet
-    return RedirectResponse(
-        f"{state.prefix}ta?sheet={sheet}&message=Regrade+of+submission+{submission_id}+queued"
-        f"+(job+{job.id}).", status_code=303)
+    query = urlencode({"sheet": sheet, "notice": "regrade", "submission": submission_id, "job": job.id})
+    return RedirectResponse(f"{state.prefix}ta?{query}", status_code=303)
 
 
 @router.post("/ta/regrade-all")
@@ -240,8 +251,8 @@ def regrade_all_form(
         chosen = counted_results(list_submissions(session, user, sheet=sheet), chosen_sheet)
     for sub, _ in chosen.values():
         request_regrade(state, user, sub.id)
-    return RedirectResponse(
-        f"{state.prefix}ta?sheet={sheet}&message=Queued+{len(chosen)}+regrades.", status_code=303)
+    query = urlencode({"sheet": sheet, "notice": "regrade-all", "count": len(chosen)})
+    return RedirectResponse(f"{state.prefix}ta?{query}", status_code=303)
 
 
 @router.get("/ta/grades.csv")

@@ -1,6 +1,7 @@
 """The grading queue: jobs in the database, worker threads that grade them with the engine.
 
-A job goes ``queued -> running -> done | failed``. Workers claim a job with a conditional UPDATE
+A job goes ``queued -> running -> done | failed``. Workers take queued jobs in fair order
+(:func:`fair_order`: round-robin by student), and the queue position a student sees is that order. Workers claim a job with a conditional UPDATE
 (``WHERE state = 'queued'``), so two workers never run one job, and finish it only if their claim
 still stands, so a result from a worker that was presumed dead is dropped rather than doubled.
 At start-up :meth:`JobQueue.recover` puts ``running`` jobs back in the queue: the process that ran
@@ -16,17 +17,19 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from autograder.config import CourseConfig
 from autograder.results import SubmissionResult
 from autograder.service.late import apply_late_policy
-from autograder.service.models import Database, Job, Result, utcnow
+from autograder.service.models import Database, Job, Result, Submission, utcnow
 
 log = logging.getLogger("autograder.service")
 
@@ -102,15 +105,33 @@ class JobQueue:
                 .values(state="queued", claim="")
             )
 
+    def fair_order(self, session: Session) -> list[int]:
+        """Ids of the queued jobs in the order workers take them (see :func:`fair_order`)."""
+        queued = session.execute(
+            select(Job.id, Submission.student, Job.reason).join(Submission)
+            .where(Job.state == "queued")
+        ).all()
+        running = Counter(session.scalars(
+            select(Submission.student).join(Job).where(Job.state == "running")))
+        return fair_order([(job_id, student, reason) for job_id, student, reason in queued], running)
+
+    def position(self, session: Session, submission_id: int) -> int:
+        """1 for the job taken next, ...; 0 when the submission has no queued job."""
+        newest = session.scalar(select(Job).where(Job.submission_id == submission_id)
+                                .order_by(Job.id.desc()).limit(1))
+        if newest is None or newest.state != "queued":
+            return 0
+        order = self.fair_order(session)  # a worker may have taken it since (read committed)
+        return order.index(newest.id) + 1 if newest.id in order else 0
+
     def claim(self, worker: str) -> ClaimedJob | None:
-        """Take the oldest queued job, or None when the queue is empty."""
+        """Take the queued job that is next in fair order, or None when the queue is empty."""
         while True:
             with self.db.session.begin() as session:
-                job_id = session.scalar(
-                    select(Job.id).where(Job.state == "queued").order_by(Job.id).limit(1)
-                )
-                if job_id is None:
+                order = self.fair_order(session)
+                if not order:
                     return None
+                job_id = order[0]
                 claim = f"{worker}:{uuid.uuid4().hex[:12]}"
                 taken = session.execute(
                     update(Job).where(Job.id == job_id, Job.state == "queued").values(
@@ -152,12 +173,21 @@ class JobQueue:
             ))
         return True
 
-    def queued_ahead(self, job_id: int) -> int:
-        with self.db.session() as session:
-            return int(session.scalar(
-                select(func.count()).select_from(Job)
-                .where(Job.state == "queued", Job.id < job_id)
-            ) or 0)
+
+
+def fair_order(queued: Iterable[tuple[int, str, str]], running: Mapping[str, int]) -> list[int]:
+    """Round-robin by student: ``queued`` is ``(job id, student, reason)``; returns job ids in order.
+
+    A student's k-th waiting job (counting their running ones first) goes after every other
+    student's (k-1)-th, so 20 submissions of one student put another's first one second, not 21st.
+    Students' own submissions go before staff regrades; ties go to the older job.
+    """
+    rank: Counter[str] = Counter()
+    keyed = []
+    for job_id, student, reason in sorted(queued):
+        keyed.append((reason == "regrade", rank[student] + running.get(student, 0), job_id))
+        rank[student] += 1
+    return [job_id for _, _, job_id in sorted(keyed)]
 
 
 def _file_problem(job: ClaimedJob) -> str:

@@ -3,7 +3,7 @@
 | method and path                         | who     | what                                       |
 |-----------------------------------------|---------|--------------------------------------------|
 | GET  api/me                             | anyone  | name, groups, whether staff                |
-| GET  api/sheets                         | anyone  | sheets, deadlines, points                  |
+| GET  api/sheets                         | anyone  | sheets, open dates, deadlines, points      |
 | POST api/submissions (multipart)        | anyone  | submit ``file`` for ``sheet``: 202 + view  |
 | GET  api/submissions[?sheet=&student=]  | anyone  | own submissions; staff: everyone's         |
 | GET  api/submissions/{id}               | owner   | status, lateness and the visible result    |
@@ -15,18 +15,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, UploadFile, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import PlainTextResponse
 
 from autograder.results import grades_table
+from autograder.service.models import utcnow
 from autograder.service.security import ApiUser, ApiWriter, HubUser, require_ta
 from autograder.service.store import (
     ServiceState,
     State,
-    accept_submission,
     counted_results,
     get_submission,
     list_submissions,
+    receive_submission,
     request_regrade,
     sheet_or_404,
     submission_view,
@@ -46,9 +47,10 @@ def sheets(
 ) -> list[dict[str, Any]]:
     rows = []
     for sheet in state.config.sheets.values():
-        deadline = sheet.aware_deadline()
+        deadline, opens = sheet.aware_deadline(), sheet.aware_opens()
         rows.append({
             "name": sheet.name, "title": sheet.title, "points": sheet.points,
+            "opens": opens.isoformat() if opens else None, "open": sheet.is_open(utcnow()),
             "deadline": deadline.isoformat() if deadline else None,
             "grace_minutes": sheet.grace_minutes, "late_penalty": sheet.late_penalty,
             "late_penalty_per_day": sheet.late_penalty_per_day,
@@ -57,16 +59,10 @@ def sheets(
 
 
 @router.post("/submissions", status_code=status.HTTP_202_ACCEPTED)
-async def submit(
-    sheet: Annotated[str, Form()],
-    file: Annotated[UploadFile, File()],
-    user: ApiWriter,
-    state: State,
-) -> dict[str, Any]:
-    data = await file.read()
-    submission, _ = accept_submission(
-        state, user, sheet_name=sheet, filename=file.filename or "", data=data
-    )
+async def submit(request: Request, user: ApiUser, state: State) -> dict[str, Any]:
+    """multipart/form-data with ``sheet`` then ``file``; read only after the user is known
+    (no File/Form parameters: FastAPI would read the whole body before authenticating)."""
+    submission, _ = await receive_submission(request, state, user)
     with state.db.session() as session:
         return submission_view(session, state, get_submission(session, user, submission.id), user)
 

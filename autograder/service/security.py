@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -28,6 +29,10 @@ from fastapi.responses import RedirectResponse, Response
 from autograder.service.settings import HubEnvironment
 
 COOKIE_MAX_AGE_DAYS = 14
+OAUTH_ERROR_CODES = frozenset({
+    "invalid_request", "unauthorized_client", "access_denied", "unsupported_response_type",
+    "invalid_scope", "server_error", "temporarily_unavailable"})  # RFC 6749, section 4.1.2.1
+log = logging.getLogger("autograder.service")
 
 
 @dataclass(frozen=True)
@@ -180,8 +185,12 @@ class HubAuthentication:
         """Finish the OAuth dance: check the state, trade the code for a token, set the cookie."""
         params = request.query_params
         if params.get("error"):
-            raise HTTPException(400, f"JupyterHub refused the login: "
-                                     f"{params.get('error_description') or params['error']}")
+            # The URL is anyone's to write: show a standard OAuth error code, never its description.
+            log.info("OAuth login refused: %r (%r)", params["error"][:100],
+                     params.get("error_description", "")[:300])
+            code = params["error"] if params["error"] in OAUTH_ERROR_CODES else "unknown error"
+            raise HTTPException(400, f"JupyterHub refused the login ({code}). Log in again from the "
+                                     "hub's home page; if it keeps failing, tell course staff.")
         code, state = params.get("code"), params.get("state")
         if not code or not state:
             raise HTTPException(400, "The login callback lacks its code or state; log in again.")

@@ -7,25 +7,27 @@ students see and submit only their own work; TAs (hub groups) see everything.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import os
+import hmac
 import re
 import threading
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, HTTPException, Request, status
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from autograder.config import CourseConfig, SheetConfig
+from autograder.feedback import FeedbackContext, feedback_fragment, public_check_names
 from autograder.results import SubmissionResult, to_gradescope
 from autograder.service.late import lateness
-from autograder.service.models import Database, Job, Submission, utcnow
+from autograder.service.models import Database, Job, Refusal, Submission, utcnow
 from autograder.service.queue import GradingWorkers, JobQueue
 from autograder.service.security import HubAuthentication, HubUser
+from autograder.service.uploads import receive_upload
+from autograder.student_view import student_view
 
 ALLOWED_SUFFIXES = (".ipynb", ".py")
 HOUR = dt.timedelta(hours=1)
@@ -42,6 +44,7 @@ class ServiceState:
     auth: HubAuthentication
     data_dir: Path
     submit_lock: threading.Lock = field(default_factory=threading.Lock)
+    public_checks: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
 
     @property
     def prefix(self) -> str:
@@ -61,8 +64,8 @@ def sheet_or_404(state: ServiceState, name: str | None) -> SheetConfig:
     name = name or next(iter(state.config.sheets))
     if name not in state.config.sheets:
         known = ", ".join(sorted(state.config.sheets))
-        raise HTTPException(status.HTTP_404_NOT_FOUND,
-                            f"There is no sheet {name!r}; this course has: {known}.")
+        raise HTTPException(status.HTTP_404_NOT_FOUND,  # the asked-for name is not repeated
+                            f"There is no such sheet; this course has: {known}.")
     return state.config.sheet(name)
 
 
@@ -75,69 +78,105 @@ def _safe_filename(name: str) -> str:
     return base[:200] or "submission.ipynb"
 
 
-def _check_upload(state: ServiceState, sheet_name: str, filename: str, data: bytes) -> SheetConfig:
-    sheet = sheet_or_404(state, sheet_name)
-    if not filename.lower().endswith(ALLOWED_SUFFIXES):
+def _xsrf_in_header(request: Request, user: HubUser) -> bool:
+    supplied = request.headers.get("x-xsrftoken", "")
+    return bool(user.xsrf and supplied and hmac.compare_digest(user.xsrf, supplied))
+
+
+def _check_file(state: ServiceState, user: HubUser, fields: dict[str, str], filename: str, *,
+                need_xsrf: bool) -> str:
+    """Everything known before the file's first byte: XSRF, the sheet (and that it is open), the type.
+
+    A browser's form sends ``_xsrf`` and ``sheet`` before the file (the page's field order).
+    """
+    if need_xsrf:
+        supplied = fields.get("_xsrf", "")
+        if not (user.xsrf and supplied and hmac.compare_digest(user.xsrf, supplied)):
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                "This form has expired (XSRF check failed); reload the page and retry.")
+    if not fields.get("sheet"):  # before the file, or not at all: never a default sheet
+        raise HTTPException(status.HTTP_400_BAD_REQUEST,
+                            "Say which sheet this is for: send the field 'sheet' before the file.")
+    sheet = sheet_or_404(state, fields["sheet"])
+    now = utcnow()
+    if not sheet.is_open(now) and not user.is_ta:  # staff try a sheet out before its release
+        opens = sheet.aware_opens()
+        assert opens is not None
+        when = opens.astimezone(ZoneInfo(sheet.timezone)).strftime("%Y-%m-%d %H:%M %Z")
+        raise HTTPException(status.HTTP_403_FORBIDDEN,
+                            f"{sheet.name} is not open yet; submissions are accepted from {when}.")
+    stored = _safe_filename(filename)
+    if not stored.lower().endswith(ALLOWED_SUFFIXES):
         raise HTTPException(status.HTTP_400_BAD_REQUEST,
                             "Submit your notebook (.ipynb) or a Python file (.py).")
-    if not data:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "The uploaded file is empty.")
-    limit = state.config.service.max_upload_mb
-    if len(data) > limit * 1024 * 1024:
-        raise HTTPException(413,
-                            f"The file is larger than {limit} MB; clear large outputs and retry.")
-    return sheet
+    return stored
 
 
-def _check_rate(session: Session, state: ServiceState, user: HubUser, now: dt.datetime) -> None:
+def _attempts_in_last_hour(session: Session, student: str, now: dt.datetime) -> list[dt.datetime]:
+    accepted = session.scalars(select(Submission.submitted_at).where(
+        Submission.student == student, Submission.submitted_at > now - HOUR))
+    refused = session.scalars(select(Refusal.at).where(Refusal.student == student, Refusal.at > now - HOUR))
+    return sorted([*accepted, *refused])
+
+
+def check_rate(session: Session, state: ServiceState, user: HubUser, now: dt.datetime) -> None:
+    """429 when the student's accepted and refused uploads of the last hour reach the limit."""
     if user.is_ta:
         return
     limit = state.config.service.submissions_per_hour
-    recent = list(session.scalars(
-        select(Submission.submitted_at).where(
-            Submission.student == user.name, Submission.submitted_at > now - HOUR
-        ).order_by(Submission.submitted_at)
-    ))
+    recent = _attempts_in_last_hour(session, user.name, now)
     if len(recent) < limit:
         return
     retry = recent[len(recent) - limit] + HOUR - now
     minutes = max(1, int(retry.total_seconds() // 60) + 1)
     raise HTTPException(
         status.HTTP_429_TOO_MANY_REQUESTS,
-        f"You have submitted {len(recent)} times in the last hour; the limit is {limit} per hour. "
-        f"Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+        f"You have uploaded {len(recent)} times in the last hour (refused uploads count too); the "
+        f"limit is {limit} per hour. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
         headers={"Retry-After": str(int(retry.total_seconds()) + 1)},
     )
 
 
-def _write_file(state: ServiceState, filename: str, data: bytes) -> str:
-    """Write the upload durably (fsync) before the database row that points to it exists."""
-    relative = Path("submissions") / uuid.uuid4().hex / filename
-    path = state.data_dir / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    return relative.as_posix()
+def _record_refusal(state: ServiceState, user: HubUser, exc: HTTPException) -> None:
+    if exc.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
+        return
+    with state.db.session.begin() as session:
+        session.add(Refusal(student=user.name, at=utcnow(), status=exc.status_code,
+                            reason=str(exc.detail)[:300]))
 
 
-def accept_submission(
-    state: ServiceState, user: HubUser, *, sheet_name: str, filename: str, data: bytes
-) -> tuple[Submission, Job]:
-    """Store an upload, queue its grading job, and wake a worker. Raises HTTPException on refusal."""
-    filename = _safe_filename(filename)
-    sheet = _check_upload(state, sheet_name, filename, data)
-    relative = _write_file(state, filename, data)
+async def receive_submission(request: Request, state: ServiceState, user: HubUser) -> tuple[Submission, Job]:
+    """Take an upload from ``request`` (the user is already known), store it, queue its grading job.
+
+    The rate limit is checked before the body is read and again, atomically, before the insert.
+    Raises HTTPException on refusal; a refused upload leaves nothing on disk and is recorded.
+    """
+    with state.db.session() as session:
+        check_rate(session, state, user, utcnow())
+    limit = state.config.service.max_upload_mb
+    need_xsrf = user.by_cookie and not _xsrf_in_header(request, user)
+    try:
+        upload = await receive_upload(
+            request, dest=state.data_dir / "submissions", limit_mb=limit,
+            check=lambda fields, filename: _check_file(state, user, fields, filename,
+                                                       need_xsrf=need_xsrf))
+        if not upload.size:
+            upload.discard()
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, "The uploaded file is empty.")
+    except HTTPException as exc:
+        _record_refusal(state, user, exc)
+        raise
+    sheet = state.config.sheet(upload.fields["sheet"])
     try:
         # One lock per process makes the rate-limit count and the insert atomic.
         with state.submit_lock, state.db.session.begin() as session:
             now = utcnow()
-            _check_rate(session, state, user, now)
+            check_rate(session, state, user, now)
             late = lateness(sheet, now)
             submission = Submission(
-                student=user.name, sheet=sheet.name, filename=filename,
-                sha256=hashlib.sha256(data).hexdigest(), size=len(data), path=relative,
+                student=user.name, sheet=sheet.name, filename=upload.filename,
+                sha256=upload.sha256, size=upload.size,
+                path=upload.path.relative_to(state.data_dir).as_posix(),
                 submitted_at=now, late=late.late, days_late=late.days,
             )
             session.add(submission)
@@ -146,7 +185,7 @@ def accept_submission(
             session.add(job)
             session.flush()
     except BaseException:
-        (state.data_dir / relative).unlink(missing_ok=True)
+        upload.discard()
         raise
     state.workers.wake()
     return submission, job
@@ -207,22 +246,11 @@ def job_status(submission: Submission) -> str:
     return submission.jobs[-1].state if submission.jobs else "done"
 
 
-def queue_position(session: Session, submission: Submission) -> int:
+def queue_position(state: ServiceState, session: Session, submission: Submission) -> int:
+    """Where the submission's job stands in the fair order workers take jobs in (0: not queued)."""
     if not submission.jobs or submission.jobs[-1].state != "queued":
         return 0
-    job_id = submission.jobs[-1].id
-    return 1 + int(session.scalar(
-        select(func.count()).select_from(Job).where(Job.state == "queued", Job.id < job_id)
-    ) or 0)
-
-
-def _visible_to_student(visibility: str, sheet: SheetConfig, now: dt.datetime) -> bool:
-    if visibility == "visible":
-        return True
-    if visibility == "after_due_date":
-        deadline = sheet.aware_deadline()
-        return deadline is None or now > deadline + dt.timedelta(minutes=sheet.grace_minutes)
-    return False
+    return state.queue.position(session, submission.id)
 
 
 def exercise_rows(result: SubmissionResult, sheet: SheetConfig) -> list[dict[str, Any]]:
@@ -235,16 +263,27 @@ def exercise_rows(result: SubmissionResult, sheet: SheetConfig) -> list[dict[str
     return rows
 
 
+def feedback_context(state: ServiceState, sheet: SheetConfig, now: dt.datetime | None = None) -> FeedbackContext:
+    """The feedback renderers' context now (visibility is decided at the moment of viewing)."""
+    if sheet.name not in state.public_checks:  # parsed once per sheet (the file is the release's)
+        state.public_checks[sheet.name] = public_check_names(state.config, sheet)
+    return FeedbackContext(sheet=sheet, public_checks=state.public_checks[sheet.name],
+                           now=now or utcnow())
+
+
 def result_view(
-    result: SubmissionResult, sheet: SheetConfig, *, staff: bool, now: dt.datetime | None = None
+    state: ServiceState, result: SubmissionResult, sheet: SheetConfig, *, staff: bool,
+    now: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """Gradescope JSON as the viewer may see it, plus per-exercise totals."""
-    now = now or utcnow()
-    data = to_gradescope(result, include_staff=staff)
+    """Students: :func:`autograder.student_view.student_view` (what the export's page shows, no staff
+    data). Staff: the full Gradescope JSON with staff fields, per-exercise totals and the student's
+    rendered feedback, so staff see what the student sees."""
+    context = feedback_context(state, sheet, now)
     if not staff:
-        data["tests"] = [t for t in data["tests"] if _visible_to_student(t["visibility"], sheet, now)]
-        data.pop("extra_data", None)
+        return student_view(result, context)
+    data = to_gradescope(result, include_staff=True)
     data["exercises"] = exercise_rows(result, sheet)
+    data["feedback_html"] = feedback_fragment(result, context)
     return data
 
 
@@ -266,9 +305,9 @@ def submission_view(
         "days_late": late.days,
         "late_message": late.describe() if late.late else "",
         "status": job_status(submission),
-        "queue_position": queue_position(session, submission),
+        "queue_position": queue_position(state, session, submission),
         "attempts": submission.jobs[-1].attempts if submission.jobs else 0,
-        "result": result_view(result, sheet, staff=user.is_ta) if result else None,
+        "result": result_view(state, result, sheet, staff=user.is_ta) if result else None,
     }
 
 

@@ -17,7 +17,10 @@ table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ddd;paddin
 th{background:#f4f4f4}.num{text-align:right}.late{color:#a40}.error{color:#b00;font-weight:bold}
 .notice{background:#eef6ee;border:1px solid #9c9;padding:.5rem}.alert{background:#fbeaea;border:1px solid #d99;padding:.5rem}
 .passed{color:#070}.failed{color:#b00}.status-queued,.status-running{color:#a60}pre{white-space:pre-wrap;background:#f8f8f8;padding:.5rem}
-form.inline{display:inline}#class-table{font-size:.9rem}#class-table td{white-space:nowrap}
+form.inline{display:inline}
+.table-scroll{max-width:100%;overflow-x:auto}#class-table{font-size:.85rem}
+#class-table td,#class-table th{padding:.2rem .35rem}#class-table td{white-space:nowrap}
+#class-table th.exercise{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;font-weight:normal}
 </style></head><body>
 <header><h1>{{ course }}</h1>{% if user %}<nav>Signed in as <b id="user-name">{{ user.name }}</b>
 {% if user.is_ta %} · <a id="ta-link" href="{{ prefix }}ta">staff page</a>{% endif %}
@@ -30,21 +33,14 @@ form.inline{display:inline}#class-table{font-size:.9rem}#class-table td{white-sp
 
 FEEDBACK = """{% macro feedback(view, staff) %}
 {% if view is none %}<p>Not graded yet.</p>{% else %}
-<p class="total">Score: <b>{{ "%g"|format(view.score) }}</b> / {{ "%g"|format(view.max_score) }}
-{% if view.late_penalty %}<span class="late">(raw {{ "%g"|format(view.raw_score) }}, late penalty
--{{ "%g"|format(view.late_penalty) }})</span>{% endif %}</p>
-{% if not view.gradable %}<p class="error">{{ view.format_errors }}</p>{% endif %}
-{% if staff and view.grader_error %}<p class="error">Grader error: {{ view.grader_error }}</p>{% endif %}
-{% if view.output %}<pre class="output">{{ view.output }}</pre>{% endif %}
-<table class="exercises"><tr><th>exercise</th><th>score</th><th>max</th></tr>
-{% for row in view.exercises %}<tr class="exercise" data-exercise="{{ row.exercise }}"><td>{{ row.exercise }}</td>
-<td class="num">{{ "%g"|format(row.score) }}</td><td class="num">{{ "%g"|format(row.max_score) }}</td></tr>{% endfor %}
-</table>
-{% if view.tests %}<table class="tests"><tr><th>exercise</th><th>check</th><th>result</th><th>points</th><th>feedback</th></tr>
-{% for t in view.tests %}<tr class="test {{ t.status }}"><td>{{ t.number }}</td><td>{{ t.name }}</td>
+{{ view.feedback_html|safe }}
+{% if staff %}<details class="staff-view"><summary>Staff view: every check, with tracebacks</summary>
+{% if view.grader_error %}<p class="error">Grader error: {{ view.grader_error }}</p>{% endif %}
+<table class="tests"><tr><th>exercise</th><th>check</th><th>visibility</th><th>result</th><th>points</th><th>feedback</th></tr>
+{% for t in view.tests %}<tr class="test {{ t.status }}"><td>{{ t.number }}</td><td>{{ t.name }}</td><td>{{ t.visibility }}</td>
 <td class="{{ t.status }}">{{ t.status }}</td><td class="num">{{ "%g"|format(t.score) }}/{{ "%g"|format(t.max_score) }}</td>
-<td>{% if t.output %}<pre>{{ t.output }}</pre>{% endif %}{% if staff and t.staff_output %}<details><summary>staff traceback</summary><pre>{{ t.staff_output }}</pre></details>{% endif %}</td></tr>
-{% endfor %}</table>{% endif %}{% endif %}
+<td>{% if t.output %}<pre>{{ t.output }}</pre>{% endif %}{% if t.staff_output %}<details><summary>staff traceback</summary><pre>{{ t.staff_output }}</pre></details>{% endif %}</td></tr>
+{% endfor %}</table></details>{% endif %}{% endif %}
 {% endmacro %}"""
 
 STUDENT = """{% extends "base.html" %}{% from "feedback.html" import feedback %}
@@ -53,12 +49,12 @@ STUDENT = """{% extends "base.html" %}{% from "feedback.html" import feedback %}
 <h2>Submit</h2>
 <form id="upload-form" method="post" action="{{ prefix }}submit" enctype="multipart/form-data">
 <input type="hidden" name="_xsrf" value="{{ user.xsrf }}">
-<label>Sheet <select name="sheet" id="sheet-select">{% for s in sheets %}
+<label>Sheet <select name="sheet" id="sheet-select">{% for s in sheets if s.open %}
 <option value="{{ s.name }}">{{ s.name }}{% if s.title %} - {{ s.title }}{% endif %}</option>{% endfor %}</select></label>
 <label>Notebook <input type="file" name="file" id="file-input" accept=".ipynb,.py" required></label>
 <button type="submit" id="submit-button">Submit for grading</button>
 </form>
-<ul class="deadlines">{% for s in sheets %}<li>{{ s.name }}: {% if s.deadline %}due {{ s.deadline }}{% if s.grace %}
+<ul class="deadlines">{% for s in sheets %}<li data-sheet="{{ s.name }}">{{ s.name }}: {% if not s.open %}<span class="not-open">opens {{ s.opens }}</span>; {% endif %}{% if s.deadline %}due {{ s.deadline }}{% if s.grace %}
 (+{{ s.grace }} min grace){% endif %}{% if s.penalty %}; late: -{{ s.penalty }} per day{% endif %}{% else %}no deadline{% endif %}</li>{% endfor %}</ul>
 <h2>My submissions</h2>
 {% if not rows %}<p id="no-submissions">No submissions yet.</p>{% else %}
@@ -70,7 +66,7 @@ STUDENT = """{% extends "base.html" %}{% from "feedback.html" import feedback %}
 {% endfor %}</table>
 {% for r in rows %}<details class="feedback" data-id="{{ r.id }}" {% if loop.first %}open{% endif %}>
 <summary>Feedback for submission {{ r.id }} ({{ r.filename }}, {{ r.submitted }})</summary>
-{% if r.late_message %}<p class="late">{{ r.late_message }}</p>{% endif %}{{ feedback(r.view, user.is_ta) }}</details>
+{% if r.late_message and r.view is none %}<p class="late">{{ r.late_message }}</p>{% endif %}{{ feedback(r.view, user.is_ta) }}</details>
 {% endfor %}{% endif %}
 {% endblock %}"""
 
@@ -80,7 +76,7 @@ SUBMISSION = """{% extends "base.html" %}{% from "feedback.html" import feedback
 <h2>Submission {{ r.id }}: {{ r.student }}, {{ r.sheet }}</h2>
 <p>{{ r.filename }} (sha256 {{ r.sha256[:12] }}), submitted {{ r.submitted }}.
 Status: <span class="status status-{{ r.status }}">{{ r.status }}</span>{% if r.attempts > 1 %} ({{ r.attempts }} attempts){% endif %}</p>
-{% if r.late_message %}<p class="late">{{ r.late_message }}</p>{% endif %}
+{% if r.late_message and r.view is none %}<p class="late">{{ r.late_message }}</p>{% endif %}
 {% if user.is_ta %}<form class="inline regrade" method="post" action="{{ prefix }}ta/regrade/{{ r.id }}">
 <input type="hidden" name="_xsrf" value="{{ user.xsrf }}"><button type="submit">Regrade</button></form>{% endif %}
 {{ feedback(r.view, user.is_ta) }}
@@ -104,17 +100,17 @@ TA = """{% extends "base.html" %}
 {% if test_stats %}<details><summary>Checks, most failed first</summary><table id="test-stats"><tr><th>exercise</th><th>check</th><th>passed</th></tr>
 {% for t in test_stats %}<tr><td>{{ t.number }}</td><td>{{ t.name }}</td><td class="num">{{ "%.0f"|format(100 * t.pass_rate) }}%</td></tr>{% endfor %}</table></details>{% endif %}
 <h3>Class</h3>
-<table id="class-table"><tr><th>student</th><th>#</th><th>submitted</th>{% for e in sheet.points %}<th>{{ e }}</th>{% endfor %}
-<th>total</th><th>penalty</th><th>final</th><th>status</th><th></th></tr>
+<div class="table-scroll"><table id="class-table"><tr><th>student</th><th></th><th>#</th><th>submitted</th>{% for e in sheet.points %}<th class="exercise">{{ e }}</th>{% endfor %}
+<th>total</th><th>late</th><th>final</th><th>status</th></tr>
 {% for r in rows %}<tr class="student" data-student="{{ r.student }}"><td>{{ r.student }}</td>
-<td><a href="{{ prefix }}submissions/{{ r.id }}">{{ r.id }}</a> of {{ r.count }}</td>
+<td><form class="inline regrade" method="post" action="{{ prefix }}ta/regrade/{{ r.id }}">
+<input type="hidden" name="_xsrf" value="{{ user.xsrf }}"><button type="submit">Regrade</button></form></td>
+<td><a href="{{ prefix }}submissions/{{ r.id }}">{{ r.id }}</a>/{{ r.count }}</td>
 <td>{{ r.submitted }}{% if r.late %} <span class="late">late</span>{% endif %}</td>
 {% for e in r.exercises %}<td class="num">{{ "%g"|format(e.score) }}</td>{% endfor %}
-<td class="num">{{ "%g"|format(r.score) }}</td><td class="num">{{ "%g"|format(r.penalty) }}</td>
-<td class="num final">{{ "%g"|format(r.final) }}</td><td class="status status-{{ r.status }}">{{ r.status }}</td>
-<td><form class="inline regrade" method="post" action="{{ prefix }}ta/regrade/{{ r.id }}">
-<input type="hidden" name="_xsrf" value="{{ user.xsrf }}"><button type="submit">Regrade</button></form></td></tr>
-{% endfor %}</table>
+<td class="num">{{ "%g"|format(r.score) }}</td><td class="num">{% if r.penalty %}-{{ "%g"|format(r.penalty) }}{% endif %}</td>
+<td class="num final">{{ "%g"|format(r.final) }}</td><td class="status status-{{ r.status }}">{{ r.status }}</td></tr>
+{% endfor %}</table></div>
 {% endblock %}"""
 
 ERROR = """{% extends "base.html" %}{% block body %}<p class="alert" id="error">{{ detail }}</p>

@@ -81,7 +81,8 @@ def test_export_applies_the_policy_and_writes_every_format(toy_graded, late_cour
                    {"Matrikelnummer": "untouched", "toy": "1"}, {"Matrikelnummer": "wrong", "toy": "4"}]
     gradescope = json.loads((tmp_path / "export" / "gradescope" / "wrong" / "results.json").read_text())
     assert gradescope["score"] == 4 and gradescope["raw_score"] == 8 and gradescope["late_penalty"] == 4
-    assert gradescope["output_format"] == "md" and gradescope["output"].startswith(SUMMARY_START)
+    assert gradescope["output_format"] == "md" and gradescope["output"].startswith("**Score: 4 / 10")
+    assert SUMMARY_START not in gradescope["output"] and "extra_data" not in gradescope
     assert "2 days late" in gradescope["output"] and "Late penalty: 50% of the score" in gradescope["output"]
     flat = json.dumps(gradescope)
     assert "staff_output" not in flat and "grader_error" not in flat and "nodeid" not in flat
