@@ -188,7 +188,7 @@ def report(*, sheet: str, results_dir: Path, out: Path, config_path: Path | None
     results = [apply_late_policy(r, sheet_config) for r in load_results(results_dir, sheet=sheet)]
     if not results:
         raise UsageError(f"no results of {sheet} in {results_dir}")
-    path = write_report(results, sheet_config, out)
+    path = write_report(results, sheet_config, out, similarity_dir=results_dir / "similarity")
     console.print(f"TA report for {len(results)} submission(s): {path}", soft_wrap=True)
     return path
 

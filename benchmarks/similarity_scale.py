@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "similarity"))
 
-import corpus  # the tests' own builders of copies and notebooks
+import similarity_corpus as corpus  # the tests' own builders of copies and notebooks
 
 from autograder.similarity import run_similarity
 from autograder.similarity.fingerprint import normalise_code

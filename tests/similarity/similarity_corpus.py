@@ -52,9 +52,9 @@ class _Rename(ast.NodeTransformer):
         self.names: dict[str, str] = {}
 
     def new(self, name: str) -> str:
-        if name in self.keep or name.startswith("__"):
+        if name in self.keep or name.startswith("__") or name in self.names.values():
             return name
-        return self.names.setdefault(name, f"zz{len(self.names)}_{name[::-1]}")
+        return self.names.setdefault(name, f"v{len(self.names)}")
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
         node.name = self.new(node.name)
