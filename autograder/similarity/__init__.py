@@ -8,7 +8,7 @@ HTML, CSV and JSON (:mod:`.render`). The figures are evidence for staff to weigh
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,11 +55,14 @@ class SimilarityRun:
                 for own in self.submissions if own.key not in self.compared]
 
 
-def collect(*, submissions: Sequence[Path], archives: Sequence[Path], boilerplate: Boilerplate,
-            max_bytes: int, sheet: str | None) -> list[OwnCode]:
-    """The class (ids as ``grade`` gives them: duplicates refused) and each archive, as its own cohort."""
-    owns = [extract_own_code(item.path, student_id=item.student_id, cohort="", boilerplate=boilerplate,
-                             max_bytes=max_bytes, sheet=sheet) for item in plan_batch(submissions)]
+def collect(*, submissions: Sequence[Path] | Mapping[str, Path], archives: Sequence[Path],
+            boilerplate: Boilerplate, max_bytes: int, sheet: str | None) -> list[OwnCode]:
+    """The class and each archive, as its own cohort. Ids are ``grade``'s (duplicates refused), unless
+    ``submissions`` maps ids to files already (the service: hub user names)."""
+    named = submissions.items() if isinstance(submissions, Mapping) else (
+        (item.student_id, item.path) for item in plan_batch(submissions))
+    owns = [extract_own_code(path, student_id=sid, cohort="", boilerplate=boilerplate, max_bytes=max_bytes,
+                             sheet=sheet) for sid, path in named]
     labels: set[str] = set()
     for archive in archives:
         cohort = archive.resolve().name or "archive"
@@ -71,12 +74,13 @@ def collect(*, submissions: Sequence[Path], archives: Sequence[Path], boilerplat
     return owns
 
 
-def run_similarity(*, notebook: Path, submissions: Sequence[Path], out: Path, archives: Sequence[Path] = (),
+def run_similarity(*, notebook: Path, submissions: Sequence[Path] | Mapping[str, Path], out: Path, archives: Sequence[Path] = (),
                    settings: Settings | None = None, max_bytes: int = 40 << 20, sheet: str | None = None,
                    title: str = "Similarity", show: int = 100) -> SimilarityRun:
     """Compare every pair and write ``out``/index.html, pairs/NNNN.html, pairs.csv and similarity.json.
 
     ``notebook`` is the sheet's student notebook: its code is everybody's and counts for no one.
+    ``submissions``: files and folders (ids as ``grade`` derives them), or ``{student id: file}``.
     Archived submissions (earlier semesters) are compared with the class, not with each other.
     Raises BatchRefused/UsageError (from ``plan_batch``) for duplicate ids or missing paths.
     """
