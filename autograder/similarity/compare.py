@@ -33,18 +33,20 @@ class Settings:
     ``k``: characters per fingerprint (shorter coincidences are noise); every shared run of
     ``k + window - 1`` characters is found. A pair is flagged when both shares reach ``threshold``
     (most of each side is in the other) and at least ``min_matched`` characters are shared, or when
-    one unbroken shared run is ``min_run`` long (a copied function of about eight lines).
+    one unbroken shared run is ``min_run`` long (a copied function of about sixteen lines: the
+    skeletons a sheet dictates, such as a model class's ``__init__``, reach about 170 in independent
+    work). A fingerprint in more than ``max_common`` submissions is discounted (MOSS's ``-m``).
     """
 
     k: int = 25
     window: int = 6
     threshold: float = 0.5
-    min_run: int = 100
+    min_run: int = 200
     min_matched: int = 60
-    max_common: int | None = None  # default: max(10, a quarter of the submissions)
+    max_common: int | None = None  # default: 10, or 5% of a class of more than 200
 
     def common_limit(self, submissions: int) -> int:
-        return self.max_common if self.max_common is not None else max(10, submissions // 4)
+        return self.max_common if self.max_common is not None else max(10, submissions // 20)
 
 
 @dataclass
