@@ -238,5 +238,7 @@ def similarity(
                                   f"{len(run.flagged)} pair(s) flagged (evidence to weigh, not a verdict)"))
     for key, why in run.left_out:
         console.print(f"not compared: {key}: {why}", markup=False, highlight=False, soft_wrap=True)
+    for own in (own for own in run.submissions if own.note):
+        console.print(f"note: {own.key}: {own.note}", markup=False, highlight=False, soft_wrap=True)
     console.print(f"side by side: {run.index}; all pairs: {out / 'pairs.csv'}", soft_wrap=True)
     return run

@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from autograder.errors import AutograderError, SubmissionError
+from autograder.errors import AutograderError
 from autograder.service.security import PageUser, PageWriter, require_ta
 from autograder.service.store import (
     ServiceState,
@@ -46,7 +46,7 @@ def run_similarity_form(sheet: Annotated[str, Query()], user: PageWriter, state:
         run_similarity(notebook=state.config.resolve(chosen.assignment_dir) / chosen.notebook, submissions=files,
                        out=similarity_dir(state, chosen.name), max_bytes=state.config.limits.max_submission_mb << 20,
                        sheet=chosen.name, title=f"Similarity: {chosen.title or chosen.name}")
-    except (AutograderError, SubmissionError) as exc:
+    except AutograderError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, f"The similarity run failed: {exc}") from None
     return RedirectResponse(f"{state.prefix}ta/similarity/{chosen.name}/index.html", status_code=303)
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.errors import SubmissionError
+from autograder.errors import ConfigError, SubmissionError
 from autograder.similarity.fingerprint import Normalised, joined, normalise_code
 from autograder.submission import Cell, load_submission, parse_notebook
 
@@ -27,6 +27,7 @@ class OwnCode:
     text: str = ""
     cells: int = 0
     problem: str = ""  # why it was not compared (not a submission); empty when it was
+    note: str = ""  # compared, but staff should know (own code cut at MAX_OWN_CHARS)
     normalised: Normalised | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -53,7 +54,8 @@ class Boilerplate:
         try:
             cells, _ = parse_notebook(notebook.read_text(encoding="utf-8"))
         except (OSError, SubmissionError) as exc:
-            raise SubmissionError(f"the sheet's notebook {notebook} could not be read: {exc}") from None
+            raise ConfigError(f"the sheet's notebook {notebook} could not be read ({exc}); "
+                              "check the sheet's assignment_dir and notebook in the course config") from None
         return cls(cells=frozenset(normalise(c.source) for c in cells),
                    text="\n\n".join(c.source for c in cells), sources=frozenset(c.source for c in cells))
 
@@ -70,6 +72,9 @@ def own_cells(cells: Sequence[Cell], boilerplate: Boilerplate) -> list[Cell]:
     return kept
 
 
+MAX_OWN_CHARS = 500_000  # 30x a complete Sheet 3.2; more is padding, and lexing it would take minutes
+
+
 def extract_own_code(path: Path, *, student_id: str, cohort: str, boilerplate: Boilerplate,
                      max_bytes: int, sheet: str | None) -> OwnCode:
     """Never raises for a bad submission: the reason lands in ``problem``."""
@@ -78,11 +83,14 @@ def extract_own_code(path: Path, *, student_id: str, cohort: str, boilerplate: B
     except SubmissionError as exc:
         return OwnCode(student_id=student_id, cohort=cohort, source=str(path), problem=str(exc))
     kept = own_cells(loaded.cells, boilerplate)
-    pieces, parts, at = [], [], 0
+    pieces, parts, at, note = [], [], 0, ""
     for cell in kept:
+        if at + len(cell.source) > MAX_OWN_CHARS:
+            note = f"only the first {at:,} characters of own code were compared (cells from {cell.index} on left out)"
+            break
         header = f"# [cell {cell.index}]\n"
         parts.append((at + len(header), normalise_code(cell.source)))
         pieces.append(f"{header}{cell.source}\n\n")
         at += len(pieces[-1])
-    return OwnCode(student_id=student_id, cohort=cohort, source=str(path), text="".join(pieces), cells=len(kept),
-                   normalised=joined(parts))
+    return OwnCode(student_id=student_id, cohort=cohort, source=str(path), text="".join(pieces), cells=len(parts),
+                   note=note, normalised=joined(parts))

@@ -50,6 +50,7 @@ def _shell(title: str, body: str) -> str:
 
 def index_html(*, title: str, pairs: Sequence[PairScore], shown: int, docs: Sequence[Document],
                left_out: Sequence[tuple[str, str]], settings: Settings, seconds: float) -> str:
+    left_out = [*left_out, *((doc.own.key, f"compared, but {doc.own.note}") for doc in docs if doc.own.note)]
     rows = []
     for rank, pair in enumerate(pairs[:shown], start=1):
         rows.append(
@@ -75,7 +76,8 @@ def index_html(*, title: str, pairs: Sequence[PairScore], shown: int, docs: Sequ
            if len(pairs) > shown else "") + "</div>",
     ]
     if problems:
-        body.append(f'<h2>Not compared</h2><div class="card"><table><tr><th>submission</th><th>why</th></tr>'
+        body.append(f'<h2>Not compared, or not entirely</h2><div class="card"><table><tr><th>submission</th>'
+                    f"<th>why</th></tr>"
                     f"{problems}</table></div>")
     return _shell(title, "".join(body))
 

@@ -267,3 +267,22 @@ def test_ta_report_ignores_links_it_did_not_write(run: SimilarityRun, tmp_path: 
     assert "javascript:" not in text and "<script>x" not in text and "&lt;script&gt;x" in text
     (folder / "similarity.json").write_text("{not json")
     assert "could not be read" in write_report([], sheet, tmp_path / "r2.html", similarity_dir=folder).read_text()
+
+
+def test_padding_is_cut_and_said(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from autograder.similarity import extract
+
+    monkeypatch.setattr(extract, "MAX_OWN_CHARS", 3000)
+    for name in ("a", "b"):
+        shutil.copyfile(corpus.COMPLETE, tmp_path / f"{name}.ipynb")
+    result = run_similarity(notebook=corpus.NOTEBOOK, submissions=[tmp_path], out=tmp_path / "out", sheet="sheet_3_2")
+    assert all(0 < len(own.text) <= 3000 + 200 and "were compared" in own.note for own in result.submissions)
+    assert [(p.a, p.b, p.flagged) for p in result.pairs] == [("a", "b", True)]
+    assert "only the first" in (tmp_path / "out" / "index.html").read_text()
+
+
+def test_a_missing_sheet_notebook_is_a_configuration_error(tmp_path: Path) -> None:
+    from autograder.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="assignment_dir"):
+        run_similarity(notebook=tmp_path / "missing.ipynb", submissions=[corpus.COMPLETE], out=tmp_path / "out")
