@@ -112,7 +112,8 @@ def pair_html(*, title: str, rank: int, pair: PairScore, a: Document, b: Documen
         sides.append(
             f'<div class="side card"><h2>{e(doc.own.key)}</h2><p class="muted">{e(Path(doc.own.source).name)}: '
             f"{percent(share)} of its own code is in the other ({lines_in(doc.own.text, mine)} line(s) in "
-            f"{len(mine)} region(s)); its {doc.own.cells} own cell(s) follow, the sheet's cells left out.</p>"
+            f"{len(mine)} region(s)); its {doc.own.cells} own cell(s) follow, the sheet's cells left out."
+            + (f' <a href="#{side}0">first shared passage</a>' if mine else "") + "</p>"
             f"<pre>{_marked(doc.own.text, mine, side, other)}</pre></div>")
     flag = '<span class="flag">flagged</span>' if pair.flagged else "not flagged"
     body = (f'<p><a href="../index.html">all pairs</a></p><h1>#{rank}: {e(pair.a)} and {e(pair.b)}</h1>'
