@@ -217,6 +217,9 @@ def test_highlights_land_on_the_code_they_stand_for() -> None:
     at = normalised.text.index("returnself")
     start, end = normalised.raw_span(at, len(normalised.text))
     assert code[start:end] == "return self.layer(x) + 1"
+    at = normalised.text.index("O(V.V)")  # copydetect's offset table is wrong right at a class name
+    start, end = normalised.raw_span(at, at + len("O(V.V)"))
+    assert code[start:end] == "Model(nn.Module)"
 
 
 def test_command_writes_the_report_and_checks_its_threshold(built: dict[str, Path], tmp_path: Path) -> None:
