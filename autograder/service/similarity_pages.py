@@ -9,6 +9,7 @@ serves only the pages that run wrote, to staff only, with a policy that lets no 
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -28,6 +29,7 @@ from autograder.similarity import run_similarity
 
 router = APIRouter(include_in_schema=False)
 PAGE = re.compile(r"index\.html|pairs/\d{4}\.html")
+_ONE_RUN = threading.Lock()  # two staff clicking at once must not write one folder together
 POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
 
@@ -43,9 +45,11 @@ def run_similarity_form(sheet: Annotated[str, Query()], user: PageWriter, state:
         counted = counted_results(list_submissions(session, user, sheet=chosen.name), chosen)
         files = {student: state.data_dir / sub.path for student, (sub, _) in counted.items()}
     try:
-        run_similarity(notebook=state.config.resolve(chosen.assignment_dir) / chosen.notebook, submissions=files,
-                       out=similarity_dir(state, chosen.name), max_bytes=state.config.limits.max_submission_mb << 20,
-                       sheet=chosen.name, title=f"Similarity: {chosen.title or chosen.name}")
+        with _ONE_RUN:
+            run_similarity(notebook=state.config.resolve(chosen.assignment_dir) / chosen.notebook,
+                           submissions=files, out=similarity_dir(state, chosen.name),
+                           max_bytes=state.config.limits.max_submission_mb << 20, sheet=chosen.name,
+                           title=f"Similarity: {chosen.title or chosen.name}")
     except AutograderError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, f"The similarity run failed: {exc}") from None
     return RedirectResponse(f"{state.prefix}ta/similarity/{chosen.name}/index.html", status_code=303)

@@ -42,3 +42,10 @@ def test_staff_run_the_similarity_check_and_read_its_pages(make_service, tmp_pat
     assert service.get("tara", "ta/similarity/sheet_3_2/similarity.json").status_code == 404
     assert service.get("tara", "ta/similarity/sheet_3_2/../autograder.db").status_code == 404
     assert "ta/similarity?sheet=sheet_3_2" in service.get("tara", "ta", params={"sheet": "sheet_3_2"}).text
+
+
+def test_a_missing_sheet_notebook_is_said_not_crashed(make_service) -> None:
+    service: Service = make_service()  # its course root has no assignments/ folder
+    answer = service.post("tara", "ta/similarity", params={"sheet": "sheet_3_2"}, follow_redirects=False)
+    assert answer.status_code == 409 and "could not be read" in answer.json()["detail"]
+    assert service.post("tara", "ta/similarity", params={"sheet": "nope"}).status_code == 404
