@@ -25,7 +25,6 @@ from autograder.service.store import (
     list_submissions,
     sheet_or_404,
 )
-from autograder.similarity import run_similarity
 
 router = APIRouter(include_in_schema=False)
 PAGE = re.compile(r"index\.html|pairs/\d{4}\.html")
@@ -39,6 +38,8 @@ def similarity_dir(state: ServiceState, sheet: str) -> Path:
 
 @router.post("/ta/similarity")
 def run_similarity_form(sheet: Annotated[str, Query()], user: PageWriter, state: State) -> Response:
+    from autograder.similarity import run_similarity  # copydetect: imported only when staff use it
+
     require_ta(user)
     chosen = sheet_or_404(state, sheet)
     with state.db.session() as session:
