@@ -7,6 +7,7 @@ HTML, CSV and JSON (:mod:`.render`). The figures are evidence for staff to weigh
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -99,12 +100,14 @@ def run_similarity(*, notebook: Path, submissions: Sequence[Path] | Mapping[str,
 
 def write_outputs(run: SimilarityRun, docs: Sequence[Document], settings: Settings, *, title: str, sheet: str) -> None:
     by_key = {doc.own.key: doc for doc in docs}
+    made = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     (run.out / "pairs").mkdir(parents=True, exist_ok=True)
     for stale in (run.out / "pairs").glob("*.html"):  # a previous run's pages must not pass for this one's
         stale.unlink()
     for rank, pair in enumerate(run.pairs[: run.shown], start=1):
         a, b = by_key[pair.a], by_key[pair.b]
-        page = pair_html(title=title, rank=rank, pair=pair, a=a, b=b, regions=matching_regions(a, b, settings))
+        page = pair_html(title=title, rank=rank, pair=pair, a=a, b=b, regions=matching_regions(a, b, settings),
+                         made=made, settings=settings)
         (run.out / page_name(rank)).write_text(page, encoding="utf-8")
     write_text_atomic(run.out / "pairs.csv", pairs_csv(run.pairs, run.shown))
     write_text_atomic(run.index, index_html(title=title, pairs=run.pairs, shown=run.shown, docs=docs,

@@ -28,6 +28,7 @@ class OwnCode:
     cells: int = 0
     problem: str = ""  # why it was not compared (not a submission); empty when it was
     note: str = ""  # compared, but staff should know (own code cut at MAX_OWN_CHARS)
+    sha256: str = ""  # of the file as compared: what a case cites
     normalised: Normalised | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -93,4 +94,4 @@ def extract_own_code(path: Path, *, student_id: str, cohort: str, boilerplate: B
         pieces.append(f"{header}{cell.source}\n\n")
         at += len(pieces[-1])
     return OwnCode(student_id=student_id, cohort=cohort, source=str(path), text="".join(pieces), cells=len(parts),
-                   note=note, normalised=joined(parts))
+                   note=note, sha256=loaded.sha256, normalised=joined(parts))

@@ -106,11 +106,12 @@ def lines_in(text: str, regions: Sequence[Region]) -> int:
 
 
 def pair_html(*, title: str, rank: int, pair: PairScore, a: Document, b: Document,
-              regions: tuple[list[Region], list[Region]]) -> str:
+              regions: tuple[list[Region], list[Region]], made: str, settings: Settings) -> str:
     sides = []
     for side, other, doc, share, mine in (("a", "b", a, pair.share_a, regions[0]), ("b", "a", b, pair.share_b, regions[1])):
         sides.append(
-            f'<div class="side card"><h2>{e(doc.own.key)}</h2><p class="muted">{e(Path(doc.own.source).name)}: '
+            f'<div class="side card"><h2>{e(doc.own.key)}</h2><p class="muted">{e(Path(doc.own.source).name)} '
+            f"(SHA-256 {e(doc.own.sha256)}): "
             f"{percent(share)} of its own code is in the other ({lines_in(doc.own.text, mine)} line(s) in "
             f"{len(mine)} region(s)); its {doc.own.cells} own cell(s) follow, the sheet's cells left out."
             + (f' <a href="#{side}0">first shared passage</a>' if mine else "") + "</p>"
@@ -119,7 +120,9 @@ def pair_html(*, title: str, rank: int, pair: PairScore, a: Document, b: Documen
     body = (f'<p><a href="../index.html">all pairs</a></p><h1>#{rank}: {e(pair.a)} and {e(pair.b)}</h1>'
             f'<div class="card"><p><b>{NOTICE}</b></p><p>{flag}; longest unbroken run {pair.longest_run} '
             f"normalised characters. Highlighted: code both have, after names, strings, comments and layout "
-            f"are normalised (so renamed copies show too). Click a region to jump to its match.</p></div>"
+            f"are normalised (so renamed copies show too). Click a region to jump to its match.</p>"
+            f'<p class="muted">Made {e(made)} by autograder similarity (k={settings.k}, window={settings.window}, '
+            f"threshold {percent(settings.threshold)}, run {settings.min_run}).</p></div>"
             f'<div class="sides">{"".join(sides)}</div>')
     return _shell(f"{title}: #{rank}", body)
 

@@ -7,6 +7,7 @@ is shared by most tests; it takes about a second.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import re
@@ -151,7 +152,7 @@ def test_student_text_is_escaped_and_csv_cells_defused(tmp_path: Path) -> None:
     assert defused == {"-2_3", "@SUM_1_", '=HYPERLINK("x")<b>/_cmd'}  # ids as grade makes them
 
 
-def test_regions_link_to_each_other(run: SimilarityRun) -> None:
+def test_regions_link_to_each_other(run: SimilarityRun, built: dict[str, Path]) -> None:
     rank = next(i for i, p in enumerate(run.pairs, 1) if {p.a, p.b} == {"alice", "copy_one_function"})
     page = (run.out / "pairs" / f"{rank:04d}.html").read_text()
     ids = set(re.findall(r'<mark id="([ab]\d+)"', page))
@@ -159,6 +160,8 @@ def test_regions_link_to_each_other(run: SimilarityRun) -> None:
     assert links and all(target in ids and target[0] != side for side, target in links)
     marked = "".join(re.findall(r"<mark [^>]*><a [^>]*>(.*?)</a></mark>", page, flags=re.DOTALL))
     assert marked.count("def make_extractive_example") == 2  # the copied function, highlighted on both sides
+    for student in ("alice", "copy_one_function"):  # what a case cites: the very files compared
+        assert f"SHA-256 {hashlib.sha256(built[student].read_bytes()).hexdigest()}" in page
 
 
 def test_ids_are_grades_ids(tmp_path: Path) -> None:
