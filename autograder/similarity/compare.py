@@ -22,7 +22,6 @@ from autograder.similarity.fingerprint import (
     kgram_hashes,
     normalise_code,
     slices,
-    span_length,
 )
 
 
@@ -107,12 +106,11 @@ def score_pair(a: Document, b: Document, settings: Settings) -> PairScore | None
     shared = np.intersect1d(a.unique, b.unique, assume_unique=True)
     if len(shared) == 0:
         return None
-    runs_a = slices(a.prints.positions[np.isin(a.prints.hashes, shared)], settings.k)
-    at_b = b.prints.positions[np.isin(b.prints.hashes, shared)]
-    matched_a = int(np.sum(runs_a[1] - runs_a[0]))
-    matched_b = span_length(at_b, settings.k)
+    runs_a, runs_b = (slices(d.prints.positions[np.isin(d.prints.hashes, shared)], settings.k) for d in (a, b))
+    lengths_a, lengths_b = runs_a[1] - runs_a[0], runs_b[1] - runs_b[0]
+    matched_a, matched_b = int(np.sum(lengths_a)), int(np.sum(lengths_b))
     share_a, share_b = matched_a / a.coverage, matched_b / b.coverage
-    longest = int(np.max(runs_a[1] - runs_a[0]))
+    longest = int(min(np.max(lengths_a), np.max(lengths_b)))  # unbroken on both sides
     flagged = longest >= settings.min_run or (
         min(share_a, share_b) >= settings.threshold and max(matched_a, matched_b) >= settings.min_matched)
     return PairScore(a.own.key, b.own.key, share_a, share_b, matched_a, matched_b, longest, flagged)
