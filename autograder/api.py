@@ -191,7 +191,7 @@ def report(*, sheet: str, results_dir: Path, out: Path, config_path: Path | None
     results = [apply_late_policy(r, sheet_config) for r in load_results(results_dir, sheet=sheet)]
     if not results:
         raise UsageError(f"no results of {sheet} in {results_dir}")
-    path = write_report(results, sheet_config, out)
+    path = write_report(results, sheet_config, out, similarity_dir=results_dir / "similarity")
     console.print(f"TA report for {len(results)} submission(s): {path}", soft_wrap=True)
     return path
 
@@ -215,3 +215,33 @@ def export(
                   + (f" ({summary.superseded} other submission(s) not counted)" if summary.superseded else "")
                   + (f"; LMS CSV: {lms}" if lms else ""), soft_wrap=True)
     return summary
+
+
+def similarity(
+    *, sheet: str, submissions: list[Path], out: Path, archives: list[Path] | None = None, threshold: float = 0.5,
+    config_path: Path | None = None, show_table: bool = True,
+) -> Any:
+    """Rank every pair of submissions by shared own code (the sheet's notebook discounted); see docs/similarity.md."""
+    from autograder.similarity import Settings, run_similarity
+    from autograder.similarity.render import top_table
+
+    if not 0.0 < threshold <= 1.0:
+        raise UsageError(f"--threshold must be a share between 0 and 1 (got {threshold})")
+    config = load_config(config_path)
+    sheet_config = config.sheet(sheet)
+    run = run_similarity(
+        notebook=config.resolve(sheet_config.assignment_dir) / sheet_config.notebook, submissions=submissions,
+        out=out, archives=archives or [], settings=Settings(threshold=threshold),
+        max_bytes=config.limits.max_submission_mb << 20, sheet=sheet,
+        title=f"Similarity: {sheet_config.title or sheet}")
+    if show_table:
+        wide = Console()
+        wide.width = max(wide.width, 132)  # whole ids, as in grade's summary
+        wide.print(top_table(run.pairs, title=f"{sheet}: {len(run.compared)} compared, "
+                                  f"{len(run.flagged)} pair(s) flagged (evidence to weigh, not a verdict)"))
+    for key, why in run.left_out:
+        console.print(f"not compared: {key}: {why}", markup=False, highlight=False, soft_wrap=True)
+    for own in (own for own in run.submissions if own.note):
+        console.print(f"note: {own.key}: {own.note}", markup=False, highlight=False, soft_wrap=True)
+    console.print(f"side by side: {run.index}; all pairs: {out / 'pairs.csv'}", soft_wrap=True)
+    return run

@@ -195,5 +195,24 @@ def nbgrader_export(
                   f"assignment {done.assignment!r} in {nbgrader_db}")
 
 
+@app.command()
+def similarity(
+    sheet: Annotated[str, typer.Argument(help="sheet name, e.g. sheet_3_2")],
+    submissions: Annotated[list[Path], typer.Argument(help="notebooks, .py files or folders, as for grade")],
+    out: Annotated[Path, typer.Option("--out", help="folder for index.html, pairs/, pairs.csv, similarity.json "
+                                      "(RESULTS_DIR/similarity puts it in the TA report)")],
+    archive: Annotated[list[Path] | None, typer.Option("--archive", help="an earlier semester's folder of "
+                                                       "submissions (repeatable)")] = None,
+    threshold: Annotated[float, typer.Option("--threshold", help="flag a pair when both shares reach this")] = 0.5,
+    config: ConfigOption = None,
+) -> None:
+    """Which submissions share code, side by side, with the sheet's own code discounted."""
+    try:
+        api.similarity(sheet=sheet, submissions=submissions, out=out, archives=archive or [], threshold=threshold,
+                       config_path=config)
+    except AutograderError as exc:
+        _fail(exc)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()

@@ -2,12 +2,16 @@
 
 What the class got wrong at a glance: the score distribution, per-exercise and per-test pass rates,
 the most common failure messages (with who got them), grading time per submission, and the
-submissions staff must look at (not gradable, grader errors, restarts, late).
+submissions staff must look at (not gradable, grader errors, restarts, late), and, when
+``autograder similarity`` wrote its results to ``RESULTS_DIR/similarity``, the pairs that share most code.
 """
 
 from __future__ import annotations
 
 import html
+import json
+import os
+import re
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -156,8 +160,36 @@ def _attention(results: Sequence[SubmissionResult]) -> str:
     return f"<table><tr><th>student</th><th>what</th></tr>{''.join(rows)}</table>"
 
 
-def report_html(results: Sequence[SubmissionResult], sheet: SheetConfig) -> str:
-    """The whole report as one self-contained page."""
+def _similarity(folder: Path | None, page: Path) -> str:
+    """The top pairs of ``autograder similarity`` (written to ``folder``), linked to its full page; "" if none."""
+    summary_file = folder / "similarity.json" if folder else None
+    if summary_file is None or not summary_file.is_file():
+        return ""
+    try:
+        data = json.loads(summary_file.read_text(encoding="utf-8"))
+        top = [p for p in data["top_pairs"] if isinstance(p, dict)][:10]
+        rows = "".join(
+            f"<tr><td class=num>{int(p['rank'])}</td><td>{_e(p['a'])}</td><td>{_e(p['b'])}</td>"
+            f"<td class=num>{100 * float(p['a_in_b']):.0f}%</td><td class=num>{100 * float(p['b_in_a']):.0f}%</td>"
+            f"<td class=num>{int(p['longest_run'])}</td><td>{'flagged' if p['flagged'] is True else ''}</td>"
+            f"<td>{_link(folder, page, str(p['page']), 'side by side')}</td></tr>" for p in top)
+        counts = f"{int(data['compared'])} compared, {int(data['flagged'])} pair(s) flagged"
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f'<h2>Similarity</h2><div class="card">{_e(summary_file)} could not be read: {_e(exc)}</div>'
+    return (f'<h2>Similarity</h2><div class="card"><p>{_e(counts)}; {_link(folder, page, "index.html", "all pairs")}. '
+            "Evidence for a person to weigh, not a verdict (docs/similarity.md).</p><table><tr><th>#</th><th>A</th>"
+            f"<th>B</th><th>A in B</th><th>B in A</th><th>longest run</th><th></th><th></th></tr>{rows}</table></div>")
+
+
+def _link(folder: Path | None, page: Path, target: str, text: str) -> str:
+    if folder is None or not re.fullmatch(r"index\.html|pairs/\d{4}\.html", target):
+        return ""
+    href = Path(os.path.relpath(folder.resolve() / target, page.resolve().parent)).as_posix()
+    return f'<a href="{_e(href)}">{_e(text)}</a>'
+
+
+def report_html(results: Sequence[SubmissionResult], sheet: SheetConfig, *, similarity: str = "") -> str:
+    """The whole report as one self-contained page (``similarity``: its section, already rendered)."""
     charts = report_charts(results, sheet)
     exercise_rows = "".join(
         f"<tr><td>{_e(e)}</td><td class=num>{m:.2f} / {p:g}</td><td class=num>{100 * f:.0f}%</td></tr>"
@@ -192,11 +224,13 @@ def report_html(results: Sequence[SubmissionResult], sheet: SheetConfig) -> str:
         (f'<h2>Grading time</h2><div class="card">{_img(charts["times"])}<table><tr><th>student</th>'
          f"<th>total</th><th>notebook run</th><th>tests</th><th>device</th></tr>{time_rows}</table></div>"),
         f'<h2>Needs attention</h2><div class="card">{_attention(results)}</div>',
+        similarity,
         "</main></body></html>",
     ])
 
 
-def write_report(results: Sequence[SubmissionResult], sheet: SheetConfig, out: Path) -> Path:
+def write_report(results: Sequence[SubmissionResult], sheet: SheetConfig, out: Path, *,
+                 similarity_dir: Path | None = None) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report_html(results, sheet), encoding="utf-8")
+    out.write_text(report_html(results, sheet, similarity=_similarity(similarity_dir, out)), encoding="utf-8")
     return out
