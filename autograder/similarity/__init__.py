@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.batch import plan_batch
+from autograder.collect import collect as collect_submissions
+from autograder.errors import BatchRefused
 from autograder.results import write_text_atomic
 from autograder.similarity.compare import (
     Document,
@@ -56,12 +57,21 @@ class SimilarityRun:
                 for own in self.submissions if own.key not in self.compared]
 
 
+def student_files(paths: Sequence[Path], *, sheet: str, notebook: str) -> list[tuple[str, Path]]:
+    """``(student id, file)`` for each submission in ``paths``, with ``grade``'s ids; colliding ids are
+    refused (a pair between two different students' files under one id would mislead)."""
+    found = collect_submissions(paths, sheet=sheet, notebook=notebook)
+    if found.refused:
+        raise BatchRefused("; ".join(found.refused))
+    return [(entry.student_id, entry.path) for entry in found.found if entry.path is not None]
+
+
 def collect(*, submissions: Sequence[Path] | Mapping[str, Path], archives: Sequence[Path],
-            boilerplate: Boilerplate, max_bytes: int, sheet: str | None) -> list[OwnCode]:
+            boilerplate: Boilerplate, max_bytes: int, sheet: str | None, notebook: str = "") -> list[OwnCode]:
     """The class and each archive, as its own cohort. Ids are ``grade``'s (duplicates refused), unless
     ``submissions`` maps ids to files already (the service: hub user names)."""
-    named = submissions.items() if isinstance(submissions, Mapping) else (
-        (item.student_id, item.path) for item in plan_batch(submissions))
+    named = submissions.items() if isinstance(submissions, Mapping) else student_files(
+        submissions, sheet=sheet or "", notebook=notebook)
     owns = [extract_own_code(path, student_id=sid, cohort="", boilerplate=boilerplate, max_bytes=max_bytes,
                              sheet=sheet) for sid, path in named]
     labels: set[str] = set()
@@ -70,8 +80,9 @@ def collect(*, submissions: Sequence[Path] | Mapping[str, Path], archives: Seque
         while cohort in labels:
             cohort += "+"
         labels.add(cohort)
-        owns += [extract_own_code(item.path, student_id=item.student_id, cohort=cohort, boilerplate=boilerplate,
-                                  max_bytes=max_bytes, sheet=None) for item in plan_batch([archive])]
+        owns += [extract_own_code(path, student_id=sid, cohort=cohort, boilerplate=boilerplate,
+                                  max_bytes=max_bytes, sheet=None)
+                 for sid, path in student_files([archive], sheet=sheet or "", notebook=notebook)]
     return owns
 
 
@@ -83,13 +94,13 @@ def run_similarity(*, notebook: Path, submissions: Sequence[Path] | Mapping[str,
     ``notebook`` is the sheet's student notebook: its code is everybody's and counts for no one.
     ``submissions``: files and folders (ids as ``grade`` derives them), or ``{student id: file}``.
     Archived submissions (earlier semesters) are compared with the class, not with each other.
-    Raises BatchRefused/UsageError (from ``plan_batch``) for duplicate ids or missing paths.
+    Raises BatchRefused (from :func:`student_files`) for duplicate ids or missing paths.
     """
     settings = settings or Settings()
     started = time.monotonic()
     boilerplate = Boilerplate.from_notebook(notebook)
     owns = collect(submissions=submissions, archives=archives, boilerplate=boilerplate, max_bytes=max_bytes,
-                   sheet=sheet)
+                   sheet=sheet, notebook=notebook.name)
     docs = build_documents(owns, boilerplate.text, settings)
     pairs = rank_pairs(docs, settings)
     shown = max(min(len(pairs), show), sum(p.flagged for p in pairs))
