@@ -44,6 +44,12 @@ class Limits(_Model):
         1, ge=1, description="torch intra-op threads inside the sandbox (1 is fastest for the "
         "step-by-step models of the course; raise it for large batched models)")
     max_message_mb: int = Field(512, ge=1, description="largest value the sandbox may send at once")
+    max_return_mb: int = Field(
+        64, ge=1, description="memory the value one call returns may take in the judge (all of it, "
+        "decoded); a larger one fails that check")
+    judge_memory_mb: int = Field(
+        2048, ge=256, description="memory the judge process of one submission may take beyond what it "
+        "starts with; past it, that submission's checks fail and the batch goes on")
 
 
 class Isolation(_Model):

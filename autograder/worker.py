@@ -163,18 +163,24 @@ class WorkerRuntime:
             # already done so, and a second kill could hit a recycled pid.
             for sandbox in sandboxes:
                 _kill(sandbox)
+        peak_mb = 0.0
         try:
-            os.waitpid(pid, 0)
+            _, _, usage = os.wait4(pid, 0)
+            peak_mb = round(usage.ru_maxrss / 1024, 1)  # kB on Linux
         except ChildProcessError:
             pass
         if status == "abandoned":
             raise WorkerAbandoned("the process that asked for this grade is gone")
         for line in lines:
             if "result" in line:
-                return SubmissionResult.model_validate(line["result"]).model_copy(
-                    update={"submission_sha256": loaded.sha256})
+                result = SubmissionResult.model_validate(line["result"])
+                return result.model_copy(update={
+                    "submission_sha256": loaded.sha256,
+                    "extra_data": {**result.extra_data, "judge_peak_mb": peak_mb}})
         message = ("grading ran past the submission limit" if not finished
                    else next((line["error"] for line in lines if "error" in line), "the judge process died"))
+        if finished and peak_mb:
+            message += f" (its peak memory: {peak_mb:g} MB; the limit is judge_memory_mb above its start)"
         return SubmissionResult.crashed(message=message, sha256=loaded.sha256, **common)  # type: ignore[arg-type]
 
 
@@ -200,6 +206,7 @@ def _start_in_thread(function: Any) -> Future[Any]:
 
 def _judge_child(runtime: WorkerRuntime, task: GradeTask, loaded: Any, zygote: Any, fd: int) -> None:
     _die_with_parent(signal.SIGKILL)
+    limit_memory(runtime.config.limits.judge_memory_mb)
     out = os.fdopen(fd, "w", buffering=1)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # pytest's chatter must not reach the worker's protocol stream
@@ -254,6 +261,31 @@ def _die_with_parent(sig: int) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
     except (OSError, AttributeError):
         pass
+
+
+def limit_memory(extra_mb: int) -> None:
+    """Let this process take at most ``extra_mb`` more memory than it holds now (RLIMIT_DATA).
+
+    What the judge decodes from the sandbox is bounded per call (``Limits.max_return_mb``); this
+    bounds what a hidden test keeps of many calls, and anything else one submission makes the
+    judge hold: past it an allocation raises MemoryError (that check fails) instead of the host's
+    OOM killer choosing a victim among N judges. The data segment, not the address space: CUDA
+    reserves far more address space than it uses, and torch's and glibc's large blocks are private
+    writable mappings, which RLIMIT_DATA counts.
+    """
+    import resource
+
+    data_kb = 0
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmData:"):
+                data_kb = int(line.split()[1])
+    limit = data_kb * 1024 + extra_mb * 1024 * 1024
+    _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
 
 
 def _kill(pid: int) -> None:

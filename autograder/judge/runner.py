@@ -194,7 +194,9 @@ def sandbox_request(
         "max_open_files": limits.max_open_files, "max_file_size_mb": limits.max_file_size_mb, "env": env,
     }
     request = {
-        "plan": plan, "max_message_bytes": limits.max_message_mb * 1024 * 1024,
+        # what the sandbox may send back: the message, and the memory of the value decoded from it
+        "plan": plan, "max_message_bytes": min(limits.max_message_mb, limits.max_return_mb) << 20,
+        "max_value_bytes": limits.max_return_mb << 20,
         "given_module": given_module_name(config, sheet), "threads": limits.torch_threads,
     }
     return request, warnings

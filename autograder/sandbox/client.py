@@ -118,6 +118,7 @@ class SandboxProcess:
         self.sock, self.out_fd = zygote.spawn(request)
         self.output = OutputBuffer(output_limit)
         self.max_bytes = int(request["max_message_bytes"])
+        self.max_value_bytes = int(request.get("max_value_bytes") or self.max_bytes)
         self.closed = False
         self.seq = 0
         try:
@@ -147,7 +148,7 @@ class SandboxProcess:
     def _recv(self, deadline: float | None) -> Any:
         try:
             return wire.recv(self.sock, deadline=deadline, max_bytes=self.max_bytes,
-                             extra_fds=(self.out_fd,), on_extra=self._drain)
+                             max_value_bytes=self.max_value_bytes, extra_fds=(self.out_fd,), on_extra=self._drain)
         finally:
             self._drain(self.out_fd)
 
