@@ -56,7 +56,8 @@ class Isolation(_Model):
     """Layers of the sandbox. Each is used where available; a missing one is reported, not ignored."""
 
     switch_uid: bool = Field(True, description="run student code as an unprivileged uid (when root)")
-    uid_base: int = Field(61000, ge=1000, description="worker k runs its sandboxes as uid_base + k")
+    uid_base: int = Field(61000, ge=1000, description="worker k runs its sandboxes as uid_base + k, or the next uid "
+                          "no other grader on the host holds (autograder.sandbox.uids)")
     network_namespace: bool = Field(True, description="no network: a fresh network namespace")
     pid_namespace: bool = Field(True, description="a pid namespace: every descendant dies with it")
     mount_namespace: bool = Field(

@@ -72,6 +72,13 @@ class WorkerRuntime:
         # this process does (about half the start-up time of a worker on 2 cores).
         self._zygote_starting: Future[Any] | None = _start_in_thread(_new_zygote)
         self.warm()
+        iso = config.isolation
+        if iso.switch_uid and os.geteuid() == 0:
+            from autograder.sandbox import uids
+
+            # Leased here, before any judge is forked: the lock lives as long as this worker, and
+            # every judge's sandbox_request finds the same uid.
+            uids.lease(iso.uid_base + worker_index, base=iso.uid_base)
 
     def warm(self) -> None:
         import torch

@@ -26,6 +26,7 @@ from autograder.judge.plugin import JudgePlugin
 from autograder.plots import recorded_plots
 from autograder.results import CaseResult, SubmissionResult
 from autograder.rpc import CellReport, StudentSession
+from autograder.sandbox import uids
 from autograder.sandbox.client import SandboxSetupError, Zygote
 from autograder.submission import LoadedSubmission
 
@@ -176,7 +177,8 @@ def sandbox_request(
     uid = None
     if iso.switch_uid and os.geteuid() == 0:
         if uid_can_read(Path(sys.prefix)) and uid_can_read(Path(__file__).resolve()):
-            uid = iso.uid_base + worker_index
+            # leased: no other grader on this host uses it while this process lives (see uids)
+            uid = uids.lease(iso.uid_base + worker_index, base=iso.uid_base)
         else:
             warnings.append(
                 f"the sandbox's own uid cannot read the Python environment at {sys.prefix} (a parent "

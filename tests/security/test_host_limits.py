@@ -5,6 +5,10 @@ Each test grades the toy course (seconds a submission) through the real engine.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -95,3 +99,75 @@ def test_the_decoded_size_is_bounded_not_only_the_message():
     with pytest.raises(codec.CodecError):
         codec.decode(wide, max_value_bytes=2 << 20)
     assert codec.decode(codec.encode("a" * (1 << 20)), max_value_bytes=2 << 20) == "a" * (1 << 20)
+
+
+# ------------------------------------------------------------------ two graders on one host
+
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="sandbox uids are switched only by root")
+
+
+@needs_root
+def test_two_graders_at_once_never_share_a_sandbox_uid(toy_config, tmp_path):
+    """Two instances (two TAs, or ``grade`` beside ``serve``) grade at the same time, each its own uids."""
+    from autograder.batch import Grader
+
+    submission = tmp_path / "correct.py"
+    submission.write_text(CORRECT)
+    graders: list[Grader] = []
+    with ThreadPoolExecutor(2) as pool:  # started together, as two commands would be
+        graders = list(pool.map(lambda _: Grader(toy_config, jobs=1, device="cpu",
+                                                  config_file=TOY / "course_config.py"), range(2)))
+        try:
+            results = list(pool.map(lambda g: g.grade_file(sheet="toy", path=submission), graders))
+        finally:
+            for grader in graders:
+                grader.close()
+    layers = [result.extra_data["isolation"] for result in results]
+    assert all(result.score == 10 for result in results), [r.grader_error for r in results]
+    assert all(layer["separate_uid"] for layer in layers)
+    assert layers[0]["uid"] != layers[1]["uid"], layers
+
+
+LEASE_SCRIPT = """
+import sys
+from autograder.sandbox import uids
+print(uids.lease({wanted}, base={base}), flush=True)
+sys.stdin.read()  # hold the lease until the test lets go
+"""
+
+
+@needs_root
+def test_a_uid_is_leased_to_one_process_at_a_time():
+    from autograder.sandbox import uids
+
+    base = 64_700  # apart from every uid another test uses
+    holders = [subprocess.Popen([sys.executable, "-c", LEASE_SCRIPT.format(wanted=base, base=base)],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    try:
+        held = {int(holder.stdout.readline()) for holder in holders}
+        assert held == {base, base + 1}
+        mine = uids.lease(base, base=base)
+        assert mine not in held
+    finally:
+        for holder in holders:
+            holder.stdin.close()
+            holder.wait(timeout=30)
+        uids.release_all()
+    # a lease ends with its process: the uid is free again
+    assert uids.lease(base, base=base) == base
+    uids.release_all()
+
+
+@needs_root
+def test_a_uid_that_runs_processes_is_not_leased():
+    from autograder.sandbox import uids
+
+    base = 64_710
+    squatter = subprocess.Popen(["sleep", "60"], user=base, group=base)
+    try:
+        assert uids.lease(base, base=base) == base + 1
+    finally:
+        squatter.kill()
+        squatter.wait()
+        uids.release_all()
