@@ -151,9 +151,13 @@ class WorkerRuntime:
     def _judge_in_child(self, task: GradeTask, loaded: Any, common: dict[str, Any]) -> SubmissionResult:
         zygote = self.zygote
         read_end, write_end = os.pipe()
+        worker = os.getpid()
         pid = os.fork()
         if pid == 0:  # the judge process
             os.close(read_end)
+            _die_with_parent(signal.SIGKILL)
+            if os.getppid() != worker:  # the worker died before that took effect
+                os._exit(0)
             _judge_child(self, task, loaded, zygote, write_end)
             os._exit(0)
         os.close(write_end)
@@ -212,7 +216,6 @@ def _start_in_thread(function: Any) -> Future[Any]:
 
 
 def _judge_child(runtime: WorkerRuntime, task: GradeTask, loaded: Any, zygote: Any, fd: int) -> None:
-    _die_with_parent(signal.SIGKILL)
     limit_memory(runtime.config.limits.judge_memory_mb)
     out = os.fdopen(fd, "w", buffering=1)
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -315,10 +318,12 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
+    warming = _exit_if_orphaned_while(sys.stdin.fileno())
     runtime = WorkerRuntime(load_config(Path(args.config)), worker_index=args.index, device=args.device,
                             parent_fd=sys.stdin.fileno())
     try:
         runtime.zygote  # noqa: B018 - start it now, while nothing is waiting
+        warming.set()
         protocol.write(json.dumps({"ready": True}) + "\n")
         for line in sys.stdin:
             if not line.strip():
@@ -335,6 +340,25 @@ def main(argv: list[str]) -> None:
         pass  # the parent went away between two lines
     finally:
         runtime.close()
+
+
+def _exit_if_orphaned_while(task_fd: int) -> threading.Event:
+    """Exit at once if the parent goes away before the returned event is set (the warm-up).
+
+    Warming up takes seconds to minutes and reads no task; a parent killed meanwhile would leave
+    this worker importing torch for nothing. Once warm, the task loop sees the hang-up itself.
+    """
+    done = threading.Event()
+
+    def watch() -> None:
+        poller = select.poll()
+        poller.register(task_fd, 0)  # hang-up and errors only
+        while not done.is_set():
+            if poller.poll(200):
+                os._exit(0)  # nothing of ours runs yet but the zygote, which sees its socket close
+
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
+    return done
 
 
 class WorkerProcess:

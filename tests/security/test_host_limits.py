@@ -5,9 +5,12 @@ Each test grades the toy course (seconds a submission) through the real engine.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -171,3 +174,128 @@ def test_a_uid_that_runs_processes_is_not_leased():
         squatter.kill()
         squatter.wait()
         uids.release_all()
+
+
+# ------------------------------------------------------------------ nothing outlives the grader
+
+
+def busy_submission(marker: str) -> str:
+    """A submission whose first cell starts a process of its own (in a new session) and then spins."""
+    return (
+        "# %%\nimport subprocess, time\n"
+        f"subprocess.Popen(['sleep', '{marker}'], start_new_session=True)\n"
+        "end = time.time() + 240\nwhile time.time() < end:\n    pass\n"
+    )
+
+
+def children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                ppid = int(Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            tree.setdefault(ppid, []).append(int(entry.name))
+    return tree
+
+
+def identity(pid: int) -> tuple[int, str] | None:
+    """``(pid, start time)``: the same pid number later held by another process does not count."""
+    try:
+        return pid, Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def descendants(root: int) -> set[tuple[int, str]]:
+    tree, found, todo = children(), set(), [root]
+    while todo:
+        for child in tree.get(todo.pop(), []):
+            if (ident := identity(child)) is not None:
+                found.add(ident)
+                todo.append(child)
+    return found
+
+
+def cmdline(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")[:-1]
+    except OSError:
+        return []
+
+
+def alive(processes: set[tuple[int, str]]) -> set[tuple[int, str]]:
+    return {p for p in processes if identity(p[0]) == p}
+
+
+def wait_until(condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return condition()
+
+
+GRADE = "from autograder.cli import app; app()"
+HOLD_A_GRADER = """
+import sys
+from pathlib import Path
+from autograder.batch import Grader
+from autograder.config import load_config
+config_file = Path(sys.argv[1])
+with Grader(load_config(config_file), jobs=1, device="cpu", config_file=config_file) as grader:
+    grader.grade_file(sheet="toy", path=Path(sys.argv[2]))
+"""
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("ending", ["ctrl-c", "sigterm-group", "sigkill-grade", "sigkill-worker",
+                                    "sigkill-service"])
+def test_every_process_a_grader_started_ends_with_it(tmp_path, ending):
+    """However a batch, a worker or a process holding a Grader (the service) ends, nothing it started runs on."""
+    marker = f"{7000 + os.getpid() % 1000}.{abs(hash(ending)) % 10**6}"  # a unique `sleep` to find
+    config_file = toy_variant(tmp_path, "cell_timeout_s=300, test_timeout_s=60, memory_mb=2048, "
+                                        "submission_timeout_s=600, output_bytes=2000")
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "busy.py").write_text(busy_submission(marker))
+    if ending == "sigkill-service":
+        command = [sys.executable, "-c", HOLD_A_GRADER, str(config_file), str(subs / "busy.py")]
+    else:
+        command = [sys.executable, "-c", GRADE, "grade", "toy", str(subs), "--out", str(tmp_path / "out"),
+                   "--jobs", "1", "--config", str(config_file)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    # a session of its own, as a terminal gives a command (its process group gets the Ctrl-C)
+    grader = subprocess.Popen(command, env=env, cwd=tmp_path, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    started: set[tuple[int, str]] = set()
+    try:
+        def student_runs() -> bool:
+            return any(cmdline(pid) == ["sleep", marker] for pid, _ in descendants(grader.pid))
+
+        assert wait_until(student_runs, 240), "the submission never started"
+        started = descendants(grader.pid)
+        names = {" ".join(cmdline(pid))[:60] for pid, _ in started}
+        assert any("zygote" in name for name in names) and any(marker in name for name in names), names
+        if ending == "ctrl-c":
+            os.killpg(grader.pid, signal.SIGINT)
+        elif ending == "sigterm-group":
+            os.killpg(grader.pid, signal.SIGTERM)
+        elif ending == "sigkill-worker":  # what the worker started ends; the batch goes on
+            worker = next(pid for pid in children()[grader.pid] if "autograder.worker" in cmdline(pid))
+            started = descendants(worker) | {identity(worker)} - {None}
+            os.kill(worker, signal.SIGKILL)
+        else:
+            os.kill(grader.pid, signal.SIGKILL)
+        assert wait_until(lambda: not alive(started), 60), \
+            f"still running after {ending}: {[' '.join(cmdline(p))[:80] for p, _ in alive(started)]}"
+        if ending == "sigkill-worker":  # the batch records the loss and finishes
+            grader.wait(timeout=240)
+            assert "grading worker failed" in (tmp_path / "out" / "busy.json").read_text()
+    finally:
+        for pid, _ in alive(started | ({identity(grader.pid)} - {None})):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        grader.wait(timeout=30)
