@@ -224,7 +224,7 @@ def serve(control: socket.socket) -> None:
         pid = os.fork()
         if pid == 0:
             try:
-                spawn(request, *fds, control.fileno())
+                spawn(request, fds[0], fds[1], fds[2], control.fileno())
             finally:
                 os._exit(71)
         for fd in fds:
