@@ -191,7 +191,7 @@ class WorkerRuntime:
         message = ("grading ran past the submission limit" if not finished
                    else next((line["error"] for line in lines if "error" in line), "the judge process died"))
         if finished and peak_mb:
-            message += f" (its peak memory: {peak_mb:g} MB; the limit is judge_memory_mb above its start)"
+            message += f" (the judge's peak memory: {peak_mb:g} MB)"
         return SubmissionResult.crashed(message=message, sha256=loaded.sha256, **common)  # type: ignore[arg-type]
 
 
@@ -318,12 +318,12 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
-    warming = _exit_if_orphaned_while(sys.stdin.fileno())
+    warmed = _exit_if_orphaned_until(sys.stdin.fileno())
     runtime = WorkerRuntime(load_config(Path(args.config)), worker_index=args.index, device=args.device,
                             parent_fd=sys.stdin.fileno())
     try:
         runtime.zygote  # noqa: B018 - start it now, while nothing is waiting
-        warming.set()
+        warmed()
         protocol.write(json.dumps({"ready": True}) + "\n")
         for line in sys.stdin:
             if not line.strip():
@@ -342,11 +342,12 @@ def main(argv: list[str]) -> None:
         runtime.close()
 
 
-def _exit_if_orphaned_while(task_fd: int) -> threading.Event:
-    """Exit at once if the parent goes away before the returned event is set (the warm-up).
+def _exit_if_orphaned_until(task_fd: int) -> Any:
+    """Exit at once if the parent goes away before the returned function is called (the warm-up).
 
     Warming up takes seconds to minutes and reads no task; a parent killed meanwhile would leave
-    this worker importing torch for nothing. Once warm, the task loop sees the hang-up itself.
+    this worker importing torch for nothing. Once warm, the task loop sees the hang-up itself. The
+    watching thread is joined when warm: no thread may be alive when a judge is forked.
     """
     done = threading.Event()
 
@@ -357,8 +358,14 @@ def _exit_if_orphaned_while(task_fd: int) -> threading.Event:
             if poller.poll(200):
                 os._exit(0)  # nothing of ours runs yet but the zygote, which sees its socket close
 
-    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
-    return done
+    thread = threading.Thread(target=watch, name="orphan-watch", daemon=True)
+    thread.start()
+
+    def warmed() -> None:
+        done.set()
+        thread.join()
+
+    return warmed
 
 
 class WorkerProcess:
