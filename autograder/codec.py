@@ -58,6 +58,11 @@ class ConfigValue:
     data: dict[str, Any]
 
 
+def too_large(limit: int) -> str:
+    """The message for a value over a size limit (students read it)."""
+    return f"the value is larger than the {limit / 2**20:g} MB that one call may return"
+
+
 # --------------------------------------------------------------------------- encoding
 
 
@@ -83,7 +88,7 @@ class _Encoder:
         if self.items > MAX_ITEMS:
             raise CodecError(f"value has more than {MAX_ITEMS} elements")
         if len(self.out) > self.max_bytes:
-            raise CodecError(f"value larger than {self.max_bytes} bytes")
+            raise CodecError(too_large(self.max_bytes))
         kind = type(value)
         if value is None:
             self.out += b"N"
@@ -195,7 +200,7 @@ def encode(value: Any, *, fallback: Any = None, max_bytes: int = MAX_BYTES) -> b
     encoder = _Encoder(fallback, max_bytes)
     encoder.encode(value)
     if len(encoder.out) > max_bytes:
-        raise CodecError(f"value larger than {max_bytes} bytes")
+        raise CodecError(too_large(max_bytes))
     return bytes(encoder.out)
 
 
@@ -204,15 +209,35 @@ def encode(value: Any, *, fallback: Any = None, max_bytes: int = MAX_BYTES) -> b
 
 # one-byte tags, as the integers that indexing a memoryview gives
 _N, _T, _F, _I, _FL, _S, _B, _L, _TU, _D, _H, _C, _X, _A = b"NTFifsbltdhcxa"
+_SINGLETONS = frozenset((_N, _T, _F))  # None, True, False: no memory of their own
+
+
+# What one decoded element costs in the judge's memory, over its payload (CPython's object headers,
+# a container's slots, a dict's hash table), so that ``max_value_bytes`` bounds the decoded value's
+# real size and not only its bytes on the wire (a list of two million ``None`` is 2 MB on the wire).
+_OBJECT_COST = 64
+_SLOT_COST = 8
+_DICT_ENTRY_COST = 48
+_ARRAY_COST = 256
 
 
 class _Decoder:
-    def __init__(self, data: bytes, max_items: int) -> None:
+    def __init__(self, data: bytes | bytearray, max_items: int, max_value_bytes: int | None = None) -> None:
         self.data = memoryview(data)
         self.size = len(self.data)
         self.pos = 0
         self.items = 0
         self.max_items = max_items
+        self.budget = max_value_bytes
+        self.max_value_bytes = max_value_bytes
+
+    def charge(self, n: int) -> None:
+        """Count ``n`` bytes of decoded value against the budget, before they are allocated."""
+        if self.budget is None:
+            return
+        self.budget -= n
+        if self.budget < 0:
+            raise CodecError(too_large(self.max_value_bytes or 0))
 
     def take(self, n: int) -> memoryview:
         end = self.pos + n
@@ -261,8 +286,14 @@ class _Decoder:
         if self.items > self.max_items:
             raise CodecError(f"value has more than {self.max_items} elements")
         tag = self.read_tag()
+        if tag not in _SINGLETONS:
+            self.charge(_OBJECT_COST)
         if tag == _S:
-            return _text(self.take(self.read_len()))
+            encoded = self.take(self.read_len())
+            # a str holds 1, 2 or 4 bytes a character: never more than 4 per UTF-8 byte, and
+            # exactly one per byte for ASCII (what almost every string is)
+            self.charge(len(encoded) if _is_ascii(encoded) else 4 * len(encoded))
+            return _text(encoded)
         if tag == _I:
             raw = bytes(self.take(self.read_len()))
             if len(raw) > 4300 or not _INTEGER.fullmatch(raw):
@@ -270,10 +301,12 @@ class _Decoder:
             return int(raw)
         if tag == _L or tag == _TU:
             count = self.read_len()
+            self.charge(_SLOT_COST * count)
             items = [self.decode(depth + 1) for _ in range(count)]
             return items if tag == _L else tuple(items)
         if tag == _D:
             count = self.read_len()
+            self.charge(_DICT_ENTRY_COST * count)
             result: dict[Any, Any] = {}
             for _ in range(count):
                 key = self.decode(depth + 1)
@@ -292,7 +325,9 @@ class _Decoder:
         if tag == _F:
             return False
         if tag == _B:
-            return bytes(self.take(self.read_len()))
+            blob = self.take(self.read_len())
+            self.charge(len(blob))
+            return bytes(blob)
         if tag == _H:
             return HandleRef(self.read_u64(), self.read_str())
         if tag == _C:
@@ -323,7 +358,9 @@ class _Decoder:
         if dtype not in TENSOR_DTYPES:
             raise CodecError(f"tensor dtype {dtype!r} is not allowed")
         shape = self.read_shape()
-        raw = bytearray(self.read_blob(_B))  # a private, writable copy that the tensor owns
+        blob = self.read_blob(_B)
+        self.charge(_ARRAY_COST + len(blob))
+        raw = bytearray(blob)  # a private, writable copy that the tensor owns
         count = math.prod(shape)
         if count * TENSOR_DTYPES[dtype] != len(raw):
             raise CodecError("tensor data does not match its shape")
@@ -340,12 +377,20 @@ class _Decoder:
         if dtype not in NUMPY_DTYPES:
             raise CodecError(f"array dtype {dtype!r} is not allowed")
         shape = self.read_shape()
-        raw = bytes(self.read_blob(_B))
+        blob = self.read_blob(_B)
+        self.charge(_ARRAY_COST + len(blob))
+        raw = bytes(blob)
         if math.prod(shape) * np.dtype(dtype).itemsize != len(raw):
             raise CodecError("array data does not match its shape")
         if dtype == "bool" and raw.translate(None, b"\x00\x01"):
             raise CodecError("a bool array holds bytes other than 0 and 1")
         return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+
+
+def _is_ascii(raw: memoryview) -> bool:
+    """Whether ``raw`` is all ASCII, without copying it (checked a megabyte at a time)."""
+    step = 1 << 20
+    return all(bytes(raw[i:i + step]).isascii() for i in range(0, len(raw), step))
 
 
 def _text(raw: memoryview) -> str:
@@ -361,11 +406,15 @@ def _hashable_data(key: Any) -> bool:
     return type(key) is tuple and all(_hashable_data(k) for k in key)
 
 
-def decode(data: bytes, *, max_items: int = MAX_ITEMS) -> Any:
-    """Decode one message. Raises :class:`CodecError` for anything malformed or out of bounds."""
+def decode(data: bytes | bytearray, *, max_items: int = MAX_ITEMS, max_value_bytes: int | None = None) -> Any:
+    """Decode one message. Raises :class:`CodecError` for anything malformed or out of bounds.
+
+    ``max_value_bytes``: the most memory the decoded value may take (estimated per element before
+    it is built, so a value over the budget is refused without being allocated).
+    """
     if len(data) > MAX_BYTES:
         raise CodecError("message too large")
-    decoder = _Decoder(data, max_items)
+    decoder = _Decoder(data, max_items, max_value_bytes)
     try:
         value = decoder.decode()
     except RecursionError as exc:

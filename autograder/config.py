@@ -44,13 +44,20 @@ class Limits(_Model):
         1, ge=1, description="torch intra-op threads inside the sandbox (1 is fastest for the "
         "step-by-step models of the course; raise it for large batched models)")
     max_message_mb: int = Field(512, ge=1, description="largest value the sandbox may send at once")
+    max_return_mb: int = Field(
+        64, ge=1, description="memory the value one call returns may take in the judge (all of it, "
+        "decoded); a larger one fails that check")
+    judge_memory_mb: int = Field(
+        2048, ge=256, description="memory the judge process of one submission may take beyond what it "
+        "starts with; past it, that submission's checks fail and the batch goes on")
 
 
 class Isolation(_Model):
     """Layers of the sandbox. Each is used where available; a missing one is reported, not ignored."""
 
     switch_uid: bool = Field(True, description="run student code as an unprivileged uid (when root)")
-    uid_base: int = Field(61000, ge=1000, description="worker k runs its sandboxes as uid_base + k")
+    uid_base: int = Field(61000, ge=1000, description="worker k runs its sandboxes as uid_base + k, or the next uid "
+                          "no other grader on the host holds (autograder.sandbox.uids)")
     network_namespace: bool = Field(True, description="no network: a fresh network namespace")
     pid_namespace: bool = Field(True, description="a pid namespace: every descendant dies with it")
     mount_namespace: bool = Field(

@@ -186,6 +186,10 @@ class StudentSession:
         except codec.CodecError as exc:
             self._kill()
             raise SandboxProtocolError(f"your code returned a value that cannot be graded: {exc}") from None
+        except MemoryError:  # the judge's own limit (worker.limit_memory): this reply is lost mid-way
+            self._kill()
+            raise SandboxProtocolError("your code returned more data than the grader can hold in memory; "
+                                       "return smaller values") from None
         if kind == "ok":
             return self._incoming(value)
         if value.get("type") == SOFT_TIMEOUT_TYPE:

@@ -72,6 +72,13 @@ class WorkerRuntime:
         # this process does (about half the start-up time of a worker on 2 cores).
         self._zygote_starting: Future[Any] | None = _start_in_thread(_new_zygote)
         self.warm()
+        iso = config.isolation
+        if iso.switch_uid and os.geteuid() == 0:
+            from autograder.sandbox import uids
+
+            # Leased here, before any judge is forked: the lock lives as long as this worker, and
+            # every judge's sandbox_request finds the same uid.
+            uids.lease(iso.uid_base + worker_index, base=iso.uid_base)
 
     def warm(self) -> None:
         import torch
@@ -144,9 +151,13 @@ class WorkerRuntime:
     def _judge_in_child(self, task: GradeTask, loaded: Any, common: dict[str, Any]) -> SubmissionResult:
         zygote = self.zygote
         read_end, write_end = os.pipe()
+        worker = os.getpid()
         pid = os.fork()
         if pid == 0:  # the judge process
             os.close(read_end)
+            _die_with_parent(signal.SIGKILL)
+            if os.getppid() != worker:  # the worker died before that took effect
+                os._exit(0)
             _judge_child(self, task, loaded, zygote, write_end)
             os._exit(0)
         os.close(write_end)
@@ -163,18 +174,24 @@ class WorkerRuntime:
             # already done so, and a second kill could hit a recycled pid.
             for sandbox in sandboxes:
                 _kill(sandbox)
+        peak_mb = 0.0
         try:
-            os.waitpid(pid, 0)
+            _, _, usage = os.wait4(pid, 0)
+            peak_mb = round(usage.ru_maxrss / 1024, 1)  # kB on Linux
         except ChildProcessError:
             pass
         if status == "abandoned":
             raise WorkerAbandoned("the process that asked for this grade is gone")
         for line in lines:
             if "result" in line:
-                return SubmissionResult.model_validate(line["result"]).model_copy(
-                    update={"submission_sha256": loaded.sha256})
+                result = SubmissionResult.model_validate(line["result"])
+                return result.model_copy(update={
+                    "submission_sha256": loaded.sha256,
+                    "extra_data": {**result.extra_data, "judge_peak_mb": peak_mb}})
         message = ("grading ran past the submission limit" if not finished
                    else next((line["error"] for line in lines if "error" in line), "the judge process died"))
+        if finished and peak_mb:
+            message += f" (the judge's peak memory: {peak_mb:g} MB)"
         return SubmissionResult.crashed(message=message, sha256=loaded.sha256, **common)  # type: ignore[arg-type]
 
 
@@ -199,7 +216,7 @@ def _start_in_thread(function: Any) -> Future[Any]:
 
 
 def _judge_child(runtime: WorkerRuntime, task: GradeTask, loaded: Any, zygote: Any, fd: int) -> None:
-    _die_with_parent(signal.SIGKILL)
+    limit_memory(runtime.config.limits.judge_memory_mb)
     out = os.fdopen(fd, "w", buffering=1)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # pytest's chatter must not reach the worker's protocol stream
@@ -256,6 +273,31 @@ def _die_with_parent(sig: int) -> None:
         pass
 
 
+def limit_memory(extra_mb: int) -> None:
+    """Let this process take at most ``extra_mb`` more memory than it holds now (RLIMIT_DATA).
+
+    What the judge decodes from the sandbox is bounded per call (``Limits.max_return_mb``); this
+    bounds what a hidden test keeps of many calls, and anything else one submission makes the
+    judge hold: past it an allocation raises MemoryError (that check fails) instead of the host's
+    OOM killer choosing a victim among N judges. The data segment, not the address space: CUDA
+    reserves far more address space than it uses, and torch's and glibc's large blocks are private
+    writable mappings, which RLIMIT_DATA counts.
+    """
+    import resource
+
+    data_kb = 0
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmData:"):
+                data_kb = int(line.split()[1])
+    limit = data_kb * 1024 + extra_mb * 1024 * 1024
+    _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+
+
 def _kill(pid: int) -> None:
     try:
         os.kill(pid, signal.SIGKILL)
@@ -276,10 +318,12 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
+    warmed = _exit_if_orphaned_until(sys.stdin.fileno())
     runtime = WorkerRuntime(load_config(Path(args.config)), worker_index=args.index, device=args.device,
                             parent_fd=sys.stdin.fileno())
     try:
         runtime.zygote  # noqa: B018 - start it now, while nothing is waiting
+        warmed()
         protocol.write(json.dumps({"ready": True}) + "\n")
         for line in sys.stdin:
             if not line.strip():
@@ -296,6 +340,32 @@ def main(argv: list[str]) -> None:
         pass  # the parent went away between two lines
     finally:
         runtime.close()
+
+
+def _exit_if_orphaned_until(task_fd: int) -> Any:
+    """Exit at once if the parent goes away before the returned function is called (the warm-up).
+
+    Warming up takes seconds to minutes and reads no task; a parent killed meanwhile would leave
+    this worker importing torch for nothing. Once warm, the task loop sees the hang-up itself. The
+    watching thread is joined when warm: no thread may be alive when a judge is forked.
+    """
+    done = threading.Event()
+
+    def watch() -> None:
+        poller = select.poll()
+        poller.register(task_fd, 0)  # hang-up and errors only
+        while not done.is_set():
+            if poller.poll(200):
+                os._exit(0)  # nothing of ours runs yet but the zygote, which sees its socket close
+
+    thread = threading.Thread(target=watch, name="orphan-watch", daemon=True)
+    thread.start()
+
+    def warmed() -> None:
+        done.set()
+        thread.join()
+
+    return warmed
 
 
 class WorkerProcess:

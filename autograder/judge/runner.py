@@ -26,6 +26,7 @@ from autograder.judge.plugin import JudgePlugin
 from autograder.plots import recorded_plots
 from autograder.results import CaseResult, SubmissionResult
 from autograder.rpc import CellReport, StudentSession
+from autograder.sandbox import uids
 from autograder.sandbox.client import SandboxSetupError, Zygote
 from autograder.submission import LoadedSubmission
 
@@ -192,7 +193,8 @@ def sandbox_request(
     uid = None
     if iso.switch_uid and os.geteuid() == 0:
         if uid_can_read(Path(sys.prefix)) and uid_can_read(Path(__file__).resolve()):
-            uid = iso.uid_base + worker_index
+            # leased: no other grader on this host uses it while this process lives (see uids)
+            uid = uids.lease(iso.uid_base + worker_index, base=iso.uid_base)
         else:
             warnings.append(
                 f"the sandbox's own uid cannot read the Python environment at {sys.prefix} (a parent "
@@ -210,7 +212,9 @@ def sandbox_request(
         "max_open_files": limits.max_open_files, "max_file_size_mb": limits.max_file_size_mb, "env": env,
     }
     request = {
-        "plan": plan, "max_message_bytes": limits.max_message_mb * 1024 * 1024,
+        # what the sandbox may send back: the message, and the memory of the value decoded from it
+        "plan": plan, "max_message_bytes": min(limits.max_message_mb, limits.max_return_mb) << 20,
+        "max_value_bytes": limits.max_return_mb << 20,
         "given_module": given_module_name(config, sheet), "threads": limits.torch_threads,
     }
     return request, warnings

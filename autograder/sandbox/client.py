@@ -13,7 +13,7 @@ from typing import Any
 
 from autograder import codec
 from autograder.sandbox import wire
-from autograder.sandbox.isolation import SCRATCH_PREFIX
+from autograder.sandbox.isolation import SCRATCH_PREFIX, kill_uid
 from autograder.sandbox.zygote import send_request
 
 ZYGOTE_START_TIMEOUT_S = 120.0
@@ -60,21 +60,26 @@ class Zygote:
             raise SandboxSetupError("the sandbox zygote did not start (see stderr above)")
         self.control.settimeout(None)
 
-    def spawn(self, request: dict[str, Any]) -> tuple[socket.socket, int]:
-        """A new sandbox: returns the RPC socket and the read end of its stdout/stderr pipe."""
+    def spawn(self, request: dict[str, Any]) -> tuple[socket.socket, int, int]:
+        """A new sandbox: its RPC socket, the read end of its output pipe, and its lifeline."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         out_read, out_write = os.pipe()
+        # The lifeline: the sandbox's keeper kills it when this write end closes, which the kernel
+        # does when this process dies, however it dies (see zygote.watch).
+        life_read, life_write = os.pipe()
         try:
-            send_request(self.control, request, [theirs.fileno(), out_write])
+            send_request(self.control, request, [theirs.fileno(), out_write, life_read])
         except OSError as exc:
             ours.close()
             os.close(out_read)
+            os.close(life_write)
             raise SandboxSetupError(f"the sandbox zygote is gone: {exc}") from exc
         finally:
             theirs.close()
             os.close(out_write)
+            os.close(life_read)
         os.set_blocking(out_read, False)
-        return ours, out_read
+        return ours, out_read, life_write
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -115,9 +120,10 @@ class SandboxProcess:
     """One running sandbox: request/response with deadlines; output captured; killed on demand."""
 
     def __init__(self, zygote: Zygote, request: dict[str, Any], *, output_limit: int) -> None:
-        self.sock, self.out_fd = zygote.spawn(request)
+        self.sock, self.out_fd, self.lifeline = zygote.spawn(request)
         self.output = OutputBuffer(output_limit)
         self.max_bytes = int(request["max_message_bytes"])
+        self.max_value_bytes = int(request.get("max_value_bytes") or self.max_bytes)
         self.closed = False
         self.seq = 0
         try:
@@ -147,7 +153,7 @@ class SandboxProcess:
     def _recv(self, deadline: float | None) -> Any:
         try:
             return wire.recv(self.sock, deadline=deadline, max_bytes=self.max_bytes,
-                             extra_fds=(self.out_fd,), on_extra=self._drain)
+                             max_value_bytes=self.max_value_bytes, extra_fds=(self.out_fd,), on_extra=self._drain)
         finally:
             self._drain(self.out_fd)
 
@@ -182,6 +188,7 @@ class SandboxProcess:
             kill_uid(uid)
         try:
             self.sock.close()
+            os.close(self.lifeline)  # the keeper kills whatever the signals above missed
         finally:
             try:
                 self._drain(self.out_fd)
@@ -206,24 +213,6 @@ def remove_scratch(path: Any) -> None:
     if os.path.dirname(path) != folder or not os.path.basename(path).startswith(SCRATCH_PREFIX):
         return
     shutil.rmtree(path, ignore_errors=True)
-
-
-def kill_uid(uid: int) -> None:
-    """Kill every process of ``uid`` (the sandbox's own), for when no pid namespace holds them.
-
-    Without a pid namespace a process that called setsid() has left the sandbox's process group;
-    the per-worker uid still marks it. A short-lived child takes that uid and sends SIGKILL to -1,
-    which reaches exactly the processes that uid may signal: its own.
-    """
-    child = os.fork()
-    if child == 0:
-        try:
-            os.setresgid(uid, uid, uid)
-            os.setresuid(uid, uid, uid)
-            os.kill(-1, signal.SIGKILL)
-        finally:
-            os._exit(0)
-    os.waitpid(child, 0)
 
 
 _ERR_FIELDS = {"type": 200, "message": 2000, "traceback": 6000}

@@ -13,6 +13,7 @@ import os
 import re
 import resource
 import shutil
+import signal
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,7 @@ _MOUNT_OPTION_FLAGS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEX
 # Kernel interfaces, not storage: left as they are (device nodes stay usable on a read-only mount).
 _KEEP_WRITABLE = ("/proc", "/sys")
 
+PR_SET_PDEATHSIG = 1
 PR_SET_NO_NEW_PRIVS = 38
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
@@ -303,6 +305,51 @@ def drop_privileges(uid: int | None, report: dict[str, Any]) -> None:
             _shed_root_capabilities(report)
     if _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         report["warnings"].append("could not set no_new_privs")
+
+
+def die_with_parent(parent: int) -> None:
+    """Have the kernel SIGKILL this process when ``parent`` (its keeper) dies, whatever kills it.
+
+    Set after the uid switch (a change of credentials clears it). Student code may clear it again;
+    it is a second line only: the keeper kills the sandbox itself when the judge goes away.
+    """
+    if _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0 and os.getppid() not in (parent, 0):
+        os._exit(70)  # the keeper died before the request took effect (pid 1 of a namespace sees 0)
+
+
+def kill_sandbox(pid: int, *, pid_namespace: bool, uid: int | None) -> None:
+    """SIGKILL the sandbox ``pid`` and everything it started.
+
+    In a pid namespace ``pid`` is its init: the kernel kills every other process in it. Without one,
+    the sandbox's process group, and every process of its own uid (which catches the ones that left
+    the group with setsid; the uid is leased to this grader alone, see :mod:`uids`).
+    """
+    targets = [pid] if pid_namespace else [pid, -pid]
+    for target in targets:
+        try:
+            os.kill(target, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    if not pid_namespace and uid and os.geteuid() == 0 and uid != os.geteuid():
+        kill_uid(uid)
+
+
+def kill_uid(uid: int) -> None:
+    """Kill every process of ``uid`` (the sandbox's own), for when no pid namespace holds them.
+
+    Without a pid namespace a process that called setsid() has left the sandbox's process group;
+    the per-worker uid still marks it. A short-lived child takes that uid and sends SIGKILL to -1,
+    which reaches exactly the processes that uid may signal: its own.
+    """
+    child = os.fork()
+    if child == 0:
+        try:
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    os.waitpid(child, 0)
 
 
 def _shed_root_capabilities(report: dict[str, Any]) -> None:

@@ -24,7 +24,8 @@ class WireTimeout(TimeoutError):
 
 def send(sock: socket.socket, value: Any, *, fallback: Any = None, max_bytes: int = codec.MAX_BYTES) -> None:
     payload = codec.encode(value, fallback=fallback, max_bytes=max_bytes)
-    sock.sendall(_LEN.pack(len(payload)) + payload)
+    sock.sendall(_LEN.pack(len(payload)))
+    sock.sendall(payload)  # not joined to the header: no third copy of a large value
 
 
 def recv(
@@ -32,6 +33,7 @@ def recv(
     *,
     deadline: float | None = None,
     max_bytes: int = codec.MAX_BYTES,
+    max_value_bytes: int | None = None,
     on_idle: Callable[[], None] | None = None,
     extra_fds: tuple[int, ...] = (),
     on_extra: Callable[[int], bool] | None = None,
@@ -39,21 +41,25 @@ def recv(
     """Receive and decode one message.
 
     ``extra_fds`` are drained by ``on_extra`` while waiting; it returns False at end of file.
+    ``max_bytes`` bounds the message, ``max_value_bytes`` the memory of the value decoded from it.
     """
     header = _recv_exact(sock, _LEN.size, deadline, extra_fds, on_extra)
     (length,) = _LEN.unpack(header)
     if length > max_bytes:
         raise codec.CodecError(f"message of {length} bytes exceeds the limit of {max_bytes}")
-    return codec.decode(_recv_exact(sock, length, deadline, extra_fds, on_extra))
+    return codec.decode(_recv_exact(sock, length, deadline, extra_fds, on_extra), max_value_bytes=max_value_bytes)
 
 
 def _recv_exact(
     sock: socket.socket, n: int, deadline: float | None,
     extra_fds: tuple[int, ...], on_extra: Callable[[int], bool] | None,
-) -> bytes:
-    chunks = bytearray()
+) -> bytearray:
+    # One buffer of the announced size, filled in place: no second copy of a large message.
+    chunks = bytearray(n)
+    view = memoryview(chunks)
+    got = 0
     fds = [sock.fileno(), *extra_fds]
-    while len(chunks) < n:
+    while got < n:
         timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
         if timeout is not None and timeout <= 0:
             raise WireTimeout()
@@ -66,10 +72,10 @@ def _recv_exact(
         if sock.fileno() not in ready:
             continue
         try:
-            chunk = sock.recv(min(n - len(chunks), 1 << 20))
+            count = sock.recv_into(view[got:], min(n - got, 1 << 20))
         except (ConnectionResetError, BrokenPipeError) as exc:
             raise PeerClosed(str(exc)) from exc
-        if not chunk:
+        if not count:
             raise PeerClosed("connection closed")
-        chunks += chunk
-    return bytes(chunks)
+        got += count
+    return chunks

@@ -5,15 +5,25 @@ Started by a grading worker as ``python -m autograder.sandbox.zygote FD`` with a
 no token). It never runs a torch op (a fork after a multi-threaded op deadlocks the child) and never
 touches the CUDA driver (a child could not initialise CUDA afterwards).
 
-Protocol on the control socket FD: the worker sends a codec message ``plan`` (a dict) with two file
-descriptors attached (the RPC socket and the write end of the output pipe). The child reports on the
-RPC socket first: ``("hello", {"pid": <pid to kill>, "layers": {...}})``.
+Protocol on the control socket FD: the worker sends a codec message ``plan`` (a dict) with three file
+descriptors attached (the RPC socket, the write end of the output pipe, and the read end of the
+judge's lifeline pipe). The child reports on the RPC socket first:
+``("hello", {"pid": <pid to kill>, "layers": {...}})``.
+
+What ends a sandbox, whatever ends the grader (each link is something the kernel closes or sends
+when a process dies, so it holds for SIGKILL too): the first child below watches the lifeline, whose
+only write end the judge holds, and kills the sandbox when it hangs up; the sandbox is pid 1 of its
+own pid namespace, so every process the student started dies with it. The judge dies with its worker
+(PR_SET_PDEATHSIG), this zygote when the worker's end of the control socket closes, and the worker
+when its parent's end of its task pipe closes.
 """
 
 from __future__ import annotations
 
 import array
+import contextlib
 import os
+import select
 import signal
 import socket
 import sys
@@ -56,7 +66,7 @@ def recv_request(control: socket.socket) -> tuple[dict[str, Any], list[int]] | N
     header = b""
     ancillary: list[Any] = []
     while len(header) < 8:
-        data, anc, _flags, _addr = control.recvmsg(8 - len(header), socket.CMSG_SPACE(2 * fds.itemsize))
+        data, anc, _flags, _addr = control.recvmsg(8 - len(header), socket.CMSG_SPACE(3 * fds.itemsize))
         if not data:
             return None
         header += data
@@ -81,8 +91,12 @@ def send_request(control: socket.socket, plan: dict[str, Any], fds: list[int]) -
     control.sendall(payload)
 
 
-def spawn(request: dict[str, Any], rpc_fd: int, out_fd: int, control_fd: int) -> None:
-    """In the first child: enter namespaces, fork the sandbox (pid 1 of its namespace), wait for it."""
+def spawn(request: dict[str, Any], rpc_fd: int, out_fd: int, lifeline: int, control_fd: int) -> None:
+    """In the first child: enter namespaces, fork the sandbox (pid 1 of its namespace), watch it.
+
+    Stays outside the sandbox (the grader's uid, the parent pid namespace) until the sandbox ends:
+    when the judge's lifeline hangs up first, it kills the sandbox.
+    """
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     os.close(control_fd)
     sock = socket.socket(fileno=rpc_fd)
@@ -93,19 +107,21 @@ def spawn(request: dict[str, Any], rpc_fd: int, out_fd: int, control_fd: int) ->
         if not in_pid_namespace:
             os.setsid()  # a process group the judge can kill as a whole
         read_end, write_end = os.pipe()
+        watcher = os.getpid()
         child = os.fork()
         if child == 0:
             os.close(write_end)
+            os.close(lifeline)
             outer_pid = int(os.read(read_end, 32) or b"0")
             os.close(read_end)
-            sandbox_main(sock, out_fd, plan, request, report, outer_pid)
+            sandbox_main(sock, out_fd, plan, request, report, outer_pid, watcher)
             os._exit(0)
         os.close(read_end)
         os.write(write_end, str(child).encode())
         os.close(write_end)
         sock.close()
         os.close(out_fd)
-        _, status = os.waitpid(child, 0)
+        status = watch(child, lifeline, pid_namespace=in_pid_namespace, uid=plan.uid)
         os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
     except BaseException:  # noqa: BLE001 - report set-up failures to the judge, then die
         try:
@@ -114,9 +130,36 @@ def spawn(request: dict[str, Any], rpc_fd: int, out_fd: int, control_fd: int) ->
             os._exit(70)
 
 
+def watch(child: int, lifeline: int, *, pid_namespace: bool, uid: int | None) -> int:
+    """Wait for the sandbox ``child`` to end; kill it first if the lifeline hangs up. Its wait status.
+
+    SIGTERM (an operator's, or a container runtime's) kills it too: this process is the sandbox's
+    only keeper, and a sandbox without one would run on.
+    """
+    def end(*_: Any) -> None:
+        isolation.kill_sandbox(child, pid_namespace=pid_namespace, uid=uid)
+
+    signal.signal(signal.SIGTERM, end)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is for the grader, which ends us
+    poller = select.poll()
+    poller.register(lifeline, select.POLLIN)
+    pidfd = None
+    with contextlib.suppress(AttributeError, OSError):
+        pidfd = os.pidfd_open(child)
+        poller.register(pidfd, select.POLLIN)
+    while True:
+        events = dict(poller.poll(None if pidfd is not None else 500))
+        done, status = os.waitpid(child, os.WNOHANG)
+        if done:
+            return status
+        if events.get(lifeline, 0) & (select.POLLHUP | select.POLLERR | select.POLLIN):
+            end()
+            poller.unregister(lifeline)
+
+
 def sandbox_main(
     sock: socket.socket, out_fd: int, plan: isolation.Plan, request: dict[str, Any],
-    report: dict[str, Any], outer_pid: int,
+    report: dict[str, Any], outer_pid: int, watcher: int,
 ) -> None:
     try:
         # A session of its own: kill(0, ...) or killpg from student code reaches only the sandbox,
@@ -128,6 +171,7 @@ def sandbox_main(
             report["scratch"] = workdir  # in the host's /tmp: the judge removes it with the sandbox
         isolation.apply_rlimits(plan)
         isolation.drop_privileges(plan.uid, report)
+        isolation.die_with_parent(watcher)  # after the uid switch, which clears the setting
         isolation.scrub_environment(plan.env, workdir)
         os.chdir(workdir)
         devnull = os.open(os.devnull, os.O_RDONLY)
@@ -173,26 +217,52 @@ def serve(control: socket.socket) -> None:
         if message is None:
             return
         request, fds = message
-        if len(fds) != 2:
+        if len(fds) != 3:
             for fd in fds:
                 os.close(fd)
             continue
-        rpc_fd, out_fd = fds
         pid = os.fork()
         if pid == 0:
             try:
-                spawn(request, rpc_fd, out_fd, control.fileno())
+                spawn(request, fds[0], fds[1], fds[2], control.fileno())
             finally:
                 os._exit(71)
-        os.close(rpc_fd)
-        os.close(out_fd)
+        for fd in fds:
+            os.close(fd)
 
 
 def main(argv: list[str]) -> None:
     control = socket.socket(fileno=int(argv[1]))
-    warm_up()
+    with _exit_if_hung_up(control):
+        warm_up()
     control.sendall(b"R")  # ready
     serve(control)
+
+
+@contextlib.contextmanager
+def _exit_if_hung_up(control: socket.socket) -> Any:
+    """Exit at once if the worker goes away while the block runs (the warm-up reads no request).
+
+    The watching thread is joined before the block ends: no thread may be alive at a fork.
+    """
+    import threading
+
+    done = threading.Event()
+
+    def watch() -> None:
+        poller = select.poll()
+        poller.register(control.fileno(), 0)  # hang-up and errors only
+        while not done.is_set():
+            if poller.poll(200):
+                os._exit(0)
+
+    thread = threading.Thread(target=watch, name="orphan-watch", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
 
 
 if __name__ == "__main__":
