@@ -117,6 +117,8 @@ HEAD_FOR_TASK = {
 
 SOLUTIONS["stub-3-2-2"] = '''
 def cosine_lr(step, *, base_lr, total_steps, warmup_steps=0, min_lr=0.0):
+    if step >= total_steps:
+        return min_lr
     if step < warmup_steps:
         return base_lr * step / warmup_steps
     p = (step - warmup_steps) / max(1, total_steps - warmup_steps)

@@ -18,6 +18,7 @@ import torch
 from transformers import GPT2Config, GPT2ForQuestionAnswering
 
 from autograder.judge.compare import assert_close, assert_tensor
+from sheet_checks import number_list
 
 EXERCISE = "3.2.3.2"
 LABELS = "ABCDE"
@@ -245,9 +246,10 @@ def heldout_accuracy(student, ref, memo, qa_examples, seed, device) -> float:
 @pytest.mark.timeout(TRAINING_TIMEOUT)
 def test_train_extractive_qa_returns_model_and_losses(student, ref, memo, qa_examples, seed, device):
     _, losses = training_run(student, ref, memo, qa_examples, seed, device)
-    assert isinstance(losses, list) and len(losses) == ref.QA_SETTINGS["n_steps"] and all(
-        type(x) in (int, float) and math.isfinite(x) for x in losses
-    ), "train_extractive_qa should return one finite loss (a Python float) per step"
+    losses = number_list(losses, "the losses train_extractive_qa returns")
+    assert len(losses) == ref.QA_SETTINGS["n_steps"] and all(math.isfinite(x) for x in losses), (
+        "train_extractive_qa should return one finite loss (a number) per step"
+    )
 
 
 @pytest.mark.points(2)
@@ -257,9 +259,9 @@ def test_train_extractive_qa_returns_model_and_losses(student, ref, memo, qa_exa
 def test_train_extractive_qa_learns(student, ref, memo, qa_examples, seed, device):
     accuracy = heldout_accuracy(student, ref, memo, qa_examples, seed, device)
     halfway = (0.2 + ref.QA_ACCURACY_THRESHOLD) / 2
-    assert accuracy > halfway, (
-        f"the trained model finds the exact answer span for {accuracy:.0%} of the held-out "
-        f"questions; for these points it should be above {halfway:.0%}, halfway between chance "
+    assert accuracy >= halfway, (
+        f"the trained model finds the exact answer span for {accuracy:.1%} of the held-out "
+        f"questions; for these points it should be at least {halfway:.0%}, halfway between chance "
         f"(20%) and the threshold ({ref.QA_ACCURACY_THRESHOLD:.0%})"
     )
 
@@ -271,7 +273,7 @@ def test_train_extractive_qa_learns(student, ref, memo, qa_examples, seed, devic
 def test_train_extractive_qa_reaches_the_held_out_threshold(student, ref, memo, qa_examples, seed,
                                                             device):
     accuracy = heldout_accuracy(student, ref, memo, qa_examples, seed, device)
-    assert accuracy > ref.QA_ACCURACY_THRESHOLD, (
-        f"the trained model finds the exact answer span for {accuracy:.0%} of the held-out "
-        f"questions; it should be above {ref.QA_ACCURACY_THRESHOLD:.0%}"
+    assert accuracy >= ref.QA_ACCURACY_THRESHOLD, (
+        f"the trained model finds the exact answer span for {accuracy:.1%} of the held-out "
+        f"questions; it should be at least {ref.QA_ACCURACY_THRESHOLD:.0%}"
     )
