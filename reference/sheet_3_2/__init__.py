@@ -3,7 +3,7 @@
 Every contract item has exactly the name and signature of the student notebook's stub. Besides the
 contract, the module publishes what the hidden suite needs to grade the training exercises:
 ``LSTM_SETTINGS``, ``LSTM_NLL_THRESHOLD``, ``QA_SETTINGS``, ``QA_MAX_LENGTH``,
-``QA_ACCURACY_THRESHOLD``, ``split_names``, ``heldout_nll_per_char``, ``build_qa_examples``,
+``QA_ACCURACY_THRESHOLD``, ``judge_names``, ``load_judge_qa_data``, ``heldout_nll_per_char``, ``build_qa_examples``,
 ``qa_exact_match``, ``judge_qa_examples`` (see :mod:`reference.sheet_3_2.grading`), and
 :func:`warm_judge`, which the grading worker calls once before it forks a judge per submission.
 """
@@ -14,8 +14,11 @@ from reference.sheet_3_2.grading import (
     LSTM_NLL_THRESHOLD,
     LSTM_SETTINGS,
     NAMES_SPLIT_SEED,
+    LSTM_TRAINING_TIMEOUT,
     QA_ACCURACY_THRESHOLD,
+    QA_BATCH_RANGE,
     QA_MAX_LENGTH,
+    QA_TRAINING_TIMEOUT,
     QA_SETTINGS,
     UNIFORM_NLL,
     build_qa_examples,
@@ -23,7 +26,8 @@ from reference.sheet_3_2.grading import (
     judge_qa_examples,
     qa_exact_match,
     qa_predictions,
-    split_names,
+    judge_names,
+    load_judge_qa_data,
 )
 from reference.sheet_3_2.heads import (
     ACCEPTED_HEADS,
@@ -73,7 +77,10 @@ __all__ = [
     "LSTM_NLL_THRESHOLD",
     "LSTM_SETTINGS",
     "NAMES_SPLIT_SEED",
+    "LSTM_TRAINING_TIMEOUT",
     "QA_ACCURACY_THRESHOLD",
+    "QA_BATCH_RANGE",
+    "QA_TRAINING_TIMEOUT",
     "QA_MAX_LENGTH",
     "QA_SETTINGS",
     "UNIFORM_NLL",
@@ -100,7 +107,8 @@ __all__ = [
     "random_search_configs",
     "sequence_classification_head",
     "sequence_classification_loss",
-    "split_names",
+    "judge_names",
+    "load_judge_qa_data",
     "tokenize_for_mlm",
     "train_char_lstm",
     "train_char_rnn",

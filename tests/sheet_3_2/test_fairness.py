@@ -252,3 +252,68 @@ def test_exactly_the_threshold_passes(qa_examples):
     with pytest.raises(AssertionError, match="at least"):
         qa_model.test_train_extractive_qa_reaches_the_held_out_threshold(
             student=student_below, ref=ref, memo=Memo(), qa_examples=qa_examples, seed=0, device="cpu")
+
+
+# --- the public check enforces what the notebook requires of train_extractive_qa ------------------
+
+BATCH_ONE = """
+def train_extractive_qa(examples, *, n_steps, lr, seed, device="cpu"):
+    torch.manual_seed(seed)
+    model = ExtractiveQAModel(qa_config).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    losses = []
+    for step in range(n_steps):
+        e = examples[step % len(examples)]
+        out = model(e["input_ids"][None].to(device), e["attention_mask"][None].to(device),
+                    torch.tensor([e["start_positions"]]).to(device), torch.tensor([e["end_positions"]]).to(device))
+        optimizer.zero_grad()
+        out["loss"].backward()
+        optimizer.step()
+        losses.append(out["loss"].item())
+    return model.eval(), losses
+"""
+
+BATCH_LEFT_ON_CPU = """
+def train_extractive_qa(examples, *, n_steps, lr, seed, device="cpu"):
+    torch.manual_seed(seed)
+    model = ExtractiveQAModel(qa_config).to(device)
+    ids = torch.stack([e["input_ids"] for e in examples])
+    mask = torch.stack([e["attention_mask"] for e in examples])
+    starts = torch.tensor([e["start_positions"] for e in examples])
+    ends = torch.tensor([e["end_positions"] for e in examples])
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    losses = []
+    for step in range(n_steps):
+        batch = torch.randint(len(examples), (16,))
+        out = model(ids[batch], mask[batch], starts[batch], ends[batch])
+        optimizer.zero_grad()
+        out["loss"].backward()
+        optimizer.step()
+        losses.append(out["loss"].item())
+    return model.eval(), losses
+"""
+
+
+@pytest.mark.parametrize(("source", "message"), [(None, ""), (BATCH_ONE, "mini-batch of 1 examples"),
+                                                 (BATCH_LEFT_ON_CPU, "a batch on cpu")],
+                         ids=["complete", "batch-1", "batch-on-cpu"])
+def test_public_check_catches_batch_one_and_batches_left_on_the_cpu(source, message):
+    from local_judge import complete_namespace
+
+    import public_checks
+
+    namespace = complete_namespace(*([source] if source else []))
+    status, said = public_checks.run_check(public_checks.check_train_extractive_qa,
+                                           public_checks.NotebookNamespace(namespace))
+    assert (status, message in said) == (("pass", True) if source is None else ("FAIL", True)), said
+
+
+def test_public_cosine_check_names_precision():
+    import public_checks
+
+    rounded = {"cosine_lr": lambda step, **kw: float(f"{prose_cosine_lr(step, **kw):.3g}") + 1e-4 * kw["base_lr"]}
+    status, said = public_checks.run_check(public_checks.check_cosine_lr, public_checks.NotebookNamespace(rounded))
+    assert status == "FAIL" and "precision" in said
+    status, said = public_checks.run_check(public_checks.check_cosine_lr,
+                                           public_checks.NotebookNamespace({"cosine_lr": float32_cosine_lr}))
+    assert status == "pass", said

@@ -16,6 +16,8 @@ import torch
 from autograder.judge.compare import assert_close, assert_tensor
 from sheet_checks import assert_lstm_state, number_list
 
+import reference.sheet_3_2.grading as ref_settings
+
 EXERCISE = "3.2.3.1"
 HIDDEN = 32
 
@@ -110,7 +112,7 @@ def test_char_lstm_state_carries_the_past(student, names_data, given):
 # One training run serves the three tests below (they run one after another, so the model handle
 # stays valid), with the `seed` of the first of them; the held-out NLL is measured once.
 
-TRAINING_TIMEOUT = 180  # about 30x what the reference needs on 2 idle CPU cores
+TRAINING_TIMEOUT = ref_settings.LSTM_TRAINING_TIMEOUT  # about 30x what the reference needs on 2 idle CPU cores
 
 
 def training_run(student, ref, memo, names_data, seed):
@@ -121,7 +123,7 @@ def training_run(student, ref, memo, names_data, seed):
     """
 
     def run():
-        train, _ = ref.split_names(names_data)
+        train, _ = ref.judge_names()
         result = student.train_char_lstm(train, **ref.LSTM_SETTINGS, seed=seed)
         assert isinstance(result, (tuple, list)) and len(result) == 2, (
             "train_char_lstm should return a tuple (model, losses)"
@@ -140,7 +142,7 @@ def heldout_nll(student, ref, memo, names_data, seed) -> float:
     model, _ = training_run(student, ref, memo, names_data, seed)
 
     def measure():
-        _, heldout = ref.split_names(names_data)
+        _, heldout = ref.judge_names()
         return ref.heldout_nll_per_char(model, heldout, categories=list(names_data))
 
     return memo.once("train_char_lstm/nll", measure, judged=(

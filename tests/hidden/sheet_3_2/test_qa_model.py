@@ -20,6 +20,8 @@ from transformers import GPT2Config, GPT2ForQuestionAnswering
 from autograder.judge.compare import assert_close, assert_tensor
 from sheet_checks import number_list
 
+import reference.sheet_3_2.grading as ref_settings
+
 EXERCISE = "3.2.3.2"
 LABELS = "ABCDE"
 
@@ -60,8 +62,8 @@ def decoded_answer(tokenizer, out: dict) -> str:
 
 
 @pytest.fixture(scope="module")
-def qa_items(given) -> dict[str, list[dict]]:
-    return given.load_qa_data()
+def qa_items(ref) -> dict[str, list[dict]]:
+    return ref.load_judge_qa_data()
 
 
 @pytest.mark.points(2)
@@ -206,7 +208,7 @@ def test_qa_model_loss_matches_gpt2(student):
 # marked gpu, so all three see the same `device`, and run one after another, so the model handle
 # stays valid.
 
-TRAINING_TIMEOUT = 180  # about 15x what the reference needs on 2 idle CPU cores
+TRAINING_TIMEOUT = ref_settings.QA_TRAINING_TIMEOUT  # 6x the slowest allowed recipe (batch 64) on an idle core
 
 
 @pytest.fixture(scope="module")
