@@ -47,6 +47,7 @@ from reference.sheet_3_2.qa_model import (
     train_extractive_qa,
 )
 from reference.sheet_3_2.schedules import cosine_lr, make_cosine_scheduler, train_char_rnn
+from reference.sheet_3_2.solution_notes import SOLUTION_NOTES
 from reference.sheet_3_2.utilities import (
     clip_gradients,
     early_stopping,
@@ -81,6 +82,7 @@ __all__ = [
     "QA_ACCURACY_THRESHOLD",
     "QA_BATCH_RANGE",
     "QA_TRAINING_TIMEOUT",
+    "SOLUTION_NOTES",
     "QA_MAX_LENGTH",
     "QA_SETTINGS",
     "UNIFORM_NLL",
