@@ -47,7 +47,7 @@ def collect(config: CourseConfig, sheet: SheetConfig) -> list[RubricItem]:
             [str(config.root), str(config.resolve(sheet.assignment_dir)), os.environ.get("PYTHONPATH", "")])}
         done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "autograder.rubric",
                                "-p", "no:cacheprovider", "--rootdir", str(hidden), "--confcutdir", str(hidden),
-                               str(hidden)], env=env, capture_output=True, text=True, cwd=hidden)
+                               str(hidden)], env=env, capture_output=True, text=True, cwd=hidden, check=False)
         if not out.exists():
             raise UsageError(f"collecting {hidden} failed:\n{(done.stdout + done.stderr)[-3000:]}")
         return [RubricItem(**item) for item in json.loads(out.read_text(encoding="utf-8"))]

@@ -7,7 +7,6 @@ import json
 import re
 from pathlib import Path
 
-import pytest
 import sheet_3_2_given as given
 import torch
 

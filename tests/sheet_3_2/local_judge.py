@@ -35,7 +35,7 @@ class LocalStudent:
         object.__setattr__(self, "_ns", namespace)
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") or name.startswith("hypothesis_") or name.startswith("_pytest"):
+        if name.startswith(("__", "hypothesis_", "_pytest")):
             raise AttributeError(name)
         try:
             return object.__getattribute__(self, "_ns")[name]
@@ -46,9 +46,9 @@ class LocalStudent:
         return name in object.__getattribute__(self, "_ns")
 
     def make(self, factory: str, *args: Any, **kwargs: Any) -> Any:
-        from autograder.sandbox.factories import BUILTIN
-
         import sheet_3_2_given
+
+        from autograder.sandbox.factories import BUILTIN
 
         made = {**BUILTIN, **sheet_3_2_given.FACTORIES}[factory]
         return made(*args, **kwargs)

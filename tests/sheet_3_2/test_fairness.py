@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from local_judge import LocalStudent, hidden_module
 from torch import nn
 
 import reference.sheet_3_2 as ref
-from local_judge import LocalStudent, hidden_module
 
 schedules = hidden_module("test_schedules")
 utilities = hidden_module("test_utilities")
@@ -298,9 +298,8 @@ def train_extractive_qa(examples, *, n_steps, lr, seed, device="cpu"):
                                                  (BATCH_LEFT_ON_CPU, "a batch on cpu")],
                          ids=["complete", "batch-1", "batch-on-cpu"])
 def test_public_check_catches_batch_one_and_batches_left_on_the_cpu(source, message):
-    from local_judge import complete_namespace
-
     import public_checks
+    from local_judge import complete_namespace
 
     namespace = complete_namespace(*([source] if source else []))
     status, said = public_checks.run_check(public_checks.check_train_extractive_qa,

@@ -20,7 +20,13 @@ import nbformat
 import pytest
 
 from autograder.batch import grade_batch
-from autograder.release.gate import ALTERNATIVE_PREFIX, NOTEBOOK_ID, REFERENCE_ID, VARIANT_PREFIX, run_gate
+from autograder.release.gate import (
+    ALTERNATIVE_PREFIX,
+    NOTEBOOK_ID,
+    REFERENCE_ID,
+    VARIANT_PREFIX,
+    run_gate,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 VARIANTS = ROOT / "tests" / "variants" / "sheet_3_2"
