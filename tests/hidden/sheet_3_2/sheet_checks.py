@@ -24,12 +24,12 @@ def number_list(value: Any, what: str) -> list[float]:
             raise AssertionError(f"{what} should be a 1-D sequence of numbers")
         return [float(x) for x in value.tolist()]
     if not isinstance(value, (list, tuple)):
-        raise AssertionError(f"{what} should be a sequence of numbers (a list, say), not {type(value).__name__}")
+        raise AssertionError(  # noqa: TRY004 - a failed check for the student, not a programming error
+            f"{what} should be a sequence of numbers (a list, say), not {type(value).__name__}")
     numbers = []
     for item in value:
-        if isinstance(item, (torch.Tensor, np.ndarray)) and item.ndim == 0 and item.dtype not in (bool, torch.bool):
-            item = item.item()
-        elif isinstance(item, np.generic) and not isinstance(item, np.bool_):
+        scalar_array = isinstance(item, (torch.Tensor, np.ndarray)) and item.ndim == 0
+        if (scalar_array or isinstance(item, np.generic)) and item.dtype not in (bool, torch.bool):
             item = item.item()
         if type(item) not in (int, float):
             raise AssertionError(f"each element of {what} should be a number, not {type(item).__name__}")

@@ -12,11 +12,10 @@ import math
 
 import pytest
 import torch
-
-from autograder.judge.compare import assert_close, assert_tensor
 from sheet_checks import assert_lstm_state, number_list
 
 import reference.sheet_3_2.grading as ref_settings
+from autograder.judge.compare import assert_close, assert_tensor
 
 EXERCISE = "3.2.3.1"
 HIDDEN = 32
@@ -130,7 +129,7 @@ def training_run(student, ref, memo, names_data, seed):
         )
         model, losses = result
         model.eval()
-        assert_lstm_state(state_after(model, ref.given, list(names_data), list(names_data)[0], "Ab"),
+        assert_lstm_state(state_after(model, ref.given, list(names_data), next(iter(names_data)), "Ab"),
                           "the model train_char_lstm returns")
         return model, losses
 

@@ -15,12 +15,11 @@ import math
 
 import pytest
 import torch
+from sheet_checks import number_list
 from transformers import GPT2Config, GPT2ForQuestionAnswering
 
-from autograder.judge.compare import assert_close, assert_tensor
-from sheet_checks import number_list
-
 import reference.sheet_3_2.grading as ref_settings
+from autograder.judge.compare import assert_close, assert_tensor
 
 EXERCISE = "3.2.3.2"
 LABELS = "ABCDE"

@@ -15,10 +15,10 @@ import torch
 from hypothesis import given as draw_examples
 from hypothesis import settings
 from hypothesis import strategies as st
+from sheet_checks import number_list
 from transformers import get_cosine_schedule_with_warmup
 
 from autograder.judge.compare import assert_close
-from sheet_checks import number_list
 
 EXERCISE = "3.2.2"
 PROFILE = "sheet_3_2"
