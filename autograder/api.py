@@ -180,6 +180,25 @@ def release(
     return outcome
 
 
+def rubric(*, sheet: str, out: Path | None = None, config_path: Path | None = None) -> tuple[Path, Path]:
+    """Staff-only: ``<out>/rubric.md`` (every hidden test) and ``<out>/<sheet>_solutions.ipynb``; prints the rubric."""
+    import nbformat
+
+    from autograder.rubric import collect, render_markdown
+    from autograder.solutions import solutions_notebook
+
+    config = load_config(config_path)
+    sheet_config = config.sheet(sheet)
+    out = out or config.root / "build" / "staff" / sheet
+    out.mkdir(parents=True, exist_ok=True)
+    text = render_markdown(collect(config, sheet_config), sheet_config, config.limits.test_timeout_s)
+    (out / "rubric.md").write_text(text + "\n", encoding="utf-8")
+    nbformat.write(solutions_notebook(config, sheet_config), out / f"{sheet}_solutions.ipynb")
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+    console.print(f"rubric and solutions notebook (staff only): {out}", soft_wrap=True)
+    return out / "rubric.md", out / f"{sheet}_solutions.ipynb"
+
+
 def report(*, sheet: str, results_dir: Path, out: Path, config_path: Path | None = None) -> Path:
     """The TA report (one HTML page) for the results in ``results_dir``."""
     from autograder.exports import load_results

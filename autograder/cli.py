@@ -133,6 +133,20 @@ def release(
 
 
 @app.command()
+def rubric(
+    sheet: Annotated[str, typer.Argument(help="sheet name, e.g. sheet_3_2")],
+    out: Annotated[Optional[Path], typer.Option("--out", help="staff folder for rubric.md and the solutions "
+                                                "notebook (default: build/staff/<sheet>)")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Staff only: print every hidden test's exercise, points, limit and checks; write it and a solutions notebook."""
+    try:
+        api.rubric(sheet=sheet, out=out, config_path=config)
+    except AutograderError as exc:
+        _fail(exc)
+
+
+@app.command()
 def report(
     sheet: Annotated[str, typer.Argument(help="sheet name, e.g. sheet_3_2")],
     results_dir: Annotated[Path, typer.Argument(help="folder of <student>.json results")],

@@ -117,6 +117,8 @@ HEAD_FOR_TASK = {
 
 SOLUTIONS["stub-3-2-2"] = '''
 def cosine_lr(step, *, base_lr, total_steps, warmup_steps=0, min_lr=0.0):
+    if step >= total_steps:
+        return min_lr
     if step < warmup_steps:
         return base_lr * step / warmup_steps
     p = (step - warmup_steps) / max(1, total_steps - warmup_steps)
@@ -319,7 +321,7 @@ def train_extractive_qa(examples, *, n_steps, lr, seed, device="cpu"):
     losses = []
     model.train()
     for step in range(n_steps):
-        batch = torch.randint(len(examples), (32,))
+        batch = torch.randint(len(examples), (16,))
         loss = model(ids[batch], mask[batch], starts[batch], ends[batch])["loss"]
         optimizer.zero_grad()
         loss.backward()

@@ -4,35 +4,44 @@ Run ``python assignments/sheet_3_2/build_notebook.py``. Cell ids are fixed, so a
 gives a byte-identical notebook. Stub cells carry ``metadata["sheet_3_2"]["stub"]`` with the names
 they define; ``examples/make_examples.py`` replaces exactly those cells to make demo submissions.
 
-The grading settings quoted in the training exercises are written out below (the reference is not
-released with the notebook, so this script must not import it); ``tests/content`` checks that they
-equal ``reference/sheet_3_2/grading.py``.
+Every number the notebook states about grading (points, thresholds, settings, time limits) is
+filled in here from its one source: ``course_config.py`` (points, the per-call time limit) and
+``reference/sheet_3_2/grading.py`` (settings, thresholds, the training tests' time limits). This is a
+staff script: it imports both, so run it from a full checkout; ``tests/content`` checks that the
+committed notebook is what it builds and that the notebook states what the grader uses.
 """
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from pathlib import Path
 
 import nbformat
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
 NOTEBOOK = HERE / "sheet_3_2.ipynb"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-# Published grading settings (kept equal to reference/sheet_3_2/grading.py by tests/content).
-LSTM_SETTINGS = {"n_iters": 2000, "lr": 0.005}
-LSTM_NLL_THRESHOLD = 2.9
-QA_SETTINGS = {"n_steps": 500, "lr": 0.001}
-QA_MAX_LENGTH = 32
-QA_ACCURACY_THRESHOLD = 0.6
+from course_config import config as _course  # noqa: E402 - staff script, run from the checkout
+from reference.sheet_3_2 import grading as _grading  # noqa: E402
+
+# Published grading settings: the grader's own values.
+LSTM_SETTINGS = dict(_grading.LSTM_SETTINGS)
+LSTM_NLL_THRESHOLD = _grading.LSTM_NLL_THRESHOLD
+QA_SETTINGS = dict(_grading.QA_SETTINGS)
+QA_MAX_LENGTH = _grading.QA_MAX_LENGTH
+QA_ACCURACY_THRESHOLD = _grading.QA_ACCURACY_THRESHOLD
+QA_BATCH_RANGE = _grading.QA_BATCH_RANGE
+POINTS = dict(_course.sheet("sheet_3_2").points)
+CALL_TIMEOUT_S = _course.limits.test_timeout_s
+CELL_TIMEOUT_S = _course.limits.cell_timeout_s
+LSTM_TRAINING_TIMEOUT = _grading.LSTM_TRAINING_TIMEOUT
+QA_TRAINING_TIMEOUT = _grading.QA_TRAINING_TIMEOUT
 
 Cell = nbformat.NotebookNode
-
-
-def md(cell_id: str, text: str) -> Cell:
-    cell = nbformat.v4.new_markdown_cell(textwrap.dedent(text).strip())
-    cell.id = cell_id
-    return cell
 
 
 PLACEHOLDERS = {
@@ -42,16 +51,34 @@ PLACEHOLDERS = {
     "@N_STEPS@": QA_SETTINGS["n_steps"],
     "@QA_LR@": QA_SETTINGS["lr"],
     "@MAX_LENGTH@": QA_MAX_LENGTH,
-    "@QA_THRESHOLD@": QA_ACCURACY_THRESHOLD,
+    "@QA_THRESHOLD@": f"{QA_ACCURACY_THRESHOLD:.0%}",
+    "@BATCH_MIN@": QA_BATCH_RANGE[0],
+    "@BATCH_MAX@": QA_BATCH_RANGE[1],
+    "@CALL_TIMEOUT@": f"{CALL_TIMEOUT_S:g}",
+    "@CELL_TIMEOUT@": f"{CELL_TIMEOUT_S:g}",
+    "@LSTM_TIMEOUT@": LSTM_TRAINING_TIMEOUT,
+    "@QA_TIMEOUT@": QA_TRAINING_TIMEOUT,
+    "@POINTS_LIST@": ", ".join(f"{ex} ({pts:g})" for ex, pts in POINTS.items()),
+    "@POINTS_TOTAL@": f"{sum(POINTS.values()):g}",
+    **{f"@POINTS {ex}@": f"{pts:g} points" for ex, pts in POINTS.items()},
 }
+
+
+def fill(text: str) -> str:
+    for placeholder, value in PLACEHOLDERS.items():
+        text = text.replace(placeholder, str(value))
+    return text
+
+
+def md(cell_id: str, text: str) -> Cell:
+    cell = nbformat.v4.new_markdown_cell(fill(textwrap.dedent(text).strip()))
+    cell.id = cell_id
+    return cell
 
 
 def code(cell_id: str, source: str, stub: tuple[str, ...] = ()) -> Cell:
     """A code cell; ``@NAME@`` placeholders (the grading settings) are filled in from PLACEHOLDERS."""
-    source = textwrap.dedent(source).strip()
-    for placeholder, value in PLACEHOLDERS.items():
-        source = source.replace(placeholder, str(value))
-    cell = nbformat.v4.new_code_cell(source)
+    cell = nbformat.v4.new_code_cell(fill(textwrap.dedent(source).strip()))
     cell.id = cell_id
     if stub:
         cell.metadata["sheet_3_2"] = {"stub": list(stub)}
@@ -85,8 +112,10 @@ INTRO = [
       and compare the behaviour of your definitions with a reference solution, on many inputs.
       For the two training exercises the grader trains *your* model with the settings written in
       the exercise and measures it on held-out data itself.
-    - Points: 3.2.1.1 (12), 3.2.1.2 (12), 3.2.1.3 (6), 3.2.2 (14), mlm (14), utilities (10),
-      3.2.3.1 (16), 3.2.3.2 (16); 100 in total.
+    - Points: @POINTS_LIST@; @POINTS_TOTAL@ in total. Each exercise's heading repeats its points.
+    - Time limits: the grader runs each of your cells within @CELL_TIMEOUT@ s, and each call it makes
+      to your code within @CALL_TIMEOUT@ s, except the two training calls: `train_char_lstm`
+      @LSTM_TIMEOUT@ s and `train_extractive_qa` @QA_TIMEOUT@ s. A call that runs longer fails its tests.
     - Do not call long-running code at the top level of a cell you submit; training runs belong
       inside functions (the grader calls them). Everything here runs on a laptop CPU in seconds.
     - Nothing is downloaded: the tokenizers, the tiny GPT-2 configuration and all data are built
@@ -147,7 +176,10 @@ INTRO = [
           "targets:", target_indices("Abl").tolist())
     """),
     md("given-rnn", """
-    `CharRNN` is sheet 2.4's recurrent network. It is called once per character:
+    `CharRNN` has the layout of sheet 2.4's recurrent network (`i2h`, `i2o`, `o2o`, dropout), with
+    one difference: sheet 2.4 applies a ReLU before `o2o`, this one has no nonlinearity at all, so
+    its hidden state is a linear function of the past and can grow from step to step. It is called
+    once per character:
     `log_probs, hidden = rnn(category_row, letter_row, hidden)`, starting from
     `hidden = rnn.init_hidden()`. You will train it with a cosine schedule in 3.2.2 and replace it
     with an LSTM in 3.2.3.1.
@@ -183,7 +215,9 @@ INTRO = [
     **Corpora.** `mlm_corpus` is a small `datasets.Dataset` of short English sentences; below it is
     tokenized in batches with `.map(batched=True)`, the usual way to prepare a data set for
     training. `qa_data` holds multiple-choice questions in the style of CommonsenseQA: a question,
-    five options labelled A to E, and the key of the right one.
+    five options labelled A to E, and the key of the right one. `qa_data["train"]` is for training,
+    `qa_data["dev"]` for measuring yourself; the grader measures on held-out questions of its own,
+    which are in neither.
     """),
     code("given-corpora-code", """
     mlm_corpus = load_mlm_corpus()
@@ -196,7 +230,7 @@ INTRO = [
     print(mlm_tokenized[0]["input_ids"])
 
     qa_data = load_qa_data()
-    print(len(qa_data["train"]), "training and", len(qa_data["heldout"]), "held-out questions")
+    print(len(qa_data["train"]), "training and", len(qa_data["dev"]), "dev questions")
     print(qa_data["train"][0])
     """),
 ]
@@ -215,7 +249,7 @@ PART_1 = [
     (a start and an end score per position). The heads are tiny; fine-tuning for a new task
     usually means training a fresh head (and perhaps the backbone) on labelled data.
 
-    ### 3.2.1.1 Sequence classification
+    ### 3.2.1.1 Sequence classification (@POINTS 3.2.1.1@)
 
     To give one label to a whole sequence, GPT-2 applies a bias-free linear map `score` (weight of
     shape `(num_labels, n_embd)`) to *every* position and then keeps the logits of one position
@@ -223,8 +257,11 @@ PART_1 = [
     including its position, so only the **last real token** has seen the whole text. In a padded
     batch that position differs between rows. `GPT2ForSequenceClassification` finds it as the
     rightmost position whose id is not the padding id (this works for left and for right
-    padding); a row made only of padding pools position 0; if the model has no padding id, it
-    pools the last position of every row.
+    padding); a row made only of padding pools position 0. Without a padding id
+    (`config.pad_token_id` None) `GPT2ForSequenceClassification` refuses batches of more than one
+    row (it raises an error: it cannot tell padding from text) and pools the last position of a
+    single row. Your `pool_last_token` pools the last position of every row when `pad_token_id` is
+    None, which is what the model does one row at a time.
 
     The loss depends on the `problem_type` of the configuration: `"regression"` uses the mean
     squared error (when there is a single label both the logits and the labels are squeezed to
@@ -264,7 +301,7 @@ PART_1 = [
     ''', stub=("sequence_classification_head", "pool_last_token", "sequence_classification_loss")),
     check_cell("3.2.1.1"),
     md("qa-intro", """
-    ### 3.2.1.2 Extractive question answering
+    ### 3.2.1.2 Extractive question answering (@POINTS 3.2.1.2@)
 
     In *extractive* QA the answer is a piece of the input itself. The head maps each hidden state
     to two numbers, a **start logit** and an **end logit**; the predicted answer is the span
@@ -281,10 +318,11 @@ PART_1 = [
 
     First a warm-up by hand: in the word list
     `"The quick brown fox jumped over the lazy brown dog. Who did the fox jump over?".split()`,
-    which inclusive span of word indices answers the question?
+    which inclusive span of word indices answers the question? Indices count from 0, as in Python
+    (`"The"` is word 0).
     """),
     code("stub-3-2-1-2", '''
-    # (start, end), inclusive word indices into the split sentence above
+    # (start, end), inclusive word indices (from 0) into the split sentence above
     FOX_ANSWER_SPAN = None
 
 
@@ -307,7 +345,7 @@ PART_1 = [
     ''', stub=("FOX_ANSWER_SPAN", "best_span", "qa_loss")),
     check_cell("3.2.1.2"),
     md("choose-head", """
-    ### 3.2.1.3 Choosing a head
+    ### 3.2.1.3 Choosing a head (@POINTS 3.2.1.3@)
 
     For each task below, which GPT-2 class from `transformers` would you fine-tune? Answer with the
     class name as a string (`"GPT2LMHeadModel"`, `"GPT2DoubleHeadsModel"`,
@@ -315,6 +353,11 @@ PART_1 = [
     `"GPT2ForQuestionAnswering"`). Think about the *shape* of the output each task needs: one
     label per token, one label per text, or new text generated token by token. For multiple-choice
     questions, remember that a model can score each (question, option) pair and pick the best.
+
+    `GPT2DoubleHeadsModel` carries two heads on one GPT-2: the language-modelling head and a
+    multiple-choice head that reads the hidden state at one chosen token (`mc_token_ids`, usually
+    the last token of each choice) and gives one score per choice; its inputs have shape
+    `(batch, n_choices, seq_len)`, one row per (question, option) pair.
     """),
     code("stub-3-2-1-3", '''
     # keys: "pos_tagging", "sentiment_classification", "summarization", "multiple_choice_qa", "translation"
@@ -325,7 +368,7 @@ PART_1 = [
 
 PART_2 = [
     md("cosine-intro", """
-    ## 3.2.2 Cosine learning-rate schedules with warm-up
+    ## 3.2.2 Cosine learning-rate schedules with warm-up (@POINTS 3.2.2@)
 
     A constant learning rate is rarely best. Early in training, gradients of a freshly initialised
     model are large and noisy, and optimisers like Adam have not yet collected reliable moment
@@ -337,12 +380,21 @@ PART_2 = [
 
     With `p = (step - warmup_steps) / max(1, total_steps - warmup_steps)`, clamped to `[0, 1]`:
 
+    - `lr = min_lr` from `total_steps` on (this comes first: also when `warmup_steps == total_steps`),
     - `lr = base_lr * step / warmup_steps` while `step < warmup_steps`,
-    - `lr = min_lr + (base_lr - min_lr) * (1 + cos(pi * p)) / 2` afterwards, which is `min_lr`
-      from `total_steps` on.
+    - `lr = min_lr + (base_lr - min_lr) * (1 + cos(pi * p)) / 2` in between.
 
-    With `min_lr = 0` this is what transformers' `get_cosine_schedule_with_warmup` computes up to
-    `total_steps` (after that, theirs would rise again; ours stays at `min_lr`).
+    With `min_lr = 0` this is what transformers' `get_cosine_schedule_with_warmup` computes before
+    `total_steps` (from there on theirs rises again, and at `warmup_steps == total_steps` it gives
+    `base_lr` at `total_steps`; ours stays at `min_lr`). The grader compares learning rates to a
+    relative precision of 1e-5, so computing them in Python floats, float64 or float32 is fine.
+
+    PyTorch has this schedule built in, too: `torch.optim.lr_scheduler.CosineAnnealingLR(optimizer,
+    T_max, eta_min)` follows the same half cosine from the optimizer's lr down to `eta_min` over
+    `T_max` steps, without warm-up (combine it with a `LinearLR` warm-up in `SequentialLR`). Past
+    `T_max` it does not stay at `eta_min`: the cosine continues and the rate rises again, so set
+    `T_max` to the total number of steps. Any scheduler is fine here as long as the optimizer's lr
+    follows `cosine_lr`.
 
     In PyTorch a schedule is applied by a **scheduler** object wrapped around an optimizer: each
     call of `scheduler.step()` (once after each `optimizer.step()`) moves it one step on and
@@ -359,9 +411,9 @@ PART_2 = [
     def cosine_lr(step, *, base_lr, total_steps, warmup_steps=0, min_lr=0.0):
         """Return the learning rate (a Python float) at `step`: linear warm-up, then half a cosine.
 
-        base_lr * step / warmup_steps while step < warmup_steps; then
-        min_lr + (base_lr - min_lr) * (1 + cos(pi * p)) / 2 with
-        p = (step - warmup_steps) / max(1, total_steps - warmup_steps) clamped to [0, 1].
+        min_lr when step >= total_steps; else base_lr * step / warmup_steps while
+        step < warmup_steps; else min_lr + (base_lr - min_lr) * (1 + cos(pi * p)) / 2 with
+        p = (step - warmup_steps) / max(1, total_steps - warmup_steps).
         """
         raise NotImplementedError
 
@@ -400,7 +452,7 @@ PART_2 = [
 
 PART_MLM = [
     md("mlm-intro", """
-    ## MLM: masking for masked language modelling
+    ## MLM: masking for masked language modelling (@POINTS mlm@)
 
     Two different things are called a "mask" in transformer code, and it pays to keep them apart.
 
@@ -454,25 +506,48 @@ PART_MLM = [
         """
         raise NotImplementedError
     ''', stub=("mask_tokens", "tokenize_for_mlm", "make_mlm_collator")),
+    md("mlm-try", """
+    Once your collator works, look at one masked batch of the tokenized corpus `mlm_tokenized`
+    (built in the given code), as the model would see it in training:
+
+    ```python
+    collator = make_mlm_collator(mlm_tokenizer, mlm_probability=0.15)
+    batch = collator([mlm_tokenized[i] for i in range(4)])
+    for ids, labels in zip(batch["input_ids"], batch["labels"]):
+        print(mlm_tokenizer.decode(ids))
+        print("  to predict:", mlm_tokenizer.convert_ids_to_tokens([int(t) for t in labels if t != -100]))
+    ```
+    """),
     check_cell("mlm"),
 ]
 
 PART_UTILITIES = [
     md("utilities-intro", """
-    ## Utilities: the small tools of every training loop
+    ## Utilities: the small tools of every training loop (@POINTS utilities@)
 
     **Gradient clipping.** A single unlucky batch (or an exploding recurrence in an RNN) can
     produce a huge gradient and undo much of what was learned. Clipping by the *global norm*
     treats all gradients as one long vector: if its 2-norm `n` exceeds `max_norm`, every
     gradient is multiplied by `max_norm / (n + 1e-6)`, which keeps the direction and shrinks the
     length; otherwise nothing changes. This is what `torch.nn.utils.clip_grad_norm_` does (it
-    returns `n`, the norm before clipping, which is worth logging).
+    returns `n`, the norm before clipping, which is worth logging). Clipping *by value*,
+    `torch.nn.utils.clip_grad_value_(parameters, clip_value)`, instead cuts every single gradient
+    entry to `[-clip_value, clip_value]`: simpler, but it changes the direction of the gradient
+    whenever some entries are cut and others are not. The given `CharRNN`, trained with a constant
+    high learning rate and no clipping, can blow up in exactly this way; a schedule and clipping
+    are the usual remedies.
 
     **He initialisation.** If the weights of a layer are too large, activations grow from layer
     to layer; if too small, they vanish. For a linear layer followed by a ReLU, which zeroes about
     half of its inputs, He et al. (2015) showed that drawing weights from N(0, 2 / fan_in), where
     fan_in is the number of inputs of the layer, keeps the variance of the activations roughly
-    constant through the network. A PyTorch weight has shape `(fan_out, fan_in)`.
+    constant through the network. A PyTorch weight has shape `(fan_out, fan_in)`. Compare the
+    other choices: initialising every weight to **zero** makes all units of a layer compute the
+    same thing and receive the same gradient, so they stay identical forever (the symmetry is
+    never broken, and with ReLUs nothing flows at all); **random** values of a fixed scale (say
+    N(0, 1)) break the symmetry but let the activations explode or vanish with depth unless the
+    scale matches the layer's fan-in, which is what He (and, for tanh, Xavier/Glorot)
+    initialisation does.
 
     **Over-fitting and early stopping.** With enough capacity a model eventually memorises its
     training set: the training loss keeps falling while the loss on held-out validation data
@@ -481,14 +556,21 @@ PART_UTILITIES = [
     only counts as better if its loss is lower than the best so far by more than `min_delta`).
     One then keeps the parameters of the best epoch. Epochs are counted from 0; epoch 0 sets the
     first best; training stops at the first epoch `e` with `e - best_epoch == patience`; if that
-    never happens, training ran to the last epoch.
+    never happens, training ran to the last epoch. Plotting both curves shows it best: for example
+    `plt.plot(train_losses, label="train"); plt.plot(val_losses, label="validation");
+    plt.axvline(best_epoch, ls="--", label="best epoch (kept)"); plt.axvline(stop_epoch, ls=":",
+    label="stopped")` with the two epochs from your `early_stopping`.
 
     **Grid versus random search.** Hyper-parameters (learning rate, hidden size, dropout, ...)
     are chosen by trying configurations and comparing validation losses. *Grid search* tries every
     combination of a few values per hyper-parameter; its cost multiplies with each new
     hyper-parameter. *Random search* draws each value independently for a fixed number of trials.
     When only a few hyper-parameters really matter, random search tries many more distinct values
-    of those than a grid of the same cost (Bergstra and Bengio, 2012).
+    of those than a grid of the same cost (Bergstra and Bengio, 2012). **Bayesian optimisation**
+    goes one step further: it fits a cheap model of "validation loss as a function of the
+    hyper-parameters" (a Gaussian process, or the tree-structured Parzen estimator of libraries
+    such as Optuna) to the trials so far and picks the next trial where that model expects an
+    improvement, so later trials concentrate on promising regions instead of being drawn blindly.
     """),
     code("stub-utilities", '''
     def clip_gradients(grads, max_norm):
@@ -540,7 +622,7 @@ def part_lstm() -> list[Cell]:
         md("lstm-intro", f"""
         ## 3.2.3 Training two small models
 
-        ### 3.2.3.1 An LSTM name generator
+        ### 3.2.3.1 An LSTM name generator (@POINTS 3.2.3.1@)
 
         Sheet 2.4's RNN overwrites its whole hidden state at every step, and gradients that flow
         back through many such steps tend to vanish or explode. A **long short-term memory** (LSTM)
@@ -550,8 +632,11 @@ def part_lstm() -> list[Cell]:
         keep), an *input gate* `i = sigmoid(...)` (how much new content to write), the candidate
         content `g = tanh(...)`, and an *output gate* `o = sigmoid(...)` (how much of the memory
         to show). Then `c' = f * c + i * g` and `h' = o * tanh(c')`. Because the path from `c` to
-        `c'` is a gated sum rather than a matrix product followed by a squashing function,
-        information and gradients can travel over many steps.
+        `c'` is a gated sum rather than a repeated matrix product (in the given `CharRNN` the new
+        state is a linear map of the old one, so gradients through many steps are multiplied by
+        the same matrix again and again and shrink or blow up; with a squashing function such as
+        tanh, as in many RNNs, they shrink further), information and gradients can travel over
+        many steps.
 
         `nn.LSTMCell(input_size, hidden_size)` computes one such step: `h, c = cell(x, (h, c))`.
         (You may also use `nn.LSTM` and run it one step at a time.) Build `CharLSTM` with the same
@@ -559,15 +644,19 @@ def part_lstm() -> list[Cell]:
         state is passed along, and a linear layer with a log-softmax turns `h` into
         log-probabilities over the 60 symbols. Then train it sheet-2.4 style.
 
-        **How it is graded.** The grader splits `names_data` into training names and held-out
-        names (never seen in training), calls
-        `train_char_lstm(train_names, n_iters={LSTM_SETTINGS["n_iters"]}, lr={LSTM_SETTINGS["lr"]}, seed=...)`
+        **How it is graded.** The grader calls
+        `train_char_lstm(names_data, n_iters={LSTM_SETTINGS["n_iters"]}, lr={LSTM_SETTINGS["lr"]}, seed=...)`
+        with the names you have (about 10 names per category were taken out of `names_data` before
+        it was given to you: the grader evaluates on those)
         and then feeds every held-out name to your trained model itself, one step at a time
         (`model.eval()`, `hidden = model.init_hidden()`, then `model(category, input, hidden)` for
         SOS, c1, ..., cn), scoring c1, ..., cn, EOS. Your model passes when its mean negative
-        log-likelihood per predicted symbol is below **{LSTM_NLL_THRESHOLD}**. (A model that
-        guesses uniformly gets ln 60 = 4.09.) The hidden size is your choice (64 to 256 works
-        well); training must finish within a few seconds on a CPU.
+        log-likelihood per predicted symbol is below **{LSTM_NLL_THRESHOLD}** (strictly). (A model
+        that guesses uniformly gets ln 60 = 4.09.) The hidden size is your choice (64 to 256 works
+        well); training must finish within a few seconds on a CPU. The model must be an LSTM: the
+        grader recognises one by its state, which holds a cell state `c` beside the hidden state
+        `h = o * tanh(c)` (return it as the pair `(h, c)`, as `nn.LSTMCell` does); `nn.LSTMCell`,
+        `nn.LSTM` run one step at a time and gates written by hand with `nn.Linear` all qualify.
         """),
         code("stub-3-2-3-1", '''
         class CharLSTM(nn.Module):
@@ -594,8 +683,8 @@ def part_lstm() -> list[Cell]:
 
             One random name per step, NLL summed over the name, Adam with learning rate lr;
             losses[k] is the float loss of step k. Seed everything from `seed`.
-            The grader uses n_iters=@N_ITERS@, lr=@LSTM_LR@ and requires a held-out NLL per
-            character below @LSTM_THRESHOLD@.
+            The grader uses n_iters=@N_ITERS@, lr=@LSTM_LR@ (at most @LSTM_TIMEOUT@ s) and requires
+            a held-out NLL per character below @LSTM_THRESHOLD@.
             """
             raise NotImplementedError
         ''', stub=("CharLSTM", "train_char_lstm")),
@@ -611,7 +700,7 @@ def part_lstm() -> list[Cell]:
 def part_qa() -> list[Cell]:
     return [
         md("qa-model-intro", f"""
-        ### 3.2.3.2 Extractive QA with a tiny GPT-2
+        ### 3.2.3.2 Extractive QA with a tiny GPT-2 (@POINTS 3.2.3.2@)
 
         Now combine the pieces of 3.2.1.2 into a model. `ExtractiveQAModel` is
         `GPT2ForQuestionAnswering` rebuilt by hand: a `GPT2Model` backbone stored as
@@ -631,15 +720,28 @@ def part_qa() -> list[Cell]:
         `max_length`; if truncation cut the answer off, use `max_length` for both positions, an
         index that the loss ignores.
 
-        **How it is graded.** The grader builds training and held-out examples from `qa_data` with
-        its own `make_extractive_example` (max_length={QA_MAX_LENGTH}), calls
+        This is the multiple-choice QA of homework 1, exercise 3, seen another way: there a language
+        model answered *generatively*, by scoring or writing the answer's letter; here the model
+        is *extractive*: it points at the answer's tokens in the input, and nothing is generated.
+
+        **How it is graded.** The grader builds training examples from `qa_data["train"]` and
+        held-out examples from its own questions with its own `make_extractive_example`
+        (max_length={QA_MAX_LENGTH}), calls
         `train_extractive_qa(train_examples, n_steps={QA_SETTINGS["n_steps"]}, lr={QA_SETTINGS["lr"]}, seed=...)`,
         and predicts a span for each held-out question with `best_span` on your model's logits
         (padding excluded). Your model passes when at least **{QA_ACCURACY_THRESHOLD:.0%}** of the
         predicted spans are exactly right (guessing among the five options gives 20%). Use
-        `ExtractiveQAModel(qa_config)`; training must finish within a few seconds on a CPU.
-        What works well: random mini-batches of 32 examples, AdamW, your cosine schedule with a
-        short warm-up (about a tenth of the steps) and gradient clipping at norm 1.
+        `ExtractiveQAModel(qa_config)`.
+
+        **Requirements.** Each of the `n_steps` optimizer steps uses a mini-batch of
+        **{QA_BATCH_RANGE[0]} to {QA_BATCH_RANGE[1]} examples** (the grader's `n_steps` and `lr` are
+        set so that any such batch size reaches the threshold, with Adam or AdamW, with or without a
+        schedule; single examples per step do not learn in time). The grader trains on its GPU:
+        `device` is `"cuda"` there, so put the model *and every tensor of each batch* on `device`,
+        and return the model (on any device). The public check runs your loop on a fake device to
+        catch a batch left behind. The call may take at most {QA_TRAINING_TIMEOUT} s.
+        What works well: random mini-batches of 16 or 32 examples, AdamW, your cosine schedule with
+        a short warm-up (about a tenth of the steps) and gradient clipping at norm 1.
         """),
         code("stub-3-2-3-2", '''
         class ExtractiveQAModel(nn.Module):
@@ -674,9 +776,12 @@ def part_qa() -> list[Cell]:
         def train_extractive_qa(examples, *, n_steps, lr, seed, device="cpu"):
             """Train ExtractiveQAModel(qa_config) on examples from make_extractive_example; return (model, losses).
 
-            losses[k] is the float loss of step k. Seed everything from `seed`.
-            The grader uses n_steps=@N_STEPS@, lr=@QA_LR@, examples of max_length=@MAX_LENGTH@, and
-            requires an exact-match span accuracy of at least @QA_THRESHOLD@ on held-out questions.
+            losses[k] is the float loss of step k. Seed everything from `seed`. Each step uses a
+            mini-batch of @BATCH_MIN@ to @BATCH_MAX@ examples. Put the model and every batch on
+            `device` (the grader passes device="cuda" on its GPU).
+            The grader uses n_steps=@N_STEPS@, lr=@QA_LR@, examples of max_length=@MAX_LENGTH@ (at
+            most @QA_TIMEOUT@ s), and requires an exact-match span accuracy of at least @QA_THRESHOLD@
+            on held-out questions.
             """
             raise NotImplementedError
         ''', stub=("ExtractiveQAModel", "make_extractive_example", "train_extractive_qa")),
@@ -690,7 +795,7 @@ def part_qa() -> list[Cell]:
         ```
 
         and compare `best_span` of the model's logits with the labelled positions on
-        `qa_data["heldout"]`.
+        `qa_data["dev"]`.
         """),
         check_cell("3.2.3.2"),
     ]

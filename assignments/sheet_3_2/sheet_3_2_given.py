@@ -27,7 +27,10 @@ n_letters = len(all_letters) + 2  # 60
 
 
 def load_names_data() -> dict[str, list[str]]:
-    """``{category: [name, ...]}``; the key order fixes the category indices."""
+    """``{category: [name, ...]}``; the key order fixes the category indices.
+
+    The names the grader evaluates your LSTM on are not in this file (see ``data/SOURCE.md``).
+    """
     with open(DATA_DIR / "names-data.json", encoding="utf-8") as f:
         return json.load(f)
 
@@ -214,14 +217,15 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def load_qa_data() -> dict[str, list[dict[str, Any]]]:
-    """``{"train": [...], "heldout": [...]}``: multiple-choice questions in the CommonsenseQA style.
+    """``{"train": [...], "dev": [...]}``: multiple-choice questions in the CommonsenseQA style.
 
     Each item is ``{"id", "question", "options": [5 strings, labelled A-E in order],
-    "answer_key": "A".."E"}``; exactly one option fits the question.
+    "answer_key": "A".."E"}``; exactly one option fits the question. Train on ``train``; measure
+    yourself on ``dev``. The grader measures on its own held-out questions, which are in neither.
     """
     return {
         "train": _read_jsonl(DATA_DIR / "qa_train.jsonl"),
-        "heldout": _read_jsonl(DATA_DIR / "qa_heldout.jsonl"),
+        "dev": _read_jsonl(DATA_DIR / "qa_dev.jsonl"),
     }
 
 

@@ -50,7 +50,7 @@ def release_sheet(
         built, refused = build_bundle(config, sheet_config, staging, nbgrader=nbgrader)
         report.add("bundle contents", not refused, "only public files" if not refused else "\n".join(refused))
         leaks = scan_bundle(staging, config, sheet_config)
-        report.add("leak scan", not leaks, "no line of the hidden suite or the reference is in the bundle"
+        report.add("leak scan", not leaks, "no line of the hidden suite or the reference, no record of the judge's data, is in the bundle"
                    if not leaks else "\n".join(str(leak) for leak in leaks[:30]))
     (work / "gate-report.txt").write_text(report.render() + "\n", encoding="utf-8")
     if not report.ok:

@@ -8,7 +8,9 @@ out, notebook outputs are cleared and cells tagged ``staff-only`` dropped. The l
 The scan (:func:`scan_bundle`) looks for any *distinctive* line of the hidden suite or the reference
 in the bundle: a line (stripped, and without a leading ``#``, so a commented-out copy counts) of at
 least 25 characters, with a letter or digit, that the public source files (the assignment folder as
-authored) do not also contain.
+authored) do not also contain. It also looks for the judge's data: every record of a JSON or JSON
+Lines file of the hidden suite (a question, a name: see :func:`data_records`) found in a JSON or
+JSON Lines file of the bundle is a leak, whatever its line layout, with no public baseline.
 """
 
 from __future__ import annotations
@@ -131,8 +133,60 @@ class Leak:
         return f"{self.file}:{self.line} repeats {self.origin}"
 
 
+DATA_SUFFIXES = (".json", ".jsonl")
+
+
+def _records(value: object, top: bool = True) -> set[str]:
+    """A JSON value's records: objects (without an ``id``) and strings, lists and ``{key: [...]}`` opened."""
+    if isinstance(value, dict):
+        if top and value and all(isinstance(v, list) for v in value.values()):  # {category: [name, ...]}
+            return {r for v in value.values() for r in _records(v, False)}
+        return {json.dumps({k: v for k, v in value.items() if k != "id"}, sort_keys=True)}
+    if isinstance(value, list):
+        return {r for v in value for r in _records(v, False)}
+    if isinstance(value, str) and value.strip():
+        return {json.dumps(value)}
+    return set()
+
+
+def data_records(path: Path) -> set[str]:
+    """The records of a JSON file, or of each line of a JSON Lines file (none when it does not parse)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        values = [json.loads(line) for line in text.splitlines() if line.strip()] if path.suffix == ".jsonl" \
+            else [json.loads(text)]
+    except (UnicodeDecodeError, ValueError):
+        return set()
+    return {r for value in values for r in _records(value)}
+
+
+def scan_data(bundle: Path, config: CourseConfig, sheet: SheetConfig) -> list[Leak]:
+    """Each bundle data file that holds a record of the hidden suite's data files (the judge's held-out data)."""
+    secret: dict[str, str] = {}
+    for path in secret_files(config, sheet):
+        if path.suffix in DATA_SUFFIXES and _inside_folder(path, config.resolve(sheet.hidden_dir)):
+            for record in data_records(path):
+                secret.setdefault(record, _shown(path, config))
+    leaks = []
+    for path in sorted(p for p in bundle.rglob("*") if p.is_file() and p.suffix in DATA_SUFFIXES):
+        found = sorted(data_records(path) & set(secret))
+        if found:
+            leaks.append(Leak(str(path.relative_to(bundle)), 0,
+                              f"{len(found)} record(s) of {secret[found[0]]}, e.g. {found[0][:80]}"))
+    return leaks
+
+
+def _inside_folder(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
 def scan_bundle(bundle: Path, config: CourseConfig, sheet: SheetConfig) -> list[Leak]:
-    """Every line of the bundle that repeats a distinctive line of the hidden suite or the reference."""
+    """Every line of the bundle that repeats a distinctive line of the hidden suite or the reference,
+    and every bundle data file that holds a record of the judge's data."""
     secret = distinctive_lines(config, sheet)
     secret_hashes = {hashlib.sha256(p.read_bytes()).hexdigest(): p for p in secret_files(config, sheet)}
     leaks = []
@@ -146,7 +200,7 @@ def scan_bundle(bundle: Path, config: CourseConfig, sheet: SheetConfig) -> list[
             origin = secret.get(_key(line))
             if origin is not None:
                 leaks.append(Leak(relative, number, origin))
-    return leaks
+    return leaks + scan_data(bundle, config, sheet)
 
 
 # --------------------------------------------------------------------------- building

@@ -10,7 +10,9 @@ Checks, in this order (static ones first, so a broken sheet is refused in second
 4. through the real grading path (:func:`autograder.batch.grade_batch`, warm workers, sandbox):
    the reference, wrapped as a submission, scores full marks; the untouched notebook is gradable and
    scores 0; every variant is gradable, loses points, and every hidden test fails for at least one
-   variant (a test nothing fails cannot tell right from wrong).
+   variant (a test nothing fails cannot tell right from wrong); every known-correct alternative
+   (``tests/alternatives/<sheet>/`` or ``alternatives/<sheet>/``: the reference with some items
+   written another legitimate way) scores full marks (a test one fails is unfair to correct work).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from autograder.results import SubmissionResult
 REFERENCE_ID = "gate-reference"
 NOTEBOOK_ID = "gate-untouched-notebook"
 VARIANT_PREFIX = "variant-"
+ALTERNATIVE_PREFIX = "alternative-"
 
 
 @dataclass(frozen=True)
@@ -77,8 +80,8 @@ class GateReport:
         return "\n".join(lines)
 
 
-def default_variants_dir(config: CourseConfig, sheet: SheetConfig) -> Path | None:
-    for candidate in (config.root / "tests" / "variants" / sheet.name, config.root / "variants" / sheet.name):
+def default_variants_dir(config: CourseConfig, sheet: SheetConfig, kind: str = "variants") -> Path | None:
+    for candidate in (config.root / "tests" / kind / sheet.name, config.root / kind / sheet.name):
         if candidate.is_dir():
             return candidate
     return None
@@ -121,8 +124,9 @@ def static_checks(config: CourseConfig, sheet: SheetConfig, report: GateReport, 
 # --------------------------------------------------------------------------- grading checks
 
 
-def stage_submissions(config: CourseConfig, sheet: SheetConfig, variants: Sequence[Path], folder: Path) -> list[Path]:
-    """The reference and each variant over it (``.py``), and the untouched notebook, under gate names."""
+def stage_submissions(config: CourseConfig, sheet: SheetConfig, variants: Sequence[Path], folder: Path,
+                      alternatives: Sequence[Path] = ()) -> list[Path]:
+    """The reference, each variant and alternative over it (``.py``), and the untouched notebook."""
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
@@ -131,10 +135,11 @@ def stage_submissions(config: CourseConfig, sheet: SheetConfig, variants: Sequen
     notebook = folder / f"{NOTEBOOK_ID}.ipynb"
     shutil.copyfile(config.resolve(sheet.assignment_dir) / sheet.notebook, notebook)
     staged = [reference, notebook]
-    for variant in variants:
-        target = folder / f"{VARIANT_PREFIX}{variant.stem}.py"
-        target.write_text(overlay(config, sheet, variant_cells(variant)), encoding="utf-8")
-        staged.append(target)
+    for prefix, files in ((VARIANT_PREFIX, variants), (ALTERNATIVE_PREFIX, alternatives)):
+        for path in files:
+            target = folder / f"{prefix}{path.stem}.py"
+            target.write_text(overlay(config, sheet, variant_cells(path)), encoding="utf-8")
+            staged.append(target)
     return staged
 
 
@@ -176,6 +181,27 @@ def judge_results(report: GateReport, sheet: SheetConfig, results: dict[str, Sub
             f"scores {notebook.score:g}/{total:g}; it must score 0. Tests that pass on it: {', '.join(free)}")
         report.add("untouched notebook", ok, detail)
     _judge_variants(report, {k: v for k, v in results.items() if k.startswith(VARIANT_PREFIX)}, ref, headers or {})
+    _judge_alternatives(report, {k: v for k, v in results.items() if k.startswith(ALTERNATIVE_PREFIX)})
+
+
+def _judge_alternatives(report: GateReport, alternatives: dict[str, SubmissionResult]) -> None:
+    """Every known-correct alternative scores full marks; a test one fails is named (it is unfair)."""
+    if not alternatives:
+        report.notes.append("no known-correct alternatives (tests/alternatives/<sheet>/): fairness to "
+                            "other correct styles is untested")
+        return
+    unfair = []
+    for sid, result in sorted(alternatives.items()):
+        name = sid.removeprefix(ALTERNATIVE_PREFIX)
+        if not result.gradable or result.grader_error:
+            unfair.append(f"{name}: " + (result.format_errors or result.grader_error.strip()[-300:]))
+            continue
+        unfair += [f"{case.nodeid or case.name} fails the correct alternative {name}: "
+                   + (case.output or case.status).strip().splitlines()[0][:200]
+                   for case in result.tests if case.status != "passed"]
+    report.add("alternatives score full marks", not unfair,
+               f"{len(alternatives)} known-correct alternative(s) score full marks" if not unfair
+               else "\n".join(unfair[:30]))
 
 
 def _judge_variants(report: GateReport, variants: dict[str, SubmissionResult], ref: SubmissionResult | None,
@@ -234,7 +260,7 @@ def _misplaced(name: str, result: SubmissionResult, full: dict[str, float], own:
 
 def run_gate(
     *, config: CourseConfig, sheet: SheetConfig, work_dir: Path, variants_dir: Path | None = None,
-    jobs: int = 2, device: str = "auto", config_file: Path | None = None,
+    jobs: int = 2, device: str = "auto", config_file: Path | None = None, alternatives_dir: Path | None = None,
 ) -> GateReport:
     """All checks; the grading ones only when the static ones pass. Never raises for a failed check."""
     from autograder.batch import grade_batch
@@ -245,7 +271,8 @@ def run_gate(
     static_checks(config, sheet, report, variants, folder)
     if not report.ok:
         return report
-    staged = stage_submissions(config, sheet, variants, work_dir / "submissions")
+    alternatives = variant_files(alternatives_dir or default_variants_dir(config, sheet, "alternatives"))
+    staged = stage_submissions(config, sheet, variants, work_dir / "submissions", alternatives)
     out = work_dir / "results"
     summary = grade_batch(config=config, sheet=sheet.name, paths=staged, out_dir=out, jobs=jobs, device=device,
                           config_file=config_file)  # unchanged submissions of an earlier run are kept

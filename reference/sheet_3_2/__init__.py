@@ -3,7 +3,7 @@
 Every contract item has exactly the name and signature of the student notebook's stub. Besides the
 contract, the module publishes what the hidden suite needs to grade the training exercises:
 ``LSTM_SETTINGS``, ``LSTM_NLL_THRESHOLD``, ``QA_SETTINGS``, ``QA_MAX_LENGTH``,
-``QA_ACCURACY_THRESHOLD``, ``split_names``, ``heldout_nll_per_char``, ``build_qa_examples``,
+``QA_ACCURACY_THRESHOLD``, ``judge_names``, ``load_judge_qa_data``, ``heldout_nll_per_char``, ``build_qa_examples``,
 ``qa_exact_match``, ``judge_qa_examples`` (see :mod:`reference.sheet_3_2.grading`), and
 :func:`warm_judge`, which the grading worker calls once before it forks a judge per submission.
 """
@@ -14,8 +14,11 @@ from reference.sheet_3_2.grading import (
     LSTM_NLL_THRESHOLD,
     LSTM_SETTINGS,
     NAMES_SPLIT_SEED,
+    LSTM_TRAINING_TIMEOUT,
     QA_ACCURACY_THRESHOLD,
+    QA_BATCH_RANGE,
     QA_MAX_LENGTH,
+    QA_TRAINING_TIMEOUT,
     QA_SETTINGS,
     UNIFORM_NLL,
     build_qa_examples,
@@ -23,7 +26,8 @@ from reference.sheet_3_2.grading import (
     judge_qa_examples,
     qa_exact_match,
     qa_predictions,
-    split_names,
+    judge_names,
+    load_judge_qa_data,
 )
 from reference.sheet_3_2.heads import (
     ACCEPTED_HEADS,
@@ -43,6 +47,7 @@ from reference.sheet_3_2.qa_model import (
     train_extractive_qa,
 )
 from reference.sheet_3_2.schedules import cosine_lr, make_cosine_scheduler, train_char_rnn
+from reference.sheet_3_2.solution_notes import SOLUTION_NOTES
 from reference.sheet_3_2.utilities import (
     clip_gradients,
     early_stopping,
@@ -73,7 +78,11 @@ __all__ = [
     "LSTM_NLL_THRESHOLD",
     "LSTM_SETTINGS",
     "NAMES_SPLIT_SEED",
+    "LSTM_TRAINING_TIMEOUT",
     "QA_ACCURACY_THRESHOLD",
+    "QA_BATCH_RANGE",
+    "QA_TRAINING_TIMEOUT",
+    "SOLUTION_NOTES",
     "QA_MAX_LENGTH",
     "QA_SETTINGS",
     "UNIFORM_NLL",
@@ -100,7 +109,8 @@ __all__ = [
     "random_search_configs",
     "sequence_classification_head",
     "sequence_classification_loss",
-    "split_names",
+    "judge_names",
+    "load_judge_qa_data",
     "tokenize_for_mlm",
     "train_char_lstm",
     "train_char_rnn",

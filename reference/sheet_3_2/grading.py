@@ -13,17 +13,21 @@ machine was heavily shared, so wall times were 3-10x CPU times):
   for ``nn.LSTM`` run step by step with hidden 64 (seeds 0-2) and 2.37-2.40 for LSTMCell with
   hidden 256 (seeds 0-2). A uniform model scores ln 60 = 4.09 and a per-symbol unigram model 3.29,
   so the threshold 2.9 needs a model that learned more than letter frequencies.
-- 3.2.3.2, ``QA_SETTINGS``: held-out exact match 1.00, 1.00, 1.00, 0.985, 0.935, 0.995 for the
-  reference (seeds 0-5; about 11 CPU-s for 500 steps); 0.95-0.975 for a differently written loop
-  (random batches of 32, AdamW, cosine without warm-up; seeds 0-2) and 0.895 for a plain one
-  (batches of 16, Adam at a constant lr, no clipping). Chance is 0.2; the threshold is 0.6.
+- 3.2.3.2, ``QA_SETTINGS``: 1500 steps at lr 1e-3, so that every reasonable recipe reaches the
+  threshold (``benchmarks/qa_recipes.py``, table in docs/benchmarks.md): at the former 500 steps a
+  batch of 8 reached only 0.26 (constant Adam) and 0.455 at 1000 steps, while batches of 32 and 64
+  reached 1.00. At 1500 steps: batch 8 with Adam 0.885-0.965 (seeds 0-2), batch 16 1.00, 1.00,
+  batch 64 1.00 (70 CPU-s, the slowest allowed recipe). Batch 1 reaches 0.145-0.185 at any of these
+  budgets: the notebook requires mini-batches of ``QA_BATCH_RANGE`` examples and its public check
+  enforces that. Chance is 0.2; the threshold is 0.6 (at least).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import math
-import random
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -40,30 +44,27 @@ LSTM_SETTINGS: dict[str, Any] = {"n_iters": 2000, "lr": 0.005}
 LSTM_NLL_THRESHOLD = 2.9
 #: what a model that predicts uniformly over the 60 symbols gets
 UNIFORM_NLL = math.log(given.n_letters)
-#: seed of the train/held-out split of the names
+#: seed of the train/held-out split of the names (made by tests/hidden/sheet_3_2/data/make_data.py)
 NAMES_SPLIT_SEED = 0
 HELDOUT_NAMES_PER_CATEGORY = 10
+#: the judge's held-out data (never released; the sandbox cannot read it)
+JUDGE_DATA_DIR = Path(__file__).resolve().parents[2] / "tests" / "hidden" / "sheet_3_2" / "data"
 
 
-def split_names(
-    names_data: dict[str, list[str]], seed: int = NAMES_SPLIT_SEED,
-    heldout_per_category: int = HELDOUT_NAMES_PER_CATEGORY,
-) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    """``(train, heldout)``: both keyed by every category in ``names_data``'s order, sharing no name.
+def judge_names() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """``(train, heldout)``: the students' names file (all of it) and the judge's held-out names.
 
-    Each category's distinct names are shuffled with ``seed``; ``heldout_per_category`` of them
-    (at most half) are held out, every other occurrence, duplicates included, stays in train.
+    Both keyed by the same categories in the same order; they share no name.
     """
-    rng = random.Random(seed)
-    train: dict[str, list[str]] = {}
-    heldout: dict[str, list[str]] = {}
-    for category, names in names_data.items():
-        distinct = sorted(set(names))
-        rng.shuffle(distinct)
-        held = set(distinct[: min(heldout_per_category, len(distinct) // 2)])
-        heldout[category] = [name for name in distinct if name in held]
-        train[category] = [name for name in names if name not in held]
-    return train, heldout
+    heldout = json.loads((JUDGE_DATA_DIR / "names-heldout.json").read_text(encoding="utf-8"))
+    return given.load_names_data(), heldout
+
+
+def load_judge_qa_data() -> dict[str, list[dict]]:
+    """``{"train": <the students' training questions>, "heldout": <the judge's held-out questions>}``."""
+    with open(JUDGE_DATA_DIR / "qa_heldout.jsonl", encoding="utf-8") as f:
+        heldout = [json.loads(line) for line in f if line.strip()]
+    return {"train": given.load_qa_data()["train"], "heldout": heldout}
 
 
 def heldout_nll_per_char(model, heldout: dict[str, list[str]], categories: list[str] | None = None) -> float:
@@ -72,7 +73,7 @@ def heldout_nll_per_char(model, heldout: dict[str, list[str]], categories: list[
     Feeds each name step by step: ``hidden = model.init_hidden()``, then
     ``log_probs, hidden = model(category_row, input_row, hidden)`` for SOS, c1, ..., cn, scoring
     c1, ..., cn, EOS. The state is passed back unchanged (it is opaque to the judge). ``categories``
-    fixes the one-hot order (default: ``heldout``'s key order, which ``split_names`` keeps).
+    fixes the one-hot order (default: ``heldout``'s key order, which ``judge_names`` keeps).
     """
     categories = list(heldout) if categories is None else list(categories)
     if hasattr(model, "eval"):
@@ -98,7 +99,13 @@ def heldout_nll_per_char(model, heldout: dict[str, list[str]], categories: list[
 # --- 3.2.3.2 -----------------------------------------------------------------------------------
 
 #: keyword arguments the judge passes to ``train_extractive_qa(train_examples, **QA_SETTINGS, seed=...)``
-QA_SETTINGS: dict[str, Any] = {"n_steps": 500, "lr": 1e-3}
+QA_SETTINGS: dict[str, Any] = {"n_steps": 1500, "lr": 1e-3}
+#: the mini-batch sizes (inclusive) the notebook requires for train_extractive_qa: every recipe with
+#: them reaches the threshold at QA_SETTINGS; batch 1 does not
+QA_BATCH_RANGE: tuple[int, int] = (8, 64)
+#: per-call time limits (seconds) of the training tests (markers in the hidden suite; the notebook states them)
+LSTM_TRAINING_TIMEOUT = 180
+QA_TRAINING_TIMEOUT = 600
 #: the ``max_length`` of the examples the judge builds (every shipped question fits in 28 tokens)
 QA_MAX_LENGTH = 32
 #: exact-match span accuracy on held-out questions a trained model must reach (chance is 0.2)
@@ -123,10 +130,8 @@ def judge_qa_examples() -> dict[str, list[dict]]:
     go to the student's code through the wire, which copies them, so a student cannot change the
     judge's copy.
     """
-    from reference.sheet_3_2._given import given
-
     tokenizer = given.build_qa_tokenizer()
-    return {split: build_qa_examples(items, tokenizer) for split, items in given.load_qa_data().items()}
+    return {split: build_qa_examples(items, tokenizer) for split, items in load_judge_qa_data().items()}
 
 
 def qa_predictions(model, examples: list[dict], batch_size: int = 100,

@@ -10,7 +10,7 @@ from reference.sheet_3_2.heads import qa_loss
 from reference.sheet_3_2.schedules import make_cosine_scheduler
 
 OPTION_LABELS = "ABCDEFGHIJ"
-QA_BATCH_SIZE = 32
+QA_BATCH_SIZE = 16
 
 
 class ExtractiveQAModel(nn.Module):
@@ -94,7 +94,7 @@ def _stack(examples: list[dict], key: str) -> torch.Tensor:
 def train_extractive_qa(
     examples: list[dict], *, n_steps: int, lr: float, seed: int, device: str = "cpu"
 ) -> tuple[ExtractiveQAModel, list[float]]:
-    """Train ``ExtractiveQAModel(qa_config)`` with AdamW (batches of 32, cosine schedule, 10% warm-up).
+    """Train ``ExtractiveQAModel(qa_config)`` with AdamW (batches of 16, cosine schedule, 10% warm-up).
 
     ``examples`` are ``make_extractive_example`` dicts. Returns ``(model, losses)`` with the model in
     eval mode on the CPU and ``losses[k]`` the loss of step k.

@@ -16,7 +16,13 @@ CHAR_RNN_HIDDEN_SIZE = 128
 def cosine_lr(
     step: int, *, base_lr: float, total_steps: int, warmup_steps: int = 0, min_lr: float = 0.0
 ) -> float:
-    """Linear warm-up to ``base_lr``, then half a cosine down to ``min_lr``, flat from ``total_steps`` on."""
+    """Linear warm-up to ``base_lr``, then half a cosine down to ``min_lr``, flat from ``total_steps`` on.
+
+    ``min_lr`` from ``total_steps`` on holds at every corner, ``warmup_steps == total_steps`` included
+    (where transformers' ``get_cosine_schedule_with_warmup`` gives ``base_lr`` at ``total_steps``).
+    """
+    if step >= total_steps:
+        return min_lr
     if step < warmup_steps:
         return base_lr * step / warmup_steps
     progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)

@@ -7,22 +7,29 @@ import json
 import re
 from pathlib import Path
 
-import pytest
 import sheet_3_2_given as given
 import torch
 
 DATA = Path(given.__file__).resolve().parent / "data"
 SHARED_NAMES = Path(__file__).resolve().parents[3] / "shared" / "data" / "names"
+JUDGE_DATA = Path(__file__).resolve().parents[2] / "tests" / "hidden" / "sheet_3_2" / "data"
 
 
-def test_names_data_is_the_documented_file():
+def test_names_data_is_the_documented_file_without_the_judges_names():
     raw = (DATA / "names-data.json").read_bytes()
     note = (DATA / "SOURCE.md").read_text(encoding="utf-8")
-    sha = re.search(r"sha256 `([0-9a-f]{64})`", note).group(1)
-    assert hashlib.sha256(raw).hexdigest() == sha
-    if (SHARED_NAMES / "names-data.json").exists():
-        assert raw == (SHARED_NAMES / "names-data.json").read_bytes()
+    public_sha, original_sha = re.findall(r"sha256 `([0-9a-f]{64})`", note)[:2]
+    assert hashlib.sha256(raw).hexdigest() == public_sha
     names = given.load_names_data()
+    heldout = json.loads((JUDGE_DATA / "names-heldout.json").read_text(encoding="utf-8"))
+    assert list(heldout) == list(names) and all(len(heldout[c]) == 10 for c in names)
+    assert not {n for v in heldout.values() for n in v} & {n for v in names.values() for n in v}
+    if (SHARED_NAMES / "names-data.json").exists():
+        original = (SHARED_NAMES / "names-data.json").read_bytes()
+        assert hashlib.sha256(original).hexdigest() == original_sha
+        full = json.loads(original)
+        held = {n for members in heldout.values() for n in members}
+        assert {c: [n for n in v if n not in held] for c, v in full.items()} == names
     assert len(names) == 18 and list(names)[:2] == ["Czech", "German"]
     assert all(c in given.all_letters for members in names.values() for name in members for c in name)
 
@@ -53,14 +60,17 @@ def test_mlm_corpus_loads_with_datasets_offline(tmp_path):
 
 def test_qa_data_is_multiple_choice_with_one_answer():
     data = given.load_qa_data()
-    assert set(data) == {"train", "heldout"} and len(data["train"]) >= 500 and len(data["heldout"]) >= 100
-    seen = {(q["question"], tuple(q["options"])) for q in data["train"]}
-    for item in data["heldout"]:
-        assert (item["question"], tuple(item["options"])) not in seen
-    for item in data["train"] + data["heldout"]:
+    with open(JUDGE_DATA / "qa_heldout.jsonl", encoding="utf-8") as f:
+        heldout = [json.loads(line) for line in f]
+    assert set(data) == {"train", "dev"} and len(data["train"]) >= 500 and len(data["dev"]) >= 100
+    assert len(heldout) >= 100
+    splits = [data["train"], data["dev"], heldout]
+    keys = [{(q["question"], tuple(q["options"])) for q in split} for split in splits]
+    assert not keys[0] & keys[1] and not keys[0] & keys[2] and not keys[1] & keys[2]
+    for item in data["train"] + data["dev"] + heldout:
         assert len(item["options"]) == 5 and item["answer_key"] in "ABCDE"
-    keys = [item["answer_key"] for item in data["train"]]
-    assert all(keys.count(k) > len(keys) / 10 for k in "ABCDE")
+    answers = [item["answer_key"] for item in data["train"]]
+    assert all(answers.count(k) > len(answers) / 10 for k in "ABCDE")
 
 
 def test_mlm_tokenizer_is_a_fast_wordpiece_with_bert_specials():
@@ -109,7 +119,8 @@ def test_qa_config_covers_the_tokenizer():
     assert model(ids).last_hidden_state.shape == (1, ids.shape[1], config.n_embd)
 
 
-@pytest.mark.parametrize("module", ["make_data.py"])
-def test_data_generator_is_shipped(module):
-    source = (DATA / module).read_text(encoding="utf-8")
+def test_data_generator_is_staff_only():
+    """make_data.py draws the judge's held-out data with a fixed seed: it must not ship."""
+    assert not (DATA / "make_data.py").exists() and not (DATA / "qa_heldout.jsonl").exists()
+    source = (JUDGE_DATA / "make_data.py").read_text(encoding="utf-8")
     assert "SEED" in source and "def main" in source

@@ -210,3 +210,57 @@ def test_complete_example_agrees_with_the_reference_on_pure_functions():
     assert ns["HEAD_FOR_TASK"] == ref.HEAD_FOR_TASK and ns["FOX_ANSWER_SPAN"] == ref.FOX_ANSWER_SPAN
     logits, ids = torch.randn(3, 5, 2), torch.tensor([[0, 0, 3, 4, 5], [3, 4, 0, 0, 0], [0] * 5])
     assert torch.equal(ns["pool_last_token"](logits, ids, 0), ref.pool_last_token(logits, ids, 0))
+
+
+def _hidden_marks() -> list[dict]:
+    """Each hidden test's points, exercise and timeout markers (the modules imported, never run)."""
+    import sys
+    import warnings
+
+    hidden = ROOT / "tests" / "hidden" / "sheet_3_2"
+    sys.path.insert(0, str(hidden))
+    tests = []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _load_module(hidden / "conftest.py", "_hidden_marks_conftest")  # the hypothesis profile
+        for path in sorted(hidden.glob("test_*.py")):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                module = _load_module(path, f"_hidden_marks_{path.stem}")
+            for name, fn in vars(module).items():
+                if name.startswith("test_") and callable(fn):
+                    marks = {m.name: m.args for m in getattr(fn, "pytestmark", [])}
+                    cases = len(marks["parametrize"][1]) if "parametrize" in marks else 1
+                    tests.append({"name": name, "points": marks["points"][0] * cases,
+                                  "exercise": marks["exercise"][0], "timeout": (marks.get("timeout") or (None,))[0]})
+    finally:
+        sys.path.remove(str(hidden))
+    return tests
+
+
+def test_notebook_states_what_the_grader_uses(notebook):
+    """Points per exercise, thresholds, settings and time limits: the notebook and the grader agree."""
+    from autograder.config import load_config
+
+    config = load_config(ROOT / "course_config.py")
+    points = config.sheet("sheet_3_2").points
+    text = "\n".join(cell.source for cell in notebook.cells)
+    headings = [line for line in text.splitlines() if line.startswith("#")]
+    marks = _hidden_marks()
+    for exercise, pts in points.items():
+        assert any(exercise.lower() in h.lower() and f"({pts:g} points)" in h for h in headings), exercise
+        total = sum(m["points"] for m in marks if m["exercise"] == exercise)
+        assert total == pts, (exercise, total, pts)
+    assert f"below **{ref.LSTM_NLL_THRESHOLD}**" in text
+    assert f"at least **{ref.QA_ACCURACY_THRESHOLD:.0%}**" in text
+    assert f"n_steps={ref.QA_SETTINGS['n_steps']}, lr={ref.QA_SETTINGS['lr']}" in text
+    assert f"n_iters={ref.LSTM_SETTINGS['n_iters']}, lr={ref.LSTM_SETTINGS['lr']}" in text
+    assert f"**{ref.QA_BATCH_RANGE[0]} to {ref.QA_BATCH_RANGE[1]} examples**" in text
+    timeouts = {m["name"]: m["timeout"] for m in marks if m["timeout"]}
+    assert timeouts["test_train_extractive_qa_learns"] == ref.QA_TRAINING_TIMEOUT
+    assert timeouts["test_train_char_lstm_learns_the_names"] == ref.LSTM_TRAINING_TIMEOUT
+    assert f"`train_char_lstm`\n  {ref.LSTM_TRAINING_TIMEOUT} s" in text or \
+        f"`train_char_lstm` {ref.LSTM_TRAINING_TIMEOUT} s" in " ".join(text.split())
+    assert f"`train_extractive_qa` {ref.QA_TRAINING_TIMEOUT} s" in " ".join(text.split())
+    assert f"each call it makes to your code within {config.limits.test_timeout_s:g} s" in " ".join(text.split())

@@ -284,14 +284,12 @@ def test_char_lstm_step_and_training_smoke():
     assert 0 < nll < ref.UNIFORM_NLL
 
 
-def test_split_names_is_disjoint_and_keeps_order():
-    names = ref.given.load_names_data()
-    train, heldout = ref.split_names(names)
-    assert list(train) == list(heldout) == list(names)
-    for category in names:
+def test_judge_names_are_disjoint_and_keep_the_order():
+    train, heldout = ref.judge_names()
+    assert list(train) == list(heldout) == list(ref.given.load_names_data())
+    for category in train:
         assert not set(train[category]) & set(heldout[category])
         assert heldout[category] and train[category]
-    assert ref.split_names(names) == (train, heldout)
 
 
 def test_uniform_model_fails_the_lstm_threshold():
@@ -302,7 +300,7 @@ def test_uniform_model_fails_the_lstm_threshold():
         def __call__(self, category, letter, hidden):
             return torch.full((1, 60), -math.log(60)), hidden
 
-    _, heldout = ref.split_names(ref.given.load_names_data())
+    _, heldout = ref.judge_names()
     nll = ref.heldout_nll_per_char(Uniform(), heldout)
     assert math.isclose(nll, ref.UNIFORM_NLL, rel_tol=1e-6) and nll > ref.LSTM_NLL_THRESHOLD
 
@@ -332,8 +330,8 @@ def test_extractive_qa_model_loads_gpt2_for_question_answering(tiny_config):
 
 def test_make_extractive_example_spans_decode_to_the_answer():
     tokenizer = ref.given.build_qa_tokenizer()
-    data = ref.given.load_qa_data()
-    for item in data["train"][:100] + data["heldout"]:
+    data = ref.load_judge_qa_data()
+    for item in data["train"][:100] + data["heldout"] + ref.given.load_qa_data()["dev"]:
         ex = ref.make_extractive_example(item["question"], item["options"], item["answer_key"], tokenizer,
                                          max_length=ref.QA_MAX_LENGTH)
         assert ex["input_ids"].shape == ex["attention_mask"].shape == (ref.QA_MAX_LENGTH,)

@@ -14,6 +14,8 @@ def make_cosine_scheduler(optimizer, *, total_steps, warmup_steps=0, min_lr=0.0)
 
 
 def cosine_lr(step, *, base_lr, total_steps, warmup_steps=0, min_lr=0.0):
+    if step >= total_steps:  # the notebook: min_lr from total_steps on, whatever the warm-up
+        return min_lr
     if warmup_steps and step < warmup_steps:
         return base_lr * (step / warmup_steps)
     span = max(1, total_steps - warmup_steps)

@@ -12,7 +12,9 @@ import math
 
 import pytest
 import torch
+from sheet_checks import assert_lstm_state, number_list
 
+import reference.sheet_3_2.grading as ref_settings
 from autograder.judge.compare import assert_close, assert_tensor
 
 EXERCISE = "3.2.3.1"
@@ -62,16 +64,22 @@ def test_char_lstm_outputs_are_log_probabilities(student, names_data, given):
                          "exponentials should sum to 1")
 
 
+def state_after(model, given, categories: list[str], category: str, text: str):
+    """The state after feeding SOS and ``text`` (one letter per step) from a fresh ``init_hidden()``."""
+    hidden = model.init_hidden()
+    cat_row = given.category_tensor(category, categories)
+    for row in given.input_tensors(text):
+        _, hidden = step(model, cat_row, row, hidden)
+    return hidden
+
+
 @pytest.mark.points(1)
 @pytest.mark.exercise(EXERCISE)
 def test_char_lstm_contains_an_lstm(student, names_data, given):
-    state = fresh_model(student, names_data, given).state_dict()
-    gates = [
-        value for key, value in state.items()
-        if key.rsplit(".", 1)[-1] in ("weight_hh", "weight_hh_l0")
-        and value.dim() == 2 and value.shape[0] == 4 * value.shape[1]
-    ]
-    assert gates, "CharLSTM should contain an LSTM (nn.LSTMCell, or nn.LSTM run one step at a time)"
+    categories = list(names_data)
+    model = fresh_model(student, names_data, given)
+    for category, text in (("German", "Bach"), ("Japanese", "Sato")):
+        assert_lstm_state(state_after(model, given, categories, category, text), "CharLSTM")
 
 
 @pytest.mark.points(1)
@@ -103,19 +111,27 @@ def test_char_lstm_state_carries_the_past(student, names_data, given):
 # One training run serves the three tests below (they run one after another, so the model handle
 # stays valid), with the `seed` of the first of them; the held-out NLL is measured once.
 
-TRAINING_TIMEOUT = 180  # about 30x what the reference needs on 2 idle CPU cores
+TRAINING_TIMEOUT = ref_settings.LSTM_TRAINING_TIMEOUT  # about 30x what the reference needs on 2 idle CPU cores
 
 
 def training_run(student, ref, memo, names_data, seed):
-    """``(model, losses)`` of the student's ``train_char_lstm`` on the judge's training split."""
+    """``(model, losses)`` of the student's ``train_char_lstm`` on the judge's training split.
+
+    The returned model must be an LSTM (checked by its state, as in ``test_char_lstm_contains_an_lstm``):
+    another network trained there earns none of the training points.
+    """
 
     def run():
-        train, _ = ref.split_names(names_data)
+        train, _ = ref.judge_names()
         result = student.train_char_lstm(train, **ref.LSTM_SETTINGS, seed=seed)
         assert isinstance(result, (tuple, list)) and len(result) == 2, (
             "train_char_lstm should return a tuple (model, losses)"
         )
-        return tuple(result)
+        model, losses = result
+        model.eval()
+        assert_lstm_state(state_after(model, ref.given, list(names_data), next(iter(names_data)), "Ab"),
+                          "the model train_char_lstm returns")
+        return model, losses
 
     return memo.once("train_char_lstm", run)
 
@@ -125,7 +141,7 @@ def heldout_nll(student, ref, memo, names_data, seed) -> float:
     model, _ = training_run(student, ref, memo, names_data, seed)
 
     def measure():
-        _, heldout = ref.split_names(names_data)
+        _, heldout = ref.judge_names()
         return ref.heldout_nll_per_char(model, heldout, categories=list(names_data))
 
     return memo.once("train_char_lstm/nll", measure, judged=(
@@ -138,9 +154,10 @@ def heldout_nll(student, ref, memo, names_data, seed) -> float:
 @pytest.mark.timeout(TRAINING_TIMEOUT)
 def test_train_char_lstm_returns_model_and_losses(student, ref, memo, names_data, seed):
     _, losses = training_run(student, ref, memo, names_data, seed)
-    assert isinstance(losses, list) and len(losses) == ref.LSTM_SETTINGS["n_iters"] and all(
-        type(x) in (int, float) and math.isfinite(x) for x in losses
-    ), "train_char_lstm should return one finite loss (a Python float) per step"
+    losses = number_list(losses, "the losses train_char_lstm returns")
+    assert len(losses) == ref.LSTM_SETTINGS["n_iters"] and all(math.isfinite(x) for x in losses), (
+        "train_char_lstm should return one finite loss (a number) per step"
+    )
 
 
 @pytest.mark.points(3)
@@ -162,9 +179,13 @@ def test_train_char_lstm_learns_the_names(student, ref, memo, names_data, seed):
 def test_train_char_lstm_reaches_the_held_out_threshold(student, ref, memo, names_data, seed, plot):
     nll = heldout_nll(student, ref, memo, names_data, seed)
     _, losses = training_run(student, ref, memo, names_data, seed)
-    if isinstance(losses, list) and losses:
+    try:
+        series = number_list(losses, "losses")
+    except AssertionError:
+        series = []
+    if series:
         plot("your training loss (per name) and the judge's held-out loss (per character)",
-             {"your training loss per name": losses}, x_label="step", y_label="loss", smooth=True,
+             {"your training loss per name": series}, x_label="step", y_label="loss", smooth=True,
              hlines={"held-out NLL per character (judge)": nll, "threshold": ref.LSTM_NLL_THRESHOLD})
     assert nll < ref.LSTM_NLL_THRESHOLD, (
         f"the trained CharLSTM's held-out NLL per character is {nll:.3f}; it should be below "

@@ -15,8 +15,10 @@ import math
 
 import pytest
 import torch
+from sheet_checks import number_list
 from transformers import GPT2Config, GPT2ForQuestionAnswering
 
+import reference.sheet_3_2.grading as ref_settings
 from autograder.judge.compare import assert_close, assert_tensor
 
 EXERCISE = "3.2.3.2"
@@ -59,8 +61,8 @@ def decoded_answer(tokenizer, out: dict) -> str:
 
 
 @pytest.fixture(scope="module")
-def qa_items(given) -> dict[str, list[dict]]:
-    return given.load_qa_data()
+def qa_items(ref) -> dict[str, list[dict]]:
+    return ref.load_judge_qa_data()
 
 
 @pytest.mark.points(2)
@@ -205,7 +207,7 @@ def test_qa_model_loss_matches_gpt2(student):
 # marked gpu, so all three see the same `device`, and run one after another, so the model handle
 # stays valid.
 
-TRAINING_TIMEOUT = 180  # about 15x what the reference needs on 2 idle CPU cores
+TRAINING_TIMEOUT = ref_settings.QA_TRAINING_TIMEOUT  # 8x the slowest allowed recipe (batch 64) on an idle core
 
 
 @pytest.fixture(scope="module")
@@ -245,9 +247,10 @@ def heldout_accuracy(student, ref, memo, qa_examples, seed, device) -> float:
 @pytest.mark.timeout(TRAINING_TIMEOUT)
 def test_train_extractive_qa_returns_model_and_losses(student, ref, memo, qa_examples, seed, device):
     _, losses = training_run(student, ref, memo, qa_examples, seed, device)
-    assert isinstance(losses, list) and len(losses) == ref.QA_SETTINGS["n_steps"] and all(
-        type(x) in (int, float) and math.isfinite(x) for x in losses
-    ), "train_extractive_qa should return one finite loss (a Python float) per step"
+    losses = number_list(losses, "the losses train_extractive_qa returns")
+    assert len(losses) == ref.QA_SETTINGS["n_steps"] and all(math.isfinite(x) for x in losses), (
+        "train_extractive_qa should return one finite loss (a number) per step"
+    )
 
 
 @pytest.mark.points(2)
@@ -257,9 +260,9 @@ def test_train_extractive_qa_returns_model_and_losses(student, ref, memo, qa_exa
 def test_train_extractive_qa_learns(student, ref, memo, qa_examples, seed, device):
     accuracy = heldout_accuracy(student, ref, memo, qa_examples, seed, device)
     halfway = (0.2 + ref.QA_ACCURACY_THRESHOLD) / 2
-    assert accuracy > halfway, (
-        f"the trained model finds the exact answer span for {accuracy:.0%} of the held-out "
-        f"questions; for these points it should be above {halfway:.0%}, halfway between chance "
+    assert accuracy >= halfway, (
+        f"the trained model finds the exact answer span for {accuracy:.1%} of the held-out "
+        f"questions; for these points it should be at least {halfway:.0%}, halfway between chance "
         f"(20%) and the threshold ({ref.QA_ACCURACY_THRESHOLD:.0%})"
     )
 
@@ -271,7 +274,7 @@ def test_train_extractive_qa_learns(student, ref, memo, qa_examples, seed, devic
 def test_train_extractive_qa_reaches_the_held_out_threshold(student, ref, memo, qa_examples, seed,
                                                             device):
     accuracy = heldout_accuracy(student, ref, memo, qa_examples, seed, device)
-    assert accuracy > ref.QA_ACCURACY_THRESHOLD, (
-        f"the trained model finds the exact answer span for {accuracy:.0%} of the held-out "
-        f"questions; it should be above {ref.QA_ACCURACY_THRESHOLD:.0%}"
+    assert accuracy >= ref.QA_ACCURACY_THRESHOLD, (
+        f"the trained model finds the exact answer span for {accuracy:.1%} of the held-out "
+        f"questions; it should be at least {ref.QA_ACCURACY_THRESHOLD:.0%}"
     )

@@ -165,14 +165,12 @@ SPACES = st.dictionaries(
 def test_grid_search_configs_lists_every_combination_in_order(ref, student, space):
     got = student.grid_search_configs(space)
     want = ref.grid_search_configs(space)
-    assert isinstance(got, list) and len(got) == len(want), (
+    assert isinstance(got, (list, tuple)) and len(got) == len(want), (
         "grid_search_configs should return a list with one dict per combination of values"
     )
-    assert all(isinstance(c, dict) for c in got) and [list(c.items()) for c in got] == [
-        list(c.items()) for c in want
-    ], (
+    assert all(isinstance(c, dict) for c in got) and list(got) == want, (
         "grid_search_configs should list the combinations in itertools.product order of the keys as "
-        "given (the last key varies fastest)"
+        "given (the last key varies fastest); the order of the keys inside each dict does not matter"
     )
 
 

@@ -1,17 +1,19 @@
-"""Regenerate Sheet 3.2's shipped data: the MLM corpus, the multiple-choice QA set and both tokenizers.
+"""Regenerate Sheet 3.2's data: the students' files and the judge's held-out files (staff only).
 
 Run from anywhere (paths are relative to this file)::
 
-    python assignments/sheet_3_2/data/make_data.py
+    python tests/hidden/sheet_3_2/data/make_data.py [--names path/to/original/names-data.json]
 
-Everything is generated from word lists and sentence templates written for this course, with a fixed
-seed, so a rerun rewrites the same files byte for byte. ``names-data.json`` and ``SOURCE.md`` are not
-made here: they are copies of ``shared/data/names/`` (see ``SOURCE.md`` for their provenance).
+This script lives with the hidden suite, not in the student bundle: it draws the judge's held-out
+data with a fixed seed, so shipping it would ship the held-out data. Everything except the names is
+generated from word lists and sentence templates written for this course, so a rerun rewrites the
+same files byte for byte.
 
-Outputs (next to this file):
+Outputs in ``assignments/sheet_3_2/data/`` (public):
 
 - ``mlm_corpus.txt``: one short English sentence per line (a few hundred lines).
-- ``qa_train.jsonl`` and ``qa_heldout.jsonl``: one multiple-choice question per line,
+- ``qa_train.jsonl`` (training) and ``qa_dev.jsonl`` (a public dev split for students to measure
+  themselves): one multiple-choice question per line,
   ``{"id", "question", "options": [5 strings, labelled A-E in order], "answer_key": "A".."E"}``.
   Exactly one option belongs to the category the question asks about, so the task is learnable
   word-category membership.
@@ -19,10 +21,18 @@ Outputs (next to this file):
   plus single characters as a fallback) with [PAD] [UNK] [CLS] [SEP] [MASK] at ids 0-4.
 - ``qa_tokenizer/vocab.json`` and ``qa_tokenizer/merges.txt``: a GPT-2-style byte-level BPE whose
   specials are ``<|endoftext|>`` (id 0: bos, eos, unk) and ``<|pad|>`` (id 1: pad).
+- ``names-data.json``: the original names file (``SOURCE.md``) without the judge's held-out names.
+
+Outputs next to this file (the judge's, never released): ``qa_heldout.jsonl`` and
+``names-heldout.json`` (``HELDOUT_NAMES_PER_CATEGORY`` distinct names per category, every
+occurrence of each removed from the public file). The names split needs the original file
+(``--names``, by default ``../shared/data/names/names-data.json`` beside the project); without it the
+names files are left as they are. No question or name is in both a public and a held-out file.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import string
@@ -31,8 +41,13 @@ from pathlib import Path
 
 from tokenizers import ByteLevelBPETokenizer, normalizers, pre_tokenizers
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent  # the judge's data folder
+ROOT = HERE.parents[3]
+PUBLIC = ROOT / "assignments" / "sheet_3_2" / "data"
+ORIGINAL_NAMES = ROOT.parent / "shared" / "data" / "names" / "names-data.json"
 SEED = 3_2
+NAMES_SPLIT_SEED = 0
+HELDOUT_NAMES_PER_CATEGORY = 10
 
 # Each option word must be one BPE token (with its leading space), so that a causal model can
 # score a span start without seeing the following token. make_qa() checks this.
@@ -91,6 +106,7 @@ def question_text(category: str, template: str) -> str:
 LABELS = "ABCDE"
 N_TRAIN = 2000
 N_HELDOUT = 200
+N_DEV = 200
 
 # --- the MLM corpus ----------------------------------------------------------------------------
 
@@ -148,18 +164,22 @@ def make_question(rng: random.Random, index: int, split: str) -> dict:
             "answer_key": LABELS[slot]}
 
 
-def make_qa(rng: random.Random) -> tuple[list[dict], list[dict]]:
-    """Disjoint train and held-out splits (no (question, options) pair appears in both)."""
+def make_qa(rng: random.Random) -> tuple[list[dict], list[dict], list[dict]]:
+    """Disjoint train, held-out and dev splits (no (question, options) pair is in two of them).
+
+    Drawn in that order from one generator, so adding the dev split left train and held-out as they
+    were (and with them the tokenizers and the calibration of the judge's threshold).
+    """
     seen: set[tuple] = set()
-    splits: dict[str, list[dict]] = {"train": [], "heldout": []}
-    for split, size in (("train", N_TRAIN), ("heldout", N_HELDOUT)):
+    splits: dict[str, list[dict]] = {"train": [], "heldout": [], "dev": []}
+    for split, size in (("train", N_TRAIN), ("heldout", N_HELDOUT), ("dev", N_DEV)):
         while len(splits[split]) < size:
             example = make_question(rng, len(splits[split]), split)
             key = (example["question"], tuple(example["options"]))
             if key not in seen:
                 seen.add(key)
                 splits[split].append(example)
-    return splits["train"], splits["heldout"]
+    return splits["train"], splits["heldout"], splits["dev"]
 
 
 def qa_text(example: dict) -> str:
@@ -219,19 +239,54 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
     path.write_text("".join(json.dumps(row, sort_keys=True) + "\n" for row in rows), encoding="utf-8")
 
 
+def split_names(names_data: dict[str, list[str]]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """``(public, heldout)``, both keyed by every category in the original order, sharing no name.
+
+    Each category's distinct names are shuffled with ``NAMES_SPLIT_SEED``; ``HELDOUT_NAMES_PER_CATEGORY``
+    of them (at most half) are held out. A held-out name leaves the public file in every category (some
+    names are in two), every other name stays, duplicates included.
+    """
+    rng = random.Random(NAMES_SPLIT_SEED)
+    heldout: dict[str, list[str]] = {}
+    for category, names in names_data.items():
+        distinct = sorted(set(names))
+        rng.shuffle(distinct)
+        held = set(distinct[: min(HELDOUT_NAMES_PER_CATEGORY, len(distinct) // 2)])
+        heldout[category] = [name for name in distinct if name in held]
+    everywhere = {name for names in heldout.values() for name in names}
+    public = {category: [name for name in names if name not in everywhere] for category, names in names_data.items()}
+    return public, heldout
+
+
+def write_names(original: Path) -> None:
+    public, heldout = split_names(json.loads(original.read_text(encoding="utf-8")))
+    (PUBLIC / "names-data.json").write_text(json.dumps(public, ensure_ascii=False), encoding="utf-8")
+    (HERE / "names-heldout.json").write_text(json.dumps(heldout, ensure_ascii=False, indent=1) + "\n",
+                                             encoding="utf-8")
+    print(f"names: {sum(map(len, public.values()))} public, {sum(map(len, heldout.values()))} held out")
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--names", type=Path, default=ORIGINAL_NAMES, help="the original names-data.json")
+    args = parser.parse_args()
     rng = random.Random(SEED)
     corpus = make_corpus(rng)
-    train, heldout = make_qa(rng)
-    (HERE / "mlm_corpus.txt").write_text("".join(line + "\n" for line in corpus), encoding="utf-8")
-    write_jsonl(HERE / "qa_train.jsonl", train)
+    train, heldout, dev = make_qa(rng)
+    (PUBLIC / "mlm_corpus.txt").write_text("".join(line + "\n" for line in corpus), encoding="utf-8")
+    write_jsonl(PUBLIC / "qa_train.jsonl", train)
+    write_jsonl(PUBLIC / "qa_dev.jsonl", dev)
     write_jsonl(HERE / "qa_heldout.jsonl", heldout)
 
-    qa_texts = [qa_text(example) for example in train + heldout]
-    train_wordpiece(corpus + qa_texts, HERE / "mlm_tokenizer")
-    train_byte_bpe(corpus + qa_texts, HERE / "qa_tokenizer")
-    check_single_token_options(HERE / "qa_tokenizer")
-    print(f"corpus: {len(corpus)} sentences; QA: {len(train)} train, {len(heldout)} held-out")
+    qa_texts = [qa_text(example) for example in train + heldout]  # as when the threshold was calibrated
+    train_wordpiece(corpus + qa_texts, PUBLIC / "mlm_tokenizer")
+    train_byte_bpe(corpus + qa_texts, PUBLIC / "qa_tokenizer")
+    check_single_token_options(PUBLIC / "qa_tokenizer")
+    print(f"corpus: {len(corpus)} sentences; QA: {len(train)} train, {len(dev)} dev, {len(heldout)} held-out")
+    if args.names.is_file():
+        write_names(args.names)
+    else:
+        print(f"names: {args.names} not found; names-data.json and names-heldout.json left as they are")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,52 @@
+"""`autograder rubric sheet_3_2`: every hidden test with its exercise and points, a solutions notebook;
+both staff-only (written outside the assignment folder, so no bundle can hold them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import api
+from autograder.config import load_config
+from autograder.release.bundle import build_bundle
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("staff")
+    return api.rubric(sheet="sheet_3_2", out=out, config_path=ROOT / "course_config.py")
+
+
+def test_rubric_lists_every_hidden_test_with_points_adding_up(written) -> None:
+    rubric, _ = written
+    text = rubric.read_text(encoding="utf-8")
+    config = load_config(ROOT / "course_config.py")
+    for exercise, points in config.sheet("sheet_3_2").points.items():
+        assert f"## {exercise}: {points:g} points (tests add up to {points:g})" in text
+    assert "`test_train_extractive_qa_reaches_the_held_out_threshold` | 5 | 600 s, GPU |" in text
+    assert "(no message)" not in text.split("## 3.2.1.1")[1].split("## 3.2.1.2")[0]
+
+
+def test_solutions_notebook_solves_every_stub_with_notes(written) -> None:
+    _, solutions = written
+    notebook = nbformat.read(solutions, as_version=4)
+    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    assert "raise NotImplementedError" not in code
+    assert "def cosine_lr(" in code and "class ExtractiveQAModel(" in code and "FOX_ANSWER_SPAN = (" in code
+    notes = [c.source for c in notebook.cells if c.cell_type == "markdown" and c.source.startswith("**Notes")]
+    assert len(notes) == 8 and any("(6, 9)" in n and "(7, 9)" in n for n in notes)
+    assert notebook.metadata["autograder"]["staff_only"] is True
+
+
+def test_neither_goes_into_the_student_bundle(written, tmp_path: Path) -> None:
+    config = load_config(ROOT / "course_config.py")
+    sheet = config.sheet("sheet_3_2")
+    assignment = config.resolve(sheet.assignment_dir).resolve()
+    assert all(assignment not in path.resolve().parents for path in written)
+    built, _ = build_bundle(config, sheet, tmp_path)
+    names = [p.name for p in built.rglob("*")]
+    assert not [n for n in names if "rubric" in n or "solutions" in n], names
