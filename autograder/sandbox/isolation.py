@@ -14,7 +14,9 @@ import re
 import resource
 import shutil
 import signal
+import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,7 +145,7 @@ def setup_mounts(plan: Plan, report: dict[str, Any]) -> None:
     if not report.get("mount"):
         return
     mount("none", "/", None, MS_REC | MS_PRIVATE)
-    make_read_only(report)
+    make_read_only(report, plan.keep)
     if report.get("pid"):
         try:
             mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
@@ -178,15 +180,21 @@ def setup_mounts(plan: Plan, report: dict[str, Any]) -> None:
     report["hidden"] = hidden
 
 
-def make_read_only(report: dict[str, Any]) -> None:
+def make_read_only(report: dict[str, Any], keep: Sequence[str] = ()) -> None:
     """Remount every file system read-only in this mount namespace (only /proc and /sys stay).
 
     The sandbox then writes only to the private tmpfs mounted afterwards (/tmp, /dev/shm, /var/tmp):
     nothing it writes lands on the host, even in world-writable folders such as /run/lock, and a
     sandbox that runs as the grader's own uid (the user-namespace fallback) cannot rewrite the
     grader's code, the virtual environment or the results.
+
+    A mount that refuses the remount (in a user namespace, some mounts of other tools, such as a
+    running container's storage, keep flags this namespace may not change) is covered by an empty
+    read-only tmpfs instead, unless the sandbox needs something beneath it (``keep``, Python, the
+    working folder, the system folders); a mount that vanished meanwhile needs nothing.
     """
     failed = []
+    needed = _needed_paths(keep)
     for point, options in _mount_points():
         if point.startswith(_KEEP_WRITABLE) and point != "/":
             continue
@@ -196,10 +204,29 @@ def make_read_only(report: dict[str, Any]) -> None:
         try:
             mount("none", point, None, flags)
         except OSError:
-            failed.append(point)
+            if point in {p for p, _ in _mount_points()} and not _cover(point, needed, report):
+                failed.append(point)
     report["read_only"] = not failed
     if failed:
         report["warnings"].append(f"could not make {len(failed)} mount(s) read-only: {', '.join(failed[:5])}")
+
+
+def _needed_paths(keep: Sequence[str]) -> list[str]:
+    paths = [*keep, sys.prefix, sys.base_prefix, os.path.realpath(sys.executable), os.getcwd(), *sys.path,
+             "/usr", "/lib", "/lib64", "/bin", "/sbin", "/etc", "/dev", "/tmp", "/var/tmp"]
+    return [os.path.realpath(p) for p in paths if p]
+
+
+def _cover(point: str, needed: Sequence[str], report: dict[str, Any]) -> bool:
+    """Hide ``point`` under an empty read-only tmpfs when nothing the sandbox needs lies beneath it."""
+    if point == "/" or any(path == point or path.startswith(point.rstrip("/") + "/") for path in needed):
+        return False
+    try:
+        mount("tmpfs", point, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=000")
+    except OSError:
+        return False
+    report.setdefault("covered", []).append(point)
+    return True
 
 
 def _mount_points() -> list[tuple[str, list[str]]]:
