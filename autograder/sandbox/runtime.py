@@ -133,9 +133,6 @@ class SandboxRuntime:
             raise ValueError(f"unknown operation {op!r}")
         return method(**args)
 
-    def op_ping(self) -> str:
-        return "pong"
-
     def op_exec(self, source: str, index: int) -> dict[str, Any]:
         self.notes.clear()
         try:
@@ -174,10 +171,6 @@ class SandboxRuntime:
     def op_len(self, target: Any) -> int:
         return len(self.from_wire(target))
 
-    def op_release(self, ids: list[int]) -> None:
-        for ident in ids:
-            self.objects.pop(ident, None)
-
     def op_make(self, name: str, args: list[Any], kwargs: dict[str, Any], keep: bool = False) -> Any:
         if name not in self.factories:
             raise KeyError(f"no sandbox factory named {name!r}; known: {sorted(self.factories)}")
@@ -190,10 +183,6 @@ class SandboxRuntime:
         self.objects[self.next_id] = value
         self.next_id += 1
         return handle
-
-    def op_set_timeout(self, seconds: float) -> None:
-        """Arm the soft time limit for the next request (0 disarms)."""
-        signal.setitimer(signal.ITIMER_REAL, max(0.0, seconds))
 
     # ---------------------------------------------------------------- loop
 
