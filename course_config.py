@@ -1,7 +1,7 @@
 """The course's settings, read once when the grader starts (schema: autograder/config.py).
 
 Paths are relative to this file's folder. Every field has a type, a default and help text in the
-schema; `autograder config --show` prints the resolved values.
+schema; `autograder config` prints the resolved values.
 """
 
 import datetime as dt

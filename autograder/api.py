@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import importlib.util
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from autograder.batch import BatchSummary, grade_batch
 from autograder.config import CourseConfig, find_config, load_config
@@ -25,83 +25,43 @@ def load(config_path: Path | None = None) -> CourseConfig:
 def grade(
     *, sheet: str, submissions: list[Path], out: Path, jobs: int = 1, device: str = "auto",
     regrade: bool = False, scheduler: str | None = None, config_path: Path | None = None,
-    show_progress: bool = True,
+    on_event: Callable[[str, Any], None] | None = None,
 ) -> BatchSummary:
-    """Grade a batch and print a summary table. Results land in ``out`` as each finishes."""
+    """Grade a batch; results land in ``out`` as each finishes. ``on_event`` sees the batch's progress."""
     config_file = find_config(config_path)
     config = load_config(config_file)
-    started = time.monotonic()
-    with _progress(show_progress) as (_, on_event):
-        if scheduler:
-            from autograder.distributed import grade_on_cluster
+    if scheduler:
+        from autograder.distributed import grade_on_cluster
 
-            summary = grade_on_cluster(config=config, config_file=config_file, sheet=sheet, paths=submissions,
-                                       out_dir=out, scheduler=scheduler, device=device, regrade=regrade,
-                                       on_event=on_event)
-        else:
-            summary = grade_batch(config=config, sheet=sheet, paths=submissions, out_dir=out, jobs=jobs,
-                                  device=device, regrade=regrade, on_event=on_event, config_file=config_file)
-    print_summary(summary, config, sheet, out, time.monotonic() - started)
-    return summary
+        return grade_on_cluster(config=config, config_file=config_file, sheet=sheet, paths=submissions,
+                                out_dir=out, scheduler=scheduler, device=device, regrade=regrade,
+                                on_event=on_event)
+    return grade_batch(config=config, sheet=sheet, paths=submissions, out_dir=out, jobs=jobs,
+                       device=device, regrade=regrade, on_event=on_event, config_file=config_file)
 
 
-class _progress:
-    """A rich progress bar (done, failed, ETA) fed by the batch's events; silent when disabled."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.progress = Progress(
-            TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[failed]} failed"),
-            TimeRemainingColumn(), console=console, disable=not enabled,
-        )
-        self.task: Any = None
-        self.failed = 0
-
-    def __enter__(self) -> tuple[Progress, Any]:
-        self.progress.__enter__()
-        return self.progress, self.on_event
-
-    def __exit__(self, *exc: object) -> None:
-        self.progress.__exit__(*exc)  # type: ignore[arg-type]
-
-    def on_event(self, kind: str, payload: Any) -> None:
-        if kind == "start":
-            self.task = self.progress.add_task("grading", total=payload["total"], completed=payload["skipped"],
-                                               failed=0)
-            if payload.get("reused") and self.enabled:
-                console.print(f"{payload['reused']} submission(s) already graded: reused (use --regrade)")
-        elif kind == "workers" and self.enabled:
-            console.print(f"{payload['jobs']} warm worker(s) on {payload['device']}")
-        elif kind == "done" and self.task is not None:
-            if not payload.gradable or payload.grader_error:
-                self.failed += 1
-            self.progress.update(self.task, advance=1, failed=self.failed)
+@dataclass(frozen=True)
+class CheckRow:
+    exercise: str
+    check: str
+    passed: bool
+    message: str = ""
 
 
-def print_summary(summary: BatchSummary, config: CourseConfig, sheet: str, out: Path, seconds: float) -> None:
-    exercises = list(config.sheet(sheet).points)
-    table = Table(title=f"{sheet}: {len(summary.results)} submission(s), {seconds:.1f} s")
-    table.add_column("student")
-    for ex in exercises:
-        table.add_column(ex, justify="right")
-    table.add_column("total", justify="right", style="bold")
-    table.add_column("note")
-    for result in sorted(summary.results, key=lambda r: r.student_id):
-        per = result.exercise_scores()
-        note = "not gradable" if not result.gradable else ("GRADER ERROR" if result.grader_error else "")
-        table.add_row(result.student_id, *(f"{per.get(ex, (0, 0))[0]:g}" for ex in exercises),
-                      f"{result.final_score:g}/{result.max_score:g}", note)
-    wide = Console()
-    wide.width = max(wide.width, 132)  # one column per exercise: do not squeeze ids into "stu…"
-    wide.print(table)
-    for line in [*summary.notes, *summary.refused]:
-        console.print(line, soft_wrap=True, markup=False)
-    console.print(f"results in {out}/ (one <student>.json each, grades.csv); {summary.reused} result(s) reused "
-                  "from an earlier run (same submission, suite and engine)", soft_wrap=True)
+@dataclass(frozen=True)
+class CheckReport:
+    """What ``check`` found: one row per public check, or why the file is not gradable."""
+
+    rows: tuple[CheckRow, ...] = ()
+    not_gradable: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return not self.not_gradable and all(row.passed for row in self.rows)
 
 
-def check(*, sheet: str, notebook: Path, config_path: Path | None = None) -> bool:
-    """Run the sheet's public checks on ``notebook`` through the sandbox; print a table."""
+def check(*, sheet: str, notebook: Path, config_path: Path | None = None) -> CheckReport:
+    """Run the sheet's public checks on ``notebook`` through the sandbox."""
     from autograder.errors import SubmissionError
     from autograder.judge.runner import prepare_imports, sandbox_request
     from autograder.rpc import StudentFailure, StudentProxy, StudentSession
@@ -121,17 +81,13 @@ def check(*, sheet: str, notebook: Path, config_path: Path | None = None) -> boo
     try:
         loaded = load_submission(notebook, max_bytes=config.limits.max_submission_mb << 20, expected_sheet=sheet)
     except SubmissionError as exc:
-        console.print(f"[red]not gradable:[/] {exc}")
-        return False
+        return CheckReport(not_gradable=str(exc))
     request, _ = sandbox_request(config, sheet_config, worker_index=0, device="cpu",
                                  protected=[str(notebook.resolve().parent)])
     zygote = Zygote()
     session = StudentSession(zygote, request, list(loaded.cells), cell_timeout=config.limits.cell_timeout_s,
                              default_timeout=config.limits.test_timeout_s, output_limit=config.limits.output_bytes)
-    table = Table(title=f"public checks for {sheet} (these are not your grade)")
-    for column in ("exercise", "check", "result"):
-        table.add_column(column)
-    passed_all = True
+    rows: list[CheckRow] = []
     try:
         proxy = StudentProxy(session)
         for exercise, functions in getattr(checks, "CHECKS", {}).items():
@@ -139,17 +95,15 @@ def check(*, sheet: str, notebook: Path, config_path: Path | None = None) -> boo
                 session.deadline = time.monotonic() + config.limits.test_timeout_s
                 try:
                     function(proxy)
-                    verdict = "[green]passed[/]"
+                    rows.append(CheckRow(exercise, function.__name__, True))
                 except (AssertionError, StudentFailure) as exc:
-                    verdict, passed_all = f"[red]failed:[/] {exc}", False
+                    rows.append(CheckRow(exercise, function.__name__, False, str(exc)))
                 except Exception as exc:  # noqa: BLE001 - a public check met an unexpected value
-                    verdict, passed_all = f"[red]failed:[/] {type(exc).__name__}: {exc}", False
-                table.add_row(exercise, function.__name__, verdict)
+                    rows.append(CheckRow(exercise, function.__name__, False, f"{type(exc).__name__}: {exc}"))
     finally:
         session.close()
         zygote.close()
-    Console().print(table)
-    return passed_all
+    return CheckReport(rows=tuple(rows))
 
 
 def serve(*, host: str | None, port: int, config_path: Path | None = None) -> None:
@@ -173,11 +127,8 @@ def release(
 
     config_file = find_config(config_path)
     config = load_config(config_file)
-    outcome = release_sheet(config=config, sheet=sheet, out=out, nbgrader=nbgrader, variants=variants, jobs=jobs,
-                            device=device, work_dir=work, config_file=config_file)
-    console.print(outcome.report.render(), markup=False, highlight=False, soft_wrap=True)
-    console.print(f"released {sheet}: {outcome.bundle}", soft_wrap=True)
-    return outcome
+    return release_sheet(config=config, sheet=sheet, out=out, nbgrader=nbgrader, variants=variants, jobs=jobs,
+                         device=device, work_dir=work, config_file=config_file)
 
 
 def rubric(*, sheet: str, out: Path | None = None, config_path: Path | None = None) -> tuple[Path, Path]:

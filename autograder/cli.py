@@ -8,11 +8,14 @@ or a missing path (nothing is);
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
 
 from autograder import api
 from autograder.errors import AutograderError
@@ -50,12 +53,16 @@ def grade(
     """Grade submissions of SHEET into --out: one <student id>.json each, plus grades.csv."""
     if device not in ("auto", "cpu", "cuda"):
         _fail(AutograderError("--device must be auto, cpu or cuda"))
+    started = time.monotonic()
     try:
-        summary = api.grade(sheet=sheet, submissions=submissions, out=out, jobs=jobs, device=device,
-                            regrade=regrade, scheduler=scheduler, config_path=config, show_progress=not quiet)
+        with _Progress(not quiet) as on_event:
+            summary = api.grade(sheet=sheet, submissions=submissions, out=out, jobs=jobs, device=device,
+                                regrade=regrade, scheduler=scheduler, config_path=config, on_event=on_event)
+        exercises = list(api.load(config).sheet(sheet).points)
     except AutograderError as exc:
         _fail(exc)
         return
+    _print_summary(summary, exercises, sheet, out, time.monotonic() - started)
     if summary.missing:
         console.print(f"[bold red]{len(summary.missing)} submission(s) have no result:[/] "
                       f"{', '.join(summary.missing)}; run the same command again to resume")
@@ -74,11 +81,21 @@ def check(
 ) -> None:
     """Run only the sheet's public checks on NOTEBOOK (what students run before submitting)."""
     try:
-        ok = api.check(sheet=sheet, notebook=notebook, config_path=config)
+        found = api.check(sheet=sheet, notebook=notebook, config_path=config)
     except AutograderError as exc:
         _fail(exc)
         return
-    raise typer.Exit(0 if ok else 1)
+    if found.not_gradable:
+        console.print(f"[red]not gradable:[/] {found.not_gradable}")
+    else:
+        table = Table(title=f"public checks for {sheet} (these are not your grade)")
+        for column in ("exercise", "check", "result"):
+            table.add_column(column)
+        for row in found.rows:
+            verdict = "[green]passed[/]" if row.passed else f"[red]failed:[/] {row.message}"
+            table.add_row(row.exercise, row.check, verdict)
+        Console().print(table)
+    raise typer.Exit(0 if found.passed else 1)
 
 
 @app.command()
@@ -123,8 +140,10 @@ def release(
     from autograder.errors import ReleaseRefused
 
     try:
-        api.release(sheet=sheet, out=out, nbgrader=nbgrader, variants=variants, jobs=jobs, device=device,
-                    work=work, config_path=config)
+        outcome = api.release(sheet=sheet, out=out, nbgrader=nbgrader, variants=variants, jobs=jobs, device=device,
+                              work=work, config_path=config)
+        console.print(outcome.report.render(), markup=False, highlight=False, soft_wrap=True)
+        console.print(f"released {sheet}: {outcome.bundle}", soft_wrap=True)
     except ReleaseRefused as exc:  # the report is plain text: no markup, no wrapping
         console.print(str(exc), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
@@ -226,6 +245,63 @@ def similarity(
                        config_path=config)
     except AutograderError as exc:
         _fail(exc)
+
+
+# ------------------------------------------------------------------ grade's display
+
+
+class _Progress:
+    """A rich progress bar (done, failed, ETA) fed by the batch's events; silent when disabled."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.progress = Progress(
+            TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[failed]} failed"),
+            TimeRemainingColumn(), console=console, disable=not enabled,
+        )
+        self.task: Any = None
+        self.failed = 0
+
+    def __enter__(self) -> Any:
+        self.progress.__enter__()
+        return self.on_event
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(*exc)  # type: ignore[arg-type]
+
+    def on_event(self, kind: str, payload: Any) -> None:
+        if kind == "start":
+            self.task = self.progress.add_task("grading", total=payload["total"], completed=payload["skipped"],
+                                               failed=0)
+            if payload.get("reused") and self.enabled:
+                console.print(f"{payload['reused']} submission(s) already graded: reused (use --regrade)")
+        elif kind == "workers" and self.enabled:
+            console.print(f"{payload['jobs']} warm worker(s) on {payload['device']}")
+        elif kind == "done" and self.task is not None:
+            if not payload.gradable or payload.grader_error:
+                self.failed += 1
+            self.progress.update(self.task, advance=1, failed=self.failed)
+
+
+def _print_summary(summary: Any, exercises: list[str], sheet: str, out: Path, seconds: float) -> None:
+    table = Table(title=f"{sheet}: {len(summary.results)} submission(s), {seconds:.1f} s")
+    table.add_column("student")
+    for ex in exercises:
+        table.add_column(ex, justify="right")
+    table.add_column("total", justify="right", style="bold")
+    table.add_column("note")
+    for result in sorted(summary.results, key=lambda r: r.student_id):
+        per = result.exercise_scores()
+        note = "not gradable" if not result.gradable else ("GRADER ERROR" if result.grader_error else "")
+        table.add_row(result.student_id, *(f"{per.get(ex, (0, 0))[0]:g}" for ex in exercises),
+                      f"{result.final_score:g}/{result.max_score:g}", note)
+    wide = Console()
+    wide.width = max(wide.width, 132)  # one column per exercise: do not squeeze ids into "stu…"
+    wide.print(table)
+    for line in [*summary.notes, *summary.refused]:
+        console.print(line, soft_wrap=True, markup=False)
+    console.print(f"results in {out}/ (one <student>.json each, grades.csv); {summary.reused} result(s) reused "
+                  "from an earlier run (same submission, suite and engine)", soft_wrap=True)
 
 
 def main() -> None:  # pragma: no cover - console entry point

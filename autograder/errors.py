@@ -6,6 +6,7 @@ Exit codes (also in ``autograder --help``):
     2  usage or configuration error (bad arguments, missing config, unknown sheet)
     3  the batch was refused before grading (duplicate student ids, unreadable paths)
     4  some submissions have no result (grader crashed or was interrupted); rerun to resume
+       (the CLI returns it after grading: no exception carries it)
     5  a release was refused by the release gate
 """
 
@@ -30,17 +31,9 @@ class BatchRefused(AutograderError):
     exit_code = 3
 
 
-class IncompleteBatch(AutograderError):
-    exit_code = 4
-
-
 class ReleaseRefused(AutograderError):
     exit_code = 5
 
 
 class SubmissionError(Exception):
     """A file that is not a gradable submission; the message is shown to the student."""
-
-
-class GraderError(AutograderError):
-    """The hidden suite or the reference failed: staff must fix it; the student is not blamed."""

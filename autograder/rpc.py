@@ -19,7 +19,7 @@ from autograder import codec
 from autograder.codec import ConfigValue, HandleRef
 from autograder.sandbox import wire
 from autograder.sandbox.client import SandboxProcess, SandboxSetupError, Zygote
-from autograder.sandbox.runtime import SOFT_TIMEOUT_TYPE
+from autograder.sandbox.runtime import FACTORY_ERROR_TYPE, SOFT_TIMEOUT_TYPE
 from autograder.submission import Cell
 
 
@@ -51,6 +51,11 @@ class SandboxCrashed(StudentFailure):
 
 class SandboxProtocolError(StudentFailure):
     """The sandbox sent something that is not valid data (too large, too deep, malformed)."""
+
+
+class SandboxFactoryError(RuntimeError):
+    """The hidden suite asked for a factory the sandbox lacks (a typo, or the sheet's given module failed
+    to import there): the grader's problem, reported to staff, never blamed on the student."""
 
 
 @dataclass
@@ -194,6 +199,8 @@ class StudentSession:
             return self._incoming(value)
         if value.get("type") == SOFT_TIMEOUT_TYPE:
             raise SandboxTimeout("your code ran past the time limit for this check")
+        if op == "make" and value.get("type") == FACTORY_ERROR_TYPE:
+            raise SandboxFactoryError(str(value.get("message")))
         kind_name = str(value.get("type"))
         error_class = StudentNameMissing if kind_name in ("NameError", "AttributeError") else StudentCodeError
         raise error_class(kind_name, str(value.get("message")), str(value.get("traceback", "")))

@@ -426,10 +426,60 @@ class WorkerProcess:
 
 # ------------------------------------------------------------------ Dask entry point
 
-_POOL: list[WorkerProcess] = []
-_POOL_LOCK = threading.Lock()
-_SLOT_LOCKS: list[int] = []
 DASK_FIRST_INDEX = 100  # worker indices 0.. belong to `autograder grade --jobs` on the same machine
+
+
+class WarmPool:
+    """This process's idle warm workers (what Dask tasks reuse) and the worker indices it holds.
+
+    One warm worker per concurrent task; an index is claimed with a machine-wide lock file, held
+    until this process exits, so no other grader on the machine picks the same sandbox uid.
+    """
+
+    def __init__(self, first_index: int = DASK_FIRST_INDEX) -> None:
+        self.first_index = first_index
+        self.idle: list[WorkerProcess] = []
+        self.lock = threading.Lock()
+        self.slot_fds: list[int] = []
+
+    def take(self, config_file: Path, device: str) -> WorkerProcess:
+        """An idle live worker for ``config_file`` and ``device``, else a new one (started and ready)."""
+        with self.lock:
+            idle = [w for w in self.idle if w.device == device and w.config_file == config_file]
+            for worker in idle:
+                self.idle.remove(worker)
+                if worker.alive():
+                    return worker
+                worker.close()
+            index = self._claim_index()
+        worker = WorkerProcess(config_file, index=index, device=device, gpu_slot=None)
+        worker.wait_ready()
+        return worker
+
+    def put(self, worker: WorkerProcess) -> None:
+        with self.lock:
+            self.idle.append(worker)
+
+    def _claim_index(self) -> int:
+        """A worker index no other process on this machine holds (it picks the sandbox uid)."""
+        import fcntl
+        import tempfile
+
+        folder = Path(tempfile.gettempdir()) / "autograder-worker-slots"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        for index in range(self.first_index, 1000):
+            fd = os.open(folder / f"{index}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            self.slot_fds.append(fd)  # held (and so reserved) until this process exits
+            return index
+        raise RuntimeError("no free worker index on this machine")
+
+
+_DASK_POOL = WarmPool()  # grade_task is sent to Dask workers by reference: its pool is per process
 
 
 def grade_task(task: dict[str, Any], *, config_path: str, device: str = "cpu") -> dict[str, Any]:
@@ -441,50 +491,16 @@ def grade_task(task: dict[str, Any], *, config_path: str, device: str = "cpu") -
     as a JSON-able dict; raises RuntimeError when grading could not run at all.
     """
     grade = GradeTask(**{**task, "protected": tuple(task.get("protected", ()))})
-    worker = _take_worker(Path(config_path), device)
+    worker = _DASK_POOL.take(Path(config_path), device)
     try:
         reply = worker.grade(grade)
     except RuntimeError:
         worker.close()
         raise
-    with _POOL_LOCK:
-        _POOL.append(worker)
+    _DASK_POOL.put(worker)
     if "result" not in reply:
         raise RuntimeError(f"grading failed: {reply.get('error')}")
     return reply["result"]  # type: ignore[no-any-return]
-
-
-def _take_worker(config_file: Path, device: str) -> WorkerProcess:
-    with _POOL_LOCK:
-        idle = [w for w in _POOL if w.device == device and w.config_file == config_file]
-        for worker in idle:
-            _POOL.remove(worker)
-            if worker.alive():
-                return worker
-            worker.close()
-        index = _claim_index()
-    worker = WorkerProcess(config_file, index=index, device=device, gpu_slot=None)
-    worker.wait_ready()
-    return worker
-
-
-def _claim_index() -> int:
-    """A worker index no other process on this machine holds (it picks the sandbox uid)."""
-    import fcntl
-    import tempfile
-
-    folder = Path(tempfile.gettempdir()) / "autograder-worker-slots"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    for index in range(DASK_FIRST_INDEX, 1000):
-        fd = os.open(folder / f"{index}.lock", os.O_CREAT | os.O_RDWR, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            continue
-        _SLOT_LOCKS.append(fd)  # held (and so reserved) until this process exits
-        return index
-    raise RuntimeError("no free worker index on this machine")
 
 
 if __name__ == "__main__":

@@ -27,3 +27,13 @@ def zygote():
     z = Zygote()
     yield z
     z.close()
+
+
+@pytest.fixture(scope="session")
+def toy_grader(toy_config):
+    """One warm worker on the CPU for the toy course, shared by every test directory (each costs a cold
+    torch import to start)."""
+    from autograder.batch import Grader
+
+    with Grader(toy_config, jobs=1, device="cpu", config_file=TOY / "course_config.py") as grader:
+        yield grader

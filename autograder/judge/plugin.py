@@ -13,13 +13,14 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from autograder.results import CaseResult
 from autograder.rpc import (
     SandboxCrashed,
+    SandboxFactoryError,
     SandboxProtocolError,
     SandboxTimeout,
     StudentCodeError,
@@ -199,6 +200,12 @@ class JudgePlugin:
         """``(status, student message)``: the student's fault is "failed", the grader's is "error"."""
         if isinstance(exc, AssertionError):
             return "failed", str(exc) or "The result is not correct."
+        broken = _find_in_chain(exc, SandboxFactoryError)
+        if broken is not None:  # the suite or the sheet's given module is broken: staff must fix it
+            problem = f"sandbox factory: {broken}"
+            if problem not in self.state.suite_errors:
+                self.state.suite_errors.append(problem)
+            return "error", "The checker failed on our side; course staff have been told."
         student = _find_student_failure(exc)
         if isinstance(student, StudentCodeError):
             text = f"Your code raised {student.type_name}: {student.message}"
@@ -266,14 +273,22 @@ def _is_pytest_frame(filename: str) -> bool:
     return "_pytest" in parts or "pluggy" in parts
 
 
+_E = TypeVar("_E", bound=BaseException)
+
+
 def _find_student_failure(exc: BaseException | None) -> StudentFailure | None:
+    return _find_in_chain(exc, StudentFailure)
+
+
+def _find_in_chain(exc: BaseException | None, kind: type[_E]) -> _E | None:
+    """``exc`` or the first ``kind`` among its causes, contexts and exception-group members."""
     seen = 0
     while exc is not None and seen < 10:
-        if isinstance(exc, StudentFailure):
+        if isinstance(exc, kind):
             return exc
         if isinstance(exc, BaseExceptionGroup):
             for inner in exc.exceptions:
-                found = _find_student_failure(inner)
+                found = _find_in_chain(inner, kind)
                 if found is not None:
                     return found
         exc = exc.__cause__ or exc.__context__

@@ -24,6 +24,13 @@ from autograder.sandbox import wire
 from autograder.seeding import reseed
 
 SOFT_TIMEOUT_TYPE = "AutograderSoftTimeout"
+# A factory the hidden suite asked for does not exist, or the sheet's given module failed to import:
+# the grader's problem, never the student's (see rpc.SandboxFactoryError).
+FACTORY_ERROR_TYPE = "AutograderFactoryError"
+
+
+class FactoryError(Exception):
+    """Raised by ``op_make`` when the factory cannot exist; the reply carries FACTORY_ERROR_TYPE."""
 
 
 class SoftTimeout(BaseException):
@@ -75,7 +82,9 @@ def transform_cell(source: str) -> str:
 class SandboxRuntime:
     """The student's namespace plus a table of objects the judge holds handles to."""
 
-    def __init__(self, sock: socket.socket, *, max_message_bytes: int, factories: dict[str, Any]) -> None:
+    def __init__(
+        self, sock: socket.socket, *, max_message_bytes: int, factories: dict[str, Any], given_error: str = "",
+    ) -> None:
         self.sock = sock
         self.max_message_bytes = max_message_bytes
         self.notes: list[str] = []
@@ -84,6 +93,7 @@ class SandboxRuntime:
         self.objects: dict[int, Any] = {}
         self.next_id = 1
         self.factories = factories
+        self.given_error = given_error
 
     # ---------------------------------------------------------------- values
 
@@ -133,9 +143,6 @@ class SandboxRuntime:
             raise ValueError(f"unknown operation {op!r}")
         return method(**args)
 
-    def op_ping(self) -> str:
-        return "pong"
-
     def op_exec(self, source: str, index: int) -> dict[str, Any]:
         self.notes.clear()
         try:
@@ -174,13 +181,11 @@ class SandboxRuntime:
     def op_len(self, target: Any) -> int:
         return len(self.from_wire(target))
 
-    def op_release(self, ids: list[int]) -> None:
-        for ident in ids:
-            self.objects.pop(ident, None)
-
     def op_make(self, name: str, args: list[Any], kwargs: dict[str, Any], keep: bool = False) -> Any:
         if name not in self.factories:
-            raise KeyError(f"no sandbox factory named {name!r}; known: {sorted(self.factories)}")
+            if self.given_error:
+                raise FactoryError(f"no sandbox factory named {name!r}: {self.given_error}")
+            raise FactoryError(f"no sandbox factory named {name!r}; known: {sorted(self.factories)}")
         made = self.factories[name](*self.from_wire(args), **self.from_wire(kwargs))
         return self.keep(made) if keep else made
 
@@ -190,10 +195,6 @@ class SandboxRuntime:
         self.objects[self.next_id] = value
         self.next_id += 1
         return handle
-
-    def op_set_timeout(self, seconds: float) -> None:
-        """Arm the soft time limit for the next request (0 disarms)."""
-        signal.setitimer(signal.ITIMER_REAL, max(0.0, seconds))
 
     # ---------------------------------------------------------------- loop
 
@@ -213,6 +214,8 @@ class SandboxRuntime:
                 reply: Any = ("ok", self.handle(op, args), seq)
             except SoftTimeout:
                 reply = ("err", {"type": SOFT_TIMEOUT_TYPE, "message": "time limit", "traceback": ""}, seq)
+            except FactoryError as exc:
+                reply = ("err", {"type": FACTORY_ERROR_TYPE, "message": _safe_text(exc), "traceback": ""}, seq)
             except BaseException as exc:  # noqa: BLE001
                 reply = ("err", _describe(exc), seq)
             finally:
@@ -294,8 +297,12 @@ def _flush_std() -> None:
             pass
 
 
-def load_factories(given_module: str | None) -> dict[str, Any]:
-    """Built-in factories plus the sheet's public ``FACTORIES`` (if its given module defines one)."""
+def load_factories(given_module: str | None) -> tuple[dict[str, Any], str]:
+    """Built-in factories plus the sheet's public ``FACTORIES`` (if its given module defines one).
+
+    Also the given module's import error ("" when it imported): reported to the judge, as the grader's
+    problem, when the suite asks for a factory that is missing because of it.
+    """
     from autograder.sandbox import factories
 
     table = dict(factories.BUILTIN)
@@ -304,15 +311,9 @@ def load_factories(given_module: str | None) -> dict[str, Any]:
             module = importlib.import_module(given_module)
             table.update(getattr(module, "FACTORIES", {}))
         except Exception as exc:  # noqa: BLE001 - reported to the judge when a factory is asked for
-            table["__given_error__"] = _raiser(f"the sheet's given module failed to import: {exc}")
-    return table
-
-
-def _raiser(message: str) -> Any:
-    def fail(*args: Any, **kwargs: Any) -> None:
-        raise RuntimeError(message)
-
-    return fail
+            return table, (f"the sheet's given module {given_module!r} failed to import: "
+                           f"{type(exc).__name__}: {_safe_text(exc)}")
+    return table, ""
 
 
 def run(sock: socket.socket, *, max_message_bytes: int, given_module: str | None, threads: int) -> None:
@@ -322,5 +323,7 @@ def run(sock: socket.socket, *, max_message_bytes: int, given_module: str | None
     torch.set_num_threads(threads)
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
-    runtime = SandboxRuntime(sock, max_message_bytes=max_message_bytes, factories=load_factories(given_module))
+    factories, given_error = load_factories(given_module)
+    runtime = SandboxRuntime(sock, max_message_bytes=max_message_bytes, factories=factories,
+                             given_error=given_error)
     runtime.serve()

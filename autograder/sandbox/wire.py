@@ -34,7 +34,6 @@ def recv(
     deadline: float | None = None,
     max_bytes: int = codec.MAX_BYTES,
     max_value_bytes: int | None = None,
-    on_idle: Callable[[], None] | None = None,
     extra_fds: tuple[int, ...] = (),
     on_extra: Callable[[int], bool] | None = None,
 ) -> Any:

@@ -111,13 +111,13 @@ def test_outputs_and_grades_csv(graded):
     assert {"timings", "device", "versions"} <= set(correct["extra_data"])
 
 
-def test_same_submission_graded_three_times_scores_the_same(toy_config, tmp_path):
+def test_same_submission_graded_three_times_scores_the_same(toy_config, toy_grader, tmp_path):
     sub = tmp_path / "wrong.py"
     shutil.copy(TOY / "submissions" / "wrong.py", sub)
     scores = []
-    for attempt in range(3):
+    for attempt, grader in enumerate((toy_grader, toy_grader, None)):  # one warm worker twice, then a new one
         summary = grade_batch(config=toy_config, sheet="toy", paths=[sub], out_dir=tmp_path / f"o{attempt}",
-                              jobs=1, device="cpu", config_file=TOY / "course_config.py")
+                              jobs=1, device="cpu", config_file=TOY / "course_config.py", grader=grader)
         scores.append([(c.name, c.score) for c in summary.results[0].tests])
     assert scores[0] == scores[1] == scores[2]
 

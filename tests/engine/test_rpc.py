@@ -9,8 +9,8 @@ import torch
 
 from autograder.judge.runner import sandbox_request
 from autograder.rpc import (
-    RemoteHandle, SandboxCrashed, SandboxProtocolError, SandboxTimeout, StudentCodeError, StudentProxy,
-    StudentSession,
+    RemoteHandle, SandboxCrashed, SandboxFactoryError, SandboxProtocolError, SandboxTimeout, StudentCodeError,
+    StudentProxy, StudentSession,
 )
 from autograder.submission import Cell
 
@@ -127,8 +127,33 @@ def test_factories(session):
     assert student.make("pair", 1, 2) == (1, 2)  # the sheet's given FACTORIES
     kept = student.make_handle("pair", 1, 2)  # plain data, but it stays in the sandbox
     assert isinstance(kept, RemoteHandle) and kept.type_name == "tuple" and kept[1] == 2 and len(kept) == 2
-    with pytest.raises(StudentCodeError, match="no sandbox factory"):
+    with pytest.raises(SandboxFactoryError, match="no sandbox factory"):  # the suite's mistake
         student.make("os.system")
+
+
+def test_broken_given_module_is_reported_to_staff_not_blamed_on_the_student(toy_config, zygote):
+    import types
+
+    from autograder.judge.plugin import JudgePlugin
+
+    request, _ = sandbox_request(toy_config, toy_config.sheet("toy"), worker_index=0, device="cpu", protected=[])
+    request = {**request, "given_module": "toy_given_that_cannot_import"}
+    s = StudentSession(zygote, request, [Cell(0, "x = 1")], cell_timeout=5, default_timeout=4, output_limit=4000)
+    s.start()
+    try:
+        student = StudentProxy(s)
+        with pytest.raises(SandboxFactoryError) as info:
+            student.make("pair", 1, 2)
+        assert "toy_given_that_cannot_import' failed to import: ModuleNotFoundError" in str(info.value)
+        assert student.x == 1  # the sandbox is still fine: the student's code ran
+
+        plugin = JudgePlugin(session=s, reference=types.ModuleType("ref"), device="cpu", default_timeout=4,
+                             points={})
+        status, message = plugin.classify(info.value, None)
+        assert status == "error" and "our side" in message and "KeyError" not in message
+        assert len(plugin.state.suite_errors) == 1 and "failed to import" in plugin.state.suite_errors[0]
+    finally:
+        s.close()
 
 
 def test_student_errors_and_limits(session):
