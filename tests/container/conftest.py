@@ -17,7 +17,7 @@ import pytest
 pytest.importorskip("fastapi", reason="the service needs the 'service' extra")
 sys.path.insert(0, str(Path(__file__).parent))
 
-from ctr_support import IMAGE, ROOT, SERVICE_TOKEN, Podman, course_folder  # noqa: E402
+from ctr_support import IMAGE, ROOT, SERVICE_TOKEN, Podman, course_folder
 
 BUILD_TIMEOUT_S = 3600
 
@@ -43,7 +43,7 @@ def image(podman: Podman) -> str:
     if IMAGE == "autograder:local":
         env = dict(podman.env, PYTHON=sys.executable)
         started = time.monotonic()
-        built = subprocess.run(["bash", str(ROOT / "deploy/local/build-image.sh")], env=env, cwd=ROOT,
+        built = subprocess.run(["bash", str(ROOT / "deploy/local/build-image.sh")], check=False, env=env, cwd=ROOT,
                                capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
         assert built.returncode == 0, f"make image failed:\n{built.stdout[-3000:]}\n{built.stderr[-5000:]}"
         print(f"\nthe course image: {time.monotonic() - started:.0f} s\n{built.stdout}", file=sys.stderr)
