@@ -4,7 +4,6 @@ grades safely; SIGTERM stops it cleanly and a restart grades what was left in th
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -68,9 +67,7 @@ def test_sigterm_stops_cleanly_and_a_restart_grades_the_queue(image: str, course
     service = start_service(containers, course=course, volume=volume, hub_port=hub_port, flags=RECOMMENDED)
     service.wait_healthy()
     submissions = [service.submit(student, "toy", toy_notebook(f"# {student}")) for student in ("alice", "bob", "s01")]
-    started = time.monotonic()
-    assert service.stop(timeout=90) == 0, service.logs()
-    assert time.monotonic() - started < 80, "the service did not stop on SIGTERM"
+    assert service.stop(timeout=90) == 0, service.logs()  # 137 had it needed SIGKILL
     assert "SIGTERM: stopping the grading service" in service.logs()
     left = jobs_in_volume(containers, volume)
     assert len(left) == 3 and "queued" in left and "running" not in left, left  # nothing lost, nothing stuck
