@@ -3,8 +3,8 @@ Docker-compatible socket (``podman system service``).
 
 JupyterHub and configurable-http-proxy run on this machine; DockerSpawner starts alice's server from
 the course image on a podman network; the hub starts the grading service in its own container with
-the hub config's command (``podman run ... autograder serve``). From alice's server, with the
-environment the hub gave it, ``autograder.client.submit()`` sends a notebook through the proxy to the
+the hub config's command (``podman run ... autograder serve``). From a kernel in alice's server (the
+environment the hub gave it), ``autograder.client.submit()`` sends a notebook through the proxy to the
 service; alice sees her result, the TA sees the class. The times from the spawn request to a ready
 server and from submit to result are printed.
 """
@@ -47,14 +47,56 @@ c.DockerSpawner.mem_limit = None
 """
 
 SUBMIT = """\
-import base64, sys, time
-open("/tmp/answers.ipynb", "wb").write(base64.b64decode(sys.argv[1]))
+import base64, time
+open("/tmp/answers.ipynb", "wb").write(base64.b64decode({notebook!r}))
 from autograder.client import submit
 started = time.monotonic()
 view = submit("/tmp/answers.ipynb", sheet="toy", poll_seconds=1, timeout=600)
 print("RESULT", view["status"], view["result"]["score"] if view["result"] else None,
       round(time.monotonic() - started, 1))
 """
+
+
+def run_in_kernel(server: str, token: str, code: str, timeout: float) -> str:
+    """Start a kernel in a single-user server (through the proxy), run ``code``, return its stdout."""
+    import asyncio
+    import uuid
+
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    headers = {"Authorization": f"token {token}"}
+    kernel = httpx.post(f"{server}api/kernels", headers=headers, json={}, timeout=120)
+    assert kernel.status_code == 201, kernel.text
+    msg_id, out = uuid.uuid4().hex, []
+
+    async def execute() -> None:
+        url = f"{server.replace('http', 'ws', 1)}api/kernels/{kernel.json()['id']}/channels"
+        socket = await websocket_connect(HTTPRequest(url, headers=headers, connect_timeout=60))
+        await socket.write_message(json.dumps({
+            "header": {"msg_id": msg_id, "username": "", "session": uuid.uuid4().hex,
+                       "msg_type": "execute_request", "version": "5.3"},
+            "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
+            "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
+                        "allow_stdin": False, "stop_on_error": True}}))
+        while True:
+            raw = await socket.read_message()
+            assert raw is not None, "the kernel's websocket closed"
+            msg = json.loads(raw)
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "stream":
+                out.append(content["text"])
+            elif kind == "error":
+                out.append("\n".join(content["traceback"]))
+            elif kind == "status" and content["execution_state"] == "idle":
+                socket.close()
+                return
+
+    asyncio.run(asyncio.wait_for(execute(), timeout))
+    httpx.delete(f"{server}api/kernels/{kernel.json()['id']}", headers=headers, timeout=60)
+    return "".join(out)
 
 
 def podman_socket(podman: Podman, path: Path) -> subprocess.Popen[bytes]:
@@ -169,16 +211,17 @@ def test_dockerspawner_server_submits_to_the_grading_container(hub: dict[str, An
     api = httpx.Client(base_url=hub["api"], headers=hub["admin"], timeout=60)
     assert api.post("users", json={"usernames": ["alice", "tara"]}).status_code in (201, 409)
     tara = api.post("users/tara/tokens", json={"note": "ta"}).json()["token"]
+    alice = api.post("users/alice/tokens", json={"note": "student"}).json()["token"]
 
     spawn = api.post("users/alice/server")
     assert spawn.status_code in (201, 202), spawn.text
     ready = _wait("alice's server ready", lambda: api.get("users/alice").json()["servers"].get("", {}).get("ready"),
                   hub, timeout=400)
     started = time.monotonic()
-    done = containers("exec", f"{hub['prefix']}-alice", "python", "-c", SUBMIT,
-                      base64.b64encode(toy_notebook()).decode(), timeout=700)
+    code = SUBMIT.format(notebook=base64.b64encode(toy_notebook()).decode())
+    shown = run_in_kernel(f"{hub['url']}/user/alice/", alice, code, timeout=700)
     submit_to_result = time.monotonic() - started
-    assert "RESULT done 10" in done.stdout, done.stdout + done.stderr  # alice sees her score
+    assert "RESULT done 10" in shown, shown  # alice sees her score, in her notebook's kernel
     print(f"\nDockerSpawner via podman: grading service ready {grader_up:.0f} s after the hub started; "
           f"spawn request -> ready server {ready:.1f} s; submit() -> result {submit_to_result:.1f} s",
           file=sys.stderr)
