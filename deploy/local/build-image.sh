@@ -7,8 +7,8 @@
 # 2. the wheels the image installs, downloaded on this machine with the project venv's pip into
 #    build/image/wheels/, pinned to the venv's versions: the CPU torch wheel comes from the
 #    find-links folder of this machine's pip configuration, which a container does not see;
-# 3. deploy/Dockerfile built on that base with the wheel folder mounted and pip offline
-#    (no CUDA torch, no TLS from inside the build).
+# 3. deploy/Dockerfile built on that base with the wheel folder mounted and pip offline, constrained
+#    to the venv's versions (no CUDA torch, no TLS from inside the build).
 # Each step is skipped when its result exists for the same inputs: a rebuild takes seconds.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -46,12 +46,15 @@ if [ ! -e "$OUT/wheels/.complete-$wkey" ]; then
   step "pip download into $OUT/wheels (torch $TORCH_VERSION CPU, the venv's versions)"
   "$PYTHON" -m pip download --quiet --disable-pip-version-check -d "$OUT/wheels" -c "$OUT/constraints.txt" \
     "torch==$TORCH_VERSION" ".[service]" jupyterlab setuptools wheel 2> >(grep -v -e "^WARNING: Location" -e "^ *$" >&2)
-  rm -f "$OUT"/wheels/.complete-* && touch "$OUT/wheels/.complete-$wkey"
+  rm -f "$OUT"/wheels/.complete-* "$OUT"/wheels/constraints-*.txt && touch "$OUT/wheels/.complete-$wkey"
 fi
+# The image gets exactly the venv's versions. The key in the file name is part of PIP_OPTIONS, and so
+# of the cache key of the Dockerfile's RUN steps: new versions rebuild the dependency layer.
+cp "$OUT/constraints.txt" "$OUT/wheels/constraints-$wkey.txt"
 
 nofile=$(grep -o 'nofile=[0-9]*' "$CONTAINERS_CONF" | head -1 | cut -d= -f2 || true)
 step "podman build $TAG"
 podman build --quiet --ulimit "nofile=${nofile:-4096}:${nofile:-4096}" \
   --file deploy/Dockerfile --tag "$TAG" --build-arg "BASE_IMAGE=$base" \
-  --build-arg "PIP_OPTIONS=--no-index --find-links /wheels" --volume "$PWD/$OUT/wheels:/wheels:ro" . >/dev/null
+  --build-arg "PIP_OPTIONS=--no-index --find-links /wheels --constraint /wheels/constraints-$wkey.txt" --volume "$PWD/$OUT/wheels:/wheels:ro" . >/dev/null
 step "$TAG: $(podman image inspect --format '{{.Size}}' "$TAG" | awk '{printf "%.2f GB", $1/1e9}')"
