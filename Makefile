@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 TORCH_VERSION ?= 2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: venv demo test validate lint clean
+.PHONY: venv demo test validate lint clean image container-demo proxy
 
 venv: $(STAMP)
 
@@ -23,8 +23,24 @@ $(STAMP): pyproject.toml
 demo: venv
 	HF_HUB_OFFLINE=1 $(BIN)/autograder grade sheet_3_2 examples/submissions/* --out build/demo --regrade
 
-test: venv
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+# The tests start what they need (podman, a hub, browsers) and skip, saying why, where it is missing;
+# the last line names the missing Debian packages and the apt-get command that installs them.
+test: venv proxy
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; bash .ci/system-packages --check; exit $$status
+
+# configurable-http-proxy (Node.js) for the real-JupyterHub tests in tests/hub/.
+CHP := build/chp/node_modules/.bin/configurable-http-proxy
+proxy:
+	@test -x $(CHP) || { command -v npm >/dev/null && npm install --silent --no-audit --no-fund --prefix build/chp configurable-http-proxy@4; } \
+		|| echo "configurable-http-proxy not installed (needs npm): the hub tests will skip"
+
+# The course image (autograder:local) with podman, from a Debian base made here; cached in build/image/.
+image: venv
+	PYTHON=$(BIN)/python TORCH_VERSION=$(TORCH_VERSION) bash deploy/local/build-image.sh
+
+# `make demo` inside the image, with the sandbox's isolation layers there (docs/deploy.md).
+container-demo: image
+	bash deploy/local/container-demo.sh
 
 # Sheet 3.2 end to end alone: complete, untouched, 30 one-bug variants, 5 alternatives (also in `test`).
 validate: venv

@@ -26,7 +26,17 @@ variable, read here and nowhere else:
 ``AUTOGRADER_HUB_DATA``               hub database and cookie secret folder (``/srv/jupyterhub``)
 ``AUTOGRADER_HUB_AUTHENTICATOR``      authenticator class (e.g. ``dummy`` for tests; default PAM)
 ``AUTOGRADER_PROXY_COMMAND``          configurable-http-proxy command (JSON list) when not on PATH
+``AUTOGRADER_HUB_HOST``               how containers reach the hub and proxy (``jupyterhub``)
+``AUTOGRADER_GPUS``                   GPUs for servers and grader: ``all`` (default) or ``none``
+``AUTOGRADER_DOCKER_COMMAND``         the CLI that starts the grading container (``docker``; ``podman``)
+``AUTOGRADER_SERVICE_CONTAINER``      the grading container's name (``autograder-grader``)
+``AUTOGRADER_SERVICE_VOLUME``         its volume for the database and submissions (``autograder-data``)
+``AUTOGRADER_SERVICE_PUBLISH``        ``ADDRESS:PORT`` to publish the grader on, for a hub that runs
+                                      outside a container (unset: the proxy reaches it by name)
 ====================================  ==========================================================
+
+The hub process passes ``DOCKER_HOST`` and ``CONTAINERS_CONF`` on to the grading container's CLI
+(podman's Docker-compatible socket, tests/container/test_dockerspawner.py).
 """
 
 from __future__ import annotations
@@ -49,6 +59,11 @@ IMAGE = env("AUTOGRADER_IMAGE", "autograder-gpu:latest")
 NETWORK = env("AUTOGRADER_DOCKER_NETWORK", "jupyterhub")
 HUB_DATA = env("AUTOGRADER_HUB_DATA", "/srv/jupyterhub")
 SERVICE_PORT = int(env("AUTOGRADER_SERVICE_PORT", "10101"))
+GPUS = env("AUTOGRADER_GPUS", "all")
+if GPUS not in ("all", "none"):
+    raise ValueError(f"AUTOGRADER_GPUS must be all or none, not {GPUS!r}")
+SERVICE_CONTAINER = env("AUTOGRADER_SERVICE_CONTAINER", "autograder-grader")
+PUBLISH = env("AUTOGRADER_SERVICE_PUBLISH", "")
 
 # The one device request of every GPU container: all GPUs the host gives the container.
 GPU_REQUEST = {"Driver": "", "Count": -1, "Capabilities": [["gpu"]]}
@@ -82,20 +97,23 @@ if MODE == "docker":
     c.DockerSpawner.notebook_dir = "/home/jovyan/work"
     c.DockerSpawner.volumes = {"jupyterhub-user-{username}": "/home/jovyan/work"}
     # docker-py turns this dict into docker.types.DeviceRequest(count=-1, capabilities=[["gpu"]]).
-    c.DockerSpawner.extra_host_config = {"device_requests": [GPU_REQUEST]}
+    c.DockerSpawner.extra_host_config = {"device_requests": [GPU_REQUEST]} if GPUS == "all" else {}
     c.DockerSpawner.mem_limit = env("AUTOGRADER_MEM_LIMIT", "16G")
-    service_url = f"http://autograder-grader:{SERVICE_PORT}"
+    service_url = f"http://{PUBLISH or f'{SERVICE_CONTAINER}:{SERVICE_PORT}'}"
     hub_env = ["JUPYTERHUB_API_TOKEN", "JUPYTERHUB_API_URL", "JUPYTERHUB_BASE_URL", "JUPYTERHUB_CLIENT_ID",
                "JUPYTERHUB_HOST", "JUPYTERHUB_OAUTH_ACCESS_SCOPES", "JUPYTERHUB_OAUTH_CALLBACK_URL",
                "JUPYTERHUB_OAUTH_SCOPES", "JUPYTERHUB_PUBLIC_URL", "JUPYTERHUB_SERVICE_NAME",
                "JUPYTERHUB_SERVICE_PREFIX", "JUPYTERHUB_SERVICE_URL"]
     service_command = [
-        "docker", "run", "--rm", "--init", "--name", "autograder-grader", "--network", NETWORK,
-        "--gpus", "all",  # = DeviceRequest(count=-1, capabilities=[["gpu"]])
+        env("AUTOGRADER_DOCKER_COMMAND", "docker"), "run", "--rm", "--init", "--name", SERVICE_CONTAINER,
+        "--network", NETWORK,
+        *(["--gpus", "all"] if GPUS == "all" else []),  # = DeviceRequest(count=-1, capabilities=[["gpu"]])
+        *(["--publish", f"{PUBLISH}:{SERVICE_PORT}"] if PUBLISH else []),
         # The sandbox's namespaces and mounts (docs/security.md): root in the container, CAP_SYS_ADMIN,
         # and no AppArmor profile that forbids mount(2).
         "--user", "0", "--cap-add", "SYS_ADMIN", "--security-opt", "apparmor=unconfined",
-        "--volume", f"{COURSE_DIR}:/srv/course", "--volume", "autograder-data:/srv/course/build",
+        "--volume", f"{COURSE_DIR}:/srv/course:ro",
+        "--volume", f"{env('AUTOGRADER_SERVICE_VOLUME', 'autograder-data')}:/srv/course/build",
         *[arg for name in hub_env for arg in ("--env", name)],  # passed through from the hub
         IMAGE, "autograder", "serve", "--host", "0.0.0.0", "--port", str(SERVICE_PORT),
         "--config", "/srv/course/course_config.py",
@@ -129,6 +147,7 @@ c.JupyterHub.services = [
         "url": service_url,
         "command": service_command,
         "cwd": service_cwd,
+        "environment": {name: os.environ[name] for name in ("DOCKER_HOST", "CONTAINERS_CONF") if name in os.environ},
         "oauth_no_confirm": True,
         "display": True,
     }

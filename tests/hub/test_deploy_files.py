@@ -164,3 +164,24 @@ def test_shipped_hub_config_local_mode_and_bad_mode(monkeypatch: pytest.MonkeyPa
     assert service["command"][1:] == ["serve", "--config", "/c/course_config.py"]
     with pytest.raises(ValueError, match="docker or local"):
         _load_hub_config(monkeypatch, AUTOGRADER_HUB_MODE="kubernetes")
+
+
+def test_shipped_hub_config_without_gpus_and_with_podman(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What tests/container/test_dockerspawner.py runs: a CPU-only site, podman, a hub outside a container.
+    monkeypatch.delenv("CONTAINERS_CONF", raising=False)
+    config = _load_hub_config(monkeypatch, AUTOGRADER_GPUS="none", AUTOGRADER_DOCKER_COMMAND="podman",
+                              AUTOGRADER_SERVICE_CONTAINER="grader-1", AUTOGRADER_SERVICE_VOLUME="data-1",
+                              AUTOGRADER_SERVICE_PUBLISH="127.0.0.1:18101", DOCKER_HOST="unix:///x.sock")
+    assert config.DockerSpawner.extra_host_config == {}
+    (service,) = config.JupyterHub.services
+    command = service["command"]
+    assert command[:2] == ["podman", "run"] and "--gpus" not in command
+    assert command[command.index("--name") + 1] == "grader-1"
+    assert command[command.index("--publish") + 1] == "127.0.0.1:18101:10101"
+    assert "data-1:/srv/course/build" in command and "/srv/course:/srv/course:ro" in command
+    assert service["url"] == "http://127.0.0.1:18101"
+    assert service["environment"] == {"DOCKER_HOST": "unix:///x.sock"}
+    # The flags the container tests and docs/deploy.md use for a grading container.
+    assert "--user 0 --cap-add SYS_ADMIN --security-opt apparmor=unconfined" in " ".join(command)
+    with pytest.raises(ValueError, match="all or none"):
+        _load_hub_config(monkeypatch, AUTOGRADER_GPUS="2")
