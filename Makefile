@@ -23,10 +23,12 @@ $(STAMP): pyproject.toml
 demo: venv
 	HF_HUB_OFFLINE=1 $(BIN)/autograder grade sheet_3_2 examples/submissions/* --out build/demo --regrade
 
-# The tests start what they need (podman, a hub, browsers) and skip, saying why, where it is missing;
-# the last line names the missing Debian packages and the apt-get command that installs them.
+# The tests start what they need (podman, a hub, browsers) and skip, saying why, where it is missing.
+# One line before the tests says which Debian packages are missing (and the apt-get command); when any
+# is, the run also ends with that line (when none is, pytest's own summary stays the last line).
 test: venv proxy
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; bash .ci/system-packages --check; exit $$status
+	@bash .ci/system-packages --check
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; bash .ci/system-packages --check-missing; exit $$status
 
 # configurable-http-proxy (Node.js) for the real-JupyterHub tests in tests/hub/.
 CHP := build/chp/node_modules/.bin/configurable-http-proxy
@@ -42,7 +44,8 @@ image: venv
 container-demo: image
 	bash deploy/local/container-demo.sh
 
-# Sheet 3.2 end to end alone: complete, untouched, 30 one-bug variants, 5 alternatives (also in `test`).
+# Sheet 3.2 end to end alone: the release gate's gradings (reference, untouched notebook, every known-wrong
+# variant and correct alternative) and the alternatives as notebooks (also in `test`).
 validate: venv
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests/sheet_3_2 -o addopts="-p no:cacheprovider" $(PYTEST_ARGS)
 
