@@ -289,12 +289,15 @@ def _print_summary(summary: Any, exercises: list[str], sheet: str, out: Path, se
     for ex in exercises:
         table.add_column(ex, justify="right")
     table.add_column("total", justify="right", style="bold")
-    table.add_column("note")
+    notes = {result.student_id: "not gradable" if not result.gradable else
+             ("GRADER ERROR" if result.grader_error else "") for result in summary.results}
+    if any(notes.values()):  # the column only where some row has something to say
+        table.add_column("note")
     for result in sorted(summary.results, key=lambda r: r.student_id):
         per = result.exercise_scores()
-        note = "not gradable" if not result.gradable else ("GRADER ERROR" if result.grader_error else "")
         table.add_row(result.student_id, *(f"{per.get(ex, (0, 0))[0]:g}" for ex in exercises),
-                      f"{result.final_score:g}/{result.max_score:g}", note)
+                      f"{result.final_score:g}/{result.max_score:g}",
+                      *([notes[result.student_id]] if any(notes.values()) else []))
     wide = Console()
     wide.width = max(wide.width, 132)  # one column per exercise: do not squeeze ids into "stu…"
     wide.print(table)
