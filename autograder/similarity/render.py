@@ -6,14 +6,13 @@ HTML gets it escaped, the CSV gets formula-looking cells defused, the terminal g
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from autograder.results import csv_text
 from autograder.similarity.compare import Document, PairScore, Region, Settings
 
 CSS = """
@@ -127,29 +126,15 @@ def pair_html(*, title: str, rank: int, pair: PairScore, a: Document, b: Documen
     return _shell(f"{title}: #{rank}", body)
 
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> object:
-    """A spreadsheet must not run what a file name says (CSV injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
 CSV_FIELDS = ("rank", "student_a", "student_b", "a_in_b", "b_in_a", "matched_a", "matched_b", "longest_run",
               "flagged", "page")
 
 
 def pairs_csv(pairs: Sequence[PairScore], shown: int) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_FIELDS)
-    for rank, pair in enumerate(pairs, start=1):
-        row = (rank, pair.a, pair.b, f"{pair.share_a:.4f}", f"{pair.share_b:.4f}", pair.matched_a, pair.matched_b,
-               pair.longest_run, int(pair.flagged), page_name(rank) if rank <= shown else "")
-        writer.writerow([safe_cell(value) for value in row])
-    return buffer.getvalue()
+    rows = ((rank, pair.a, pair.b, f"{pair.share_a:.4f}", f"{pair.share_b:.4f}", pair.matched_a, pair.matched_b,
+             pair.longest_run, int(pair.flagged), page_name(rank) if rank <= shown else "")
+            for rank, pair in enumerate(pairs, start=1))
+    return csv_text([CSV_FIELDS, *rows])  # every cell defused against formula injection
 
 
 def summary_json(*, sheet: str, pairs: Sequence[PairScore], shown: int, compared: int,
