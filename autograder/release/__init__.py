@@ -37,7 +37,8 @@ def default_work_dir(config: CourseConfig, sheet: str) -> Path:
 
 def assign_first(config: CourseConfig, sheet: SheetConfig) -> Finding | None:
     """Rebuild a sheet's notebook from its master when it is stale (None: the sheet has no master)."""
-    from autograder.authoring import assign_sheet  # authoring parses the reference with release.stubs
+    # imported here: authoring parses the reference with release.stubs, so it imports this package
+    from autograder.authoring import assign_sheet
 
     if sheet.master is None:
         return None

@@ -21,8 +21,8 @@ def test_the_master_and_build_scripts_are_refused_from_the_bundle(course: Path, 
     files, refused = public_files(config, sheet)
     assert sorted(p.name for p in files) == ["public_checks.py", "tiny.ipynb"]
     assert sorted(refused) == [
-        "build_notebook.py is a build script: staff code that would overwrite a student's notebook; build "
-        "the notebook with `autograder assign` and remove the script",
+        ("build_notebook.py is a build script: staff code that would overwrite a student's notebook; build "
+         "the notebook with `autograder assign` and remove the script"),
         "master.md is the sheet's master: keep it in sheets/<sheet>/, outside the assignment folder",
     ]
     target, refused_again = build_bundle(config, sheet, tmp_path / "out")
