@@ -116,7 +116,7 @@ def _docstring(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, sour
             and isinstance(node.body[0].value.value, str)):
         return []
     literal = node.body[0].value
-    value = literal.value
+    value = str(literal.value)
     written = _segment(source, literal)
     if written.startswith(('"""', 'r"""', 'R"""')) or "\\" in value or '"""' in value or value.endswith('"'):
         text = written  # as written: its own quotes keep escapes and quote characters intact

@@ -223,7 +223,8 @@ def scan_bundle(bundle: Path, config: CourseConfig, sheet: SheetConfig) -> list[
 
 
 def clean_notebook(source: Path, target: Path, sheet: SheetConfig) -> None:
-    """Outputs and execution counts cleared, ``staff-only`` cells dropped, the sheet named in the metadata."""
+    """Outputs and execution counts cleared, ``staff-only`` cells dropped, the sheet (not its master) named
+    in the metadata."""
     import nbformat
 
     notebook = nbformat.read(source, as_version=4)
@@ -233,6 +234,7 @@ def clean_notebook(source: Path, target: Path, sheet: SheetConfig) -> None:
             cell.outputs = []
             cell.execution_count = None
     notebook.metadata.setdefault("autograder", {})["sheet"] = sheet.name
+    notebook.metadata["autograder"].pop("master", None)  # staff's side: where `assign` built it from
     nbformat.write(notebook, target)
 
 

@@ -173,7 +173,7 @@ class ReferencePackage:
         if depth > 20 or module not in self.trees:
             return None
         tree = self.trees[module]
-        found = None
+        found: ast.stmt | None = None
         for node in tree.body:  # a later definition replaces an earlier one, as in definitions()
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
                 found = node

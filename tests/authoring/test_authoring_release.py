@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,9 @@ def test_a_master_outside_the_folder_never_reaches_the_bundle(course: Path, tmp_
     assert refused == []
     shipped = {p.name for p in target.rglob("*")}
     assert "master.md" not in shipped and not any(name.startswith("build_") for name in shipped)
+    notebook = json.loads((target / "tiny.ipynb").read_text())
+    assert notebook["metadata"]["autograder"] == {"sheet": "tiny"}  # the committed one also names its master
+    assert not any("master" in line for path in target.rglob("*") for line in path.read_text().splitlines())
 
 
 def test_release_rebuilds_a_stale_notebook_first_and_says_so(course: Path, tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ def test_a_stub_cell_in_full(course: Path) -> None:
     assert cell.metadata == {"autograder": {"stub": ["THRESHOLD", "add", "describe"]}}
     assert cell.source == '''\
 # The share of answers that must be right,
-# a float between 0 and 1.
+# a float between 0 and 1 (75% here).
 THRESHOLD = None
 
 
