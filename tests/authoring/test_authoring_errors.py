@@ -67,6 +67,7 @@ def test_an_unknown_check_exercise(course: Path) -> None:
     ("{{ total + }}", "cell intro: {{ total + }} is not a valid expression"),
     ("{{ ref.NOPE }}", "cell intro: {{ ref.NOPE }} failed: AttributeError"),
     ("{{ }}", "cell intro: an empty value"),
+    ("{{ [toal for _ in points] }}", "cell intro: {{ [toal for _ in points] }}: name 'toal' is not defined"),
 ])
 def test_a_bad_value(course: Path, value: str, says: str) -> None:
     write_master(course, '+++ {"cell_id": "intro"}\n\n' + f"Worth {value} points.\n")
