@@ -135,8 +135,7 @@ def build_notebook(config: CourseConfig, sheet: SheetConfig) -> Path:
     from autograder.authoring import assign_sheet
 
     course = config.model_copy(update={"sheets": {**config.sheets, sheet.name: sheet}})
-    outcome = assign_sheet(config=course, sheet=sheet.name)
-    return Path(outcome.path)
+    return assign_sheet(course, sheet).path
 
 
 def _write(root: Path, relative: Path, text: str, written: list[Path], created_dirs: list[Path]) -> None:
