@@ -12,6 +12,7 @@ from typing import Any
 from rich.console import Console
 
 from autograder.batch import BatchSummary, grade_batch
+from autograder.checks import FAIL, PASS, TODO, CheckRow, run_checks
 from autograder.config import CourseConfig, find_config, load_config
 from autograder.errors import UsageError
 
@@ -41,14 +42,6 @@ def grade(
 
 
 @dataclass(frozen=True)
-class CheckRow:
-    exercise: str
-    check: str
-    passed: bool
-    message: str = ""
-
-
-@dataclass(frozen=True)
 class CheckReport:
     """What ``check`` found: one row per public check, or why the file is not gradable."""
 
@@ -57,14 +50,31 @@ class CheckReport:
 
     @property
     def passed(self) -> bool:
-        return not self.not_gradable and all(row.passed for row in self.rows)
+        """Every check passes (nothing failed, nothing left to do)."""
+        return not self.not_gradable and all(row.status == PASS for row in self.rows)
+
+    @property
+    def failed(self) -> bool:
+        """Some check fails, or the notebook could not be checked at all."""
+        return bool(self.not_gradable) or any(row.status == FAIL for row in self.rows)
+
+    @property
+    def to_do(self) -> tuple[str, ...]:
+        """The exercises with a check still to do, in order."""
+        return tuple(dict.fromkeys(row.exercise for row in self.rows if row.status == TODO))
 
 
-def check(*, sheet: str, notebook: Path, config_path: Path | None = None) -> CheckReport:
-    """Run the sheet's public checks on ``notebook`` through the sandbox."""
+def check(
+    *, sheet: str, notebook: Path, exercise: str | None = None, config_path: Path | None = None,
+) -> CheckReport:
+    """Run the sheet's public checks (one exercise's, or all) on ``notebook`` through the sandbox.
+
+    The same runner as the notebook's ``check()`` (:mod:`autograder.checks`), so the statuses are
+    the same: pass, FAIL, or to do.
+    """
     from autograder.errors import SubmissionError
     from autograder.judge.runner import prepare_imports, sandbox_request
-    from autograder.rpc import StudentFailure, StudentProxy, StudentSession
+    from autograder.rpc import StudentProxy, StudentSession
     from autograder.sandbox.client import Zygote
     from autograder.submission import load_submission
 
@@ -78,6 +88,9 @@ def check(*, sheet: str, notebook: Path, config_path: Path | None = None) -> Che
     assert spec is not None and spec.loader is not None
     checks = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(checks)
+    table = getattr(checks, "CHECKS", {})
+    if exercise is not None and exercise not in table:
+        raise UsageError(f"{sheet} has no public checks for exercise {exercise!r}; choose one of {', '.join(table)}")
     try:
         loaded = load_submission(notebook, max_bytes=config.limits.max_submission_mb << 20, expected_sheet=sheet)
     except SubmissionError as exc:
@@ -87,19 +100,12 @@ def check(*, sheet: str, notebook: Path, config_path: Path | None = None) -> Che
     zygote = Zygote()
     session = StudentSession(zygote, request, list(loaded.cells), cell_timeout=config.limits.cell_timeout_s,
                              default_timeout=config.limits.test_timeout_s, output_limit=config.limits.output_bytes)
-    rows: list[CheckRow] = []
+
+    def start_the_clock() -> None:  # each check gets the hidden tests' time limit
+        session.deadline = time.monotonic() + config.limits.test_timeout_s
+
     try:
-        proxy = StudentProxy(session)
-        for exercise, functions in getattr(checks, "CHECKS", {}).items():
-            for function in functions:
-                session.deadline = time.monotonic() + config.limits.test_timeout_s
-                try:
-                    function(proxy)
-                    rows.append(CheckRow(exercise, function.__name__, True))
-                except (AssertionError, StudentFailure) as exc:
-                    rows.append(CheckRow(exercise, function.__name__, False, str(exc)))
-                except Exception as exc:  # noqa: BLE001 - a public check met an unexpected value
-                    rows.append(CheckRow(exercise, function.__name__, False, f"{type(exc).__name__}: {exc}"))
+        rows = run_checks(table, exercise, ns=StudentProxy(session), before_each=start_the_clock)
     finally:
         session.close()
         zygote.close()

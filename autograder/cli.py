@@ -5,6 +5,8 @@ Exit codes: 0 every submission got a result file (whatever the scores); 1 intern
 or a missing path (nothing is);
 4 some submissions have no result (rerun to resume); 5 release refused by the release gate;
 6 assign --check: the committed notebook is not what its master builds.
+`check`: 0 every public check passes; 1 a check fails (or the notebook cannot be checked);
+6 none fails but some exercise is still to do.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from autograder import api
+from autograder.checks import SUMMARY
 from autograder.errors import AutograderError
 
 app = typer.Typer(
@@ -74,29 +78,43 @@ def grade(
         raise typer.Exit(3)
 
 
+CHECK_EXIT_TO_DO = 6
+
+_STATUS_STYLE = {"pass": "[green]pass[/]", "FAIL": "[bold red]FAIL[/]", "to do": "[yellow]to do[/]"}
+
+
 @app.command()
 def check(
     sheet: Annotated[str, typer.Argument(help="sheet name, e.g. sheet_3_2")],
     notebook: Annotated[Path, typer.Argument(help="your notebook (.ipynb) or .py file")],
+    exercise: Annotated[Optional[str], typer.Option("--exercise", "-e", help="only this exercise's checks, "
+                                                    "e.g. 3.2.2 (default: all)")] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Run only the sheet's public checks on NOTEBOOK (what students run before submitting)."""
+    """Run only the sheet's public checks on NOTEBOOK (what students run before submitting).
+
+    Each check reads pass, FAIL, or "to do" (the exercise is not written yet), as check() in the
+    notebook does. Exit code: 0 every check passes; 1 a check fails, or the notebook cannot be
+    checked; 6 no check fails but some exercise is still to do; 2 usage or configuration error.
+    """
     try:
-        found = api.check(sheet=sheet, notebook=notebook, config_path=config)
+        found = api.check(sheet=sheet, notebook=notebook, exercise=exercise, config_path=config)
     except AutograderError as exc:
         _fail(exc)
         return
     if found.not_gradable:
         console.print(f"[red]not gradable:[/] {found.not_gradable}")
-    else:
-        table = Table(title=f"public checks for {sheet} (these are not your grade)")
-        for column in ("exercise", "check", "result"):
-            table.add_column(column)
-        for row in found.rows:
-            verdict = "[green]passed[/]" if row.passed else f"[red]failed:[/] {row.message}"
-            table.add_row(row.exercise, row.check, verdict)
-        Console().print(table)
-    raise typer.Exit(0 if found.passed else 1)
+        raise typer.Exit(1)
+    table = Table(title=f"public checks for {sheet} (these are not your grade)")
+    for column in ("exercise", "check", "result", "message"):
+        table.add_column(column)
+    for row in found.rows:
+        table.add_row(row.exercise, row.check, _STATUS_STYLE.get(row.status, row.status), escape(row.message))
+    Console().print(table)
+    passed = sum(row.passed for row in found.rows)
+    to_do = f"; to do: {', '.join(found.to_do)}" if found.to_do else ""
+    console.print(f"{passed}/{len(found.rows)} public checks pass{to_do}. {SUMMARY}", soft_wrap=True)
+    raise typer.Exit(1 if found.failed else CHECK_EXIT_TO_DO if found.to_do else 0)
 
 
 @app.command()

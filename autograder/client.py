@@ -2,6 +2,7 @@
 
     from autograder.client import check, submit
     check("3.2.2")      # the sheet's public checks, run here against this notebook's definitions
+                        # (the runner of autograder.checks: pass, FAIL, or to do)
     submit()            # send this notebook to the grading service and show the feedback
 
 ``submit`` finds the service and the student's token in the environment the hub gives every
@@ -311,11 +312,16 @@ def _load_module(path: Path, sheet: str) -> ModuleType:
 def check(
     exercise: str | None = None, sheet: str = DEFAULT_SHEET, *,
     ns: dict[str, Any] | None = None, folder: str | os.PathLike[str] | None = None,
-) -> Any:
+) -> None:
     """Run the sheet's public checks (all, or one exercise's) on the notebook's current definitions.
 
-    ``ns`` defaults to the notebook's namespace (``__main__``); ``folder`` to where the notebook is.
+    The sheet's ``CHECKS`` through the course's one runner (:func:`autograder.checks.make_check`):
+    the same table, and the same pass / FAIL / to do, as ``check()`` in the notebook and
+    ``autograder check``. ``ns`` defaults to the notebook's namespace (``__main__``); ``folder``
+    to where the notebook is.
     """
+    from autograder.checks import make_check
+
     if ns is None:
         ns = vars(sys.modules["__main__"])
     if folder is None:
@@ -323,5 +329,8 @@ def check(
             folder = find_notebook().parent
         except SubmitError:
             folder = None
-    module = _load_module(_find_public_checks(sheet, Path(folder) if folder else None), sheet)
-    return module.check(exercise=exercise, ns=ns)
+    path = _find_public_checks(sheet, Path(folder) if folder else None)
+    checks = getattr(_load_module(path, sheet), "CHECKS", None)
+    if not isinstance(checks, dict):
+        raise SubmitError(f"{path} has no CHECKS table: ask course staff for the sheet's public_checks.py.")
+    make_check(checks)(exercise, ns=ns)

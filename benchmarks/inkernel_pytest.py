@@ -192,6 +192,18 @@ class KernelPlugin:
             def plot(self) -> Any:
                 return lambda *args, **kwargs: None
 
+            @pytest.fixture(scope="session")
+            def memo(self) -> Any:
+                from autograder.testing import Memo
+
+                return Memo()
+
+            @pytest.fixture(scope="session")
+            def seeded(self) -> Any:
+                from autograder.testing import build_seeded
+
+                return build_seeded
+
             @pytest.fixture(autouse=True)
             def _same_seed_as_the_judge(self, request: Any) -> None:
                 _reseed(zlib.crc32(request.node.nodeid.encode()) % 2**31)

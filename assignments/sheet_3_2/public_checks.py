@@ -7,55 +7,19 @@ behaviour in much more detail.
 Every check is a function ``check_<something>(ns)``: ``ns`` gives the student's names as attributes
 (``ns.cosine_lr``). In the notebook ``ns`` wraps the notebook's globals; in the grader it is the
 sandbox proxy. So a check only reads ``ns.NAME``, calls it with data, and calls methods of what
-comes back; it never relies on the type of a returned object.
+comes back; it never relies on the type of a returned object. The runner (``check``, the statuses
+pass / FAIL / to do, the table) is the course's: :mod:`autograder.checks`.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-import sys
-from collections.abc import Callable
 from typing import Any
 
 import torch
 
-CheckFn = Callable[[Any], None]
-
-
-class NotebookNamespace:
-    """The notebook's globals seen as attributes (looked up at call time, so later cells count)."""
-
-    def __init__(self, namespace: dict[str, Any]) -> None:
-        self._namespace = namespace
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._namespace[name]
-        except KeyError:
-            raise AttributeError(f"{name} is not defined") from None
-
-    def has(self, name: str) -> bool:
-        return self._namespace.get(name) is not None
-
-
-class CheckFailed(AssertionError):
-    """A check's message for the student."""
-
-
-def expect(condition: Any, message: str) -> None:
-    if not condition:
-        raise CheckFailed(message)
-
-
-def needs(*names: str) -> Callable[[CheckFn], CheckFn]:
-    """Declare the names a check uses, so an unfinished exercise reads as "to do", not as a failure."""
-
-    def mark(fn: CheckFn) -> CheckFn:
-        fn.needs = names  # type: ignore[attr-defined]
-        return fn
-
-    return mark
+from autograder.checks import CheckFailed, CheckFn, NotebookNamespace, expect, make_check, needs
 
 
 def _generator(ns: Any, seed: int) -> Any:
@@ -497,47 +461,4 @@ CHECKS: dict[str, list[CheckFn]] = {
     "3.2.3.2": [check_extractive_qa_model, check_make_extractive_example, check_train_extractive_qa],
 }
 
-PASS, FAIL, TODO = "pass", "FAIL", "to do"
-
-
-def _is_not_implemented(exc: BaseException) -> bool:
-    return isinstance(exc, NotImplementedError) or getattr(exc, "type_name", None) == "NotImplementedError"
-
-
-def run_check(fn: CheckFn, ns: Any) -> tuple[str, str]:
-    """``(status, message)`` of one check; never raises."""
-    for name in getattr(fn, "needs", ()):
-        try:
-            defined = ns.has(name)
-        except Exception:  # noqa: BLE001 - a broken namespace is reported, not raised
-            defined = False
-        if not defined:
-            return TODO, f"{name} is not defined yet (or still None)"
-    try:
-        fn(ns)
-    except CheckFailed as exc:
-        return FAIL, str(exc)
-    except Exception as exc:  # noqa: BLE001 - the student's error becomes feedback
-        if _is_not_implemented(exc):
-            return TODO, "not implemented yet (raises NotImplementedError)"
-        kind = getattr(exc, "type_name", type(exc).__name__)
-        return FAIL, f"raised {kind}: {getattr(exc, 'message', None) or exc}"
-    return PASS, ""
-
-
-def check(exercise: str | None = None, ns: Any = None) -> None:
-    """Run the public checks of one exercise (or all) and print a table of results."""
-    if ns is None:
-        ns = NotebookNamespace(sys._getframe(1).f_globals)
-    elif isinstance(ns, dict):
-        ns = NotebookNamespace(ns)
-    if exercise is not None and exercise not in CHECKS:
-        print(f"unknown exercise {exercise!r}; choose one of {', '.join(CHECKS)}")
-        return
-    selected = [exercise] if exercise is not None else list(CHECKS)
-    rows = [(ex, fn.__name__.removeprefix("check_"), *run_check(fn, ns)) for ex in selected for fn in CHECKS[ex]]
-    width = max(len(row[1]) for row in rows)
-    for ex, name, status, message in rows:
-        print(f"{ex:<10} {name:<{width}}  {status:<5}  {message}".rstrip())
-    passed = sum(row[2] == PASS for row in rows)
-    print(f"{passed}/{len(rows)} public checks pass. The grade comes from the hidden tests, which check much more.")
+check = make_check(CHECKS)

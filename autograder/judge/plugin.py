@@ -10,6 +10,7 @@ import signal
 import time
 import traceback
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -29,6 +30,7 @@ from autograder.rpc import (
     StudentSession,
 )
 from autograder.seeding import reseed
+from autograder.testing import Memo, build_seeded
 from autograder.visibility import VISIBILITIES
 
 MARKERS = (
@@ -148,6 +150,16 @@ class JudgePlugin:
 
         store = self.__dict__.setdefault("recorded_plots", {})
         return PlotRecorder(store, request.node.nodeid)
+
+    @pytest.fixture(scope="session")
+    def memo(self) -> Memo:
+        """A :class:`autograder.testing.Memo` for this submission: ``memo.once(key, compute)``."""
+        return Memo()
+
+    @pytest.fixture(scope="session")
+    def seeded(self) -> Callable[[int, Callable[[], Any]], Any]:
+        """:func:`autograder.testing.build_seeded`, for tests that build judge-side models."""
+        return build_seeded
 
     def _seed_for(self, nodeid: str) -> int:
         return (zlib.crc32(nodeid.encode()) + self.base_seed) % 2**31

@@ -159,29 +159,6 @@ def test_untouched_notebook_runs_and_its_stubs_are_unimplemented(blank_namespace
                 assert obj is None, name
 
 
-def test_public_checks_cover_every_exercise_and_say_to_do_on_the_blank(blank_namespace):
-    import public_checks
-
-    assert set(public_checks.CHECKS) == set(ref.CONTRACT)
-    ns = public_checks.NotebookNamespace(blank_namespace)
-    for checks in public_checks.CHECKS.values():
-        for fn in checks:
-            status, message = public_checks.run_check(fn, ns)
-            assert status == public_checks.TODO, (fn.__name__, message)
-
-
-def test_public_checks_pass_on_the_reference():
-    import public_checks
-
-    namespace = {name: getattr(ref, name) for names in ref.CONTRACT.values() for name in names}
-    namespace.update(mlm_tokenizer=ref.given.build_mlm_tokenizer(), qa_tokenizer=ref.given.build_qa_tokenizer(),
-                     qa_config=ref.given.make_qa_config())
-    ns = public_checks.NotebookNamespace(namespace)
-    for checks in public_checks.CHECKS.values():
-        for fn in checks:
-            assert public_checks.run_check(fn, ns) == (public_checks.PASS, ""), fn.__name__
-
-
 def test_example_submissions_are_in_sync():
     maker = _load_module(ROOT / "examples" / "make_examples.py", "make_examples_sheet_3_2")
     notebook = nbformat.read(NOTEBOOK, as_version=4)

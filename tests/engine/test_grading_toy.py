@@ -151,7 +151,12 @@ def test_cli_exit_codes_and_help(tmp_path):
 
 def test_cli_check_runs_public_checks(tmp_path):
     good = run_cli("check", "toy", str(TOY / "submissions" / "correct.py"))
-    assert good.returncode == 0 and "passed" in good.stdout
+    assert good.returncode == 0 and "│ pass " in good.stdout and "1/1 public checks pass" in good.stderr
     (tmp_path / "str_add.py").write_text("def add(a, b):\n    return str(a + b)\n")
     bad = run_cli("check", "toy", str(tmp_path / "str_add.py"))
-    assert bad.returncode == 1 and "add should return an int" in bad.stdout
+    assert bad.returncode == 1 and "FAIL" in bad.stdout and "add should return an int" in bad.stdout
+    (tmp_path / "unfinished.py").write_text("def add(a, b):\n    raise NotImplementedError\n")
+    unfinished = run_cli("check", "toy", str(tmp_path / "unfinished.py"), "--exercise", "basics")
+    assert unfinished.returncode == 6 and "to do" in unfinished.stdout and "FAIL" not in unfinished.stdout
+    assert "to do: basics" in unfinished.stderr
+    assert run_cli("check", "toy", str(tmp_path / "unfinished.py"), "-e", "nosuch").returncode == 2

@@ -147,20 +147,33 @@ def test_results_render_the_services_feedback_and_escape_the_rest() -> None:
     assert client.result_text(view).endswith("**Score: 1 / 2**")
 
 
-def test_check_runs_the_sheets_public_checks(tmp_path: Path, monkeypatch) -> None:
+def test_check_runs_the_sheets_public_checks(tmp_path: Path, monkeypatch, capsys) -> None:
     sheet_dir = tmp_path / "assignments" / "sheet_3_2"
     sheet_dir.mkdir(parents=True)
     (sheet_dir / "helper_for_checks.py").write_text("LABEL = 'public'\n")
     (sheet_dir / "public_checks.py").write_text(
+        "from autograder.checks import expect, make_check, needs\n"
         "from helper_for_checks import LABEL\n"
-        "def check(exercise=None, ns=None):\n"
-        "    return LABEL, exercise, ns.get('answer')\n")
-    assert check("3.2.2", folder=sheet_dir, ns={"answer": 42}) == ("public", "3.2.2", 42)
+        "@needs('answer')\n"
+        "def check_answer(ns):\n"
+        "    expect(ns.answer == 42, f'{LABEL}: the answer is 42, not {ns.answer}')\n"
+        "def check_unfinished(ns):\n"
+        "    raise NotImplementedError\n"
+        "CHECKS = {'3.2.2': [check_answer], 'later': [check_unfinished]}\n"
+        "check = make_check({})  # the client runs CHECKS through the course's runner, not this\n")
+    assert check("3.2.2", folder=sheet_dir, ns={"answer": 42}) is None
+    assert capsys.readouterr().out.splitlines() == [
+        "3.2.2      answer  pass", "1/1 public checks pass. The grade comes from the hidden tests, which check much more."]
     monkeypatch.setattr(sys.modules["__main__"], "answer", 7, raising=False)
     monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
     nested = tmp_path / "some" / "where"
     nested.mkdir(parents=True)
     monkeypatch.chdir(nested)
-    assert check() == ("public", None, 7)  # found in assignments/sheet_3_2 above the cwd
+    check()  # found in assignments/sheet_3_2 above the cwd
+    assert capsys.readouterr().out.splitlines()[:2] == [
+        "3.2.2      answer      FAIL   public: the answer is 42, not 7",
+        "later      unfinished  to do  not implemented yet (raises NotImplementedError)"]
+    check("nosuch", folder=sheet_dir)
+    assert capsys.readouterr().out.startswith("unknown exercise 'nosuch'; choose one of 3.2.2, later")
     with pytest.raises(SubmitError, match="Cannot find public_checks.py"):
         check(sheet="sheet_9_9")

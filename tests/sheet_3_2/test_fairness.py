@@ -17,12 +17,13 @@ from local_judge import LocalStudent, hidden_module
 from torch import nn
 
 import reference.sheet_3_2 as ref
+from autograder.checks import NotebookNamespace, run_check
+from autograder.testing import Memo
 
 schedules = hidden_module("test_schedules")
 utilities = hidden_module("test_utilities")
 char_lstm = hidden_module("test_char_lstm")
 qa_model = hidden_module("test_qa_model")
-Memo = hidden_module("conftest").Memo
 
 
 def prose_cosine_lr(step, *, base_lr, total_steps, warmup_steps=0, min_lr=0.0):
@@ -302,8 +303,7 @@ def test_public_check_catches_batch_one_and_batches_left_on_the_cpu(source, mess
     from local_judge import complete_namespace
 
     namespace = complete_namespace(*([source] if source else []))
-    status, said = public_checks.run_check(public_checks.check_train_extractive_qa,
-                                           public_checks.NotebookNamespace(namespace))
+    status, said = run_check(public_checks.check_train_extractive_qa, NotebookNamespace(namespace))
     assert (status, message in said) == (("pass", True) if source is None else ("FAIL", True)), said
 
 
@@ -311,8 +311,7 @@ def test_public_cosine_check_names_precision():
     import public_checks
 
     rounded = {"cosine_lr": lambda step, **kw: float(f"{prose_cosine_lr(step, **kw):.3g}") + 1e-4 * kw["base_lr"]}
-    status, said = public_checks.run_check(public_checks.check_cosine_lr, public_checks.NotebookNamespace(rounded))
+    status, said = run_check(public_checks.check_cosine_lr, NotebookNamespace(rounded))
     assert status == "FAIL" and "precision" in said
-    status, said = public_checks.run_check(public_checks.check_cosine_lr,
-                                           public_checks.NotebookNamespace({"cosine_lr": float32_cosine_lr}))
+    status, said = run_check(public_checks.check_cosine_lr, NotebookNamespace({"cosine_lr": float32_cosine_lr}))
     assert status == "pass", said

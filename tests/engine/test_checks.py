@@ -1,0 +1,113 @@
+"""autograder.checks: the one public-check runner (statuses, the table, make_check's namespace)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from autograder.checks import (
+    FAIL,
+    PASS,
+    TODO,
+    CheckRow,
+    NotebookNamespace,
+    expect,
+    make_check,
+    needs,
+    render,
+    run_check,
+    run_checks,
+)
+from autograder.rpc import SandboxTimeout, StudentCodeError
+
+
+class FakeProxy:
+    """The sandbox proxy's shape: names as attributes, ``has``, the student's errors with ``type_name``."""
+
+    def __init__(self, raises: BaseException) -> None:
+        self.raises = raises
+
+    def has(self, name: str) -> bool:
+        return True
+
+    def __getattr__(self, name: str):
+        def call(*args, **kwargs):
+            raise self.raises
+
+        return call
+
+
+@needs("add")
+def check_add(ns) -> None:
+    expect(ns.add(1, 2) == 3, "add(1, 2) should be 3")
+
+
+@needs("add", "CONSTANT")
+def check_constant(ns) -> None:
+    expect(ns.CONSTANT == ns.add(1, 1), "CONSTANT should be add(1, 1)")
+
+
+CHECKS = {"one": [check_add], "two": [check_constant]}
+
+
+def test_statuses_in_the_notebook() -> None:
+    assert run_check(check_add, _ns({"add": lambda a, b: a + b})) == (PASS, "")
+    assert run_check(check_add, _ns({"add": lambda a, b: a - b})) == (FAIL, "add(1, 2) should be 3")
+    assert run_check(check_add, _ns({})) == (TODO, "add is not defined yet (or still None)")
+    assert run_check(check_constant, _ns({"add": lambda a, b: a + b, "CONSTANT": None}))[0] == TODO
+
+    def unfinished(a, b):
+        raise NotImplementedError
+
+    assert run_check(check_add, _ns({"add": unfinished})) == (TODO, "not implemented yet (raises NotImplementedError)")
+    assert run_check(check_add, _ns({"add": lambda a, b: {}[a]})) == (FAIL, "raised KeyError: 1")
+
+
+def test_statuses_through_the_sandbox_proxy() -> None:
+    not_yet = StudentCodeError("NotImplementedError", "", "traceback")
+    assert run_check(check_add, FakeProxy(not_yet))[0] == TODO
+    broken = StudentCodeError("ZeroDivisionError", "division by zero", "traceback")
+    assert run_check(check_add, FakeProxy(broken)) == (FAIL, "raised ZeroDivisionError: division by zero")
+    slow = SandboxTimeout("your code ran past the 60 s limit")
+    assert run_check(check_add, FakeProxy(slow)) == (FAIL, "your code ran past the 60 s limit")
+
+
+def test_run_checks_and_the_table() -> None:
+    calls = []
+    rows = run_checks(CHECKS, ns=_ns({"add": lambda a, b: a + b}), before_each=lambda: calls.append(1))
+    assert rows == [CheckRow("one", "add", PASS), CheckRow("two", "constant", TODO, "CONSTANT is not defined yet "
+                                                                                   "(or still None)")]
+    assert calls == [1, 1] and [row.passed for row in rows] == [True, False]
+    assert run_checks(CHECKS, "two", ns=_ns({})) == [CheckRow("two", "constant", TODO,
+                                                              "add is not defined yet (or still None)")]
+    assert render(rows).splitlines() == [
+        "one        add       pass",
+        "two        constant  to do  CONSTANT is not defined yet (or still None)",
+        "1/2 public checks pass. The grade comes from the hidden tests, which check much more.",
+    ]
+
+
+def test_make_check_reads_the_callers_globals(capsys) -> None:
+    check = make_check(CHECKS)
+    notebook = {"check": check, "add": lambda a, b: a + b, "CONSTANT": 2}
+    exec("check('two')", notebook)  # noqa: S102 - a notebook cell
+    assert capsys.readouterr().out.splitlines()[0] == "two        constant  pass"
+    check("one", ns={"add": lambda a, b: 0})
+    assert "FAIL   add(1, 2) should be 3" in capsys.readouterr().out
+    check("three")
+    assert capsys.readouterr().out == "unknown exercise 'three'; choose one of one, two\n"
+
+
+def test_the_runner_imports_only_the_standard_library() -> None:
+    code = ("import sys, autograder.checks; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'rich', 'pydantic', 'numpy')))")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=root,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.stdout.strip() == "[]"
+
+
+def _ns(namespace: dict) -> NotebookNamespace:
+    return NotebookNamespace(namespace)
