@@ -52,11 +52,11 @@ def check_name(name: str) -> str:
 
 def sheet_config(name: str, title: str) -> SheetConfig:
     """The new sheet's entry in the course config (paths relative to the course root)."""
-    return SheetConfig(
-        name=name, title=title, assignment_dir=Path("assignments", name), notebook=f"{name}.ipynb",
-        public_checks="public_checks.py", reference_module=f"reference.{name}",
-        hidden_dir=Path("tests", "hidden", name), master=Path("sheets", name, "master.md"), points=POINTS,
-    )
+    return SheetConfig.model_validate({
+        "name": name, "title": title, "assignment_dir": Path("assignments", name), "notebook": f"{name}.ipynb",
+        "public_checks": "public_checks.py", "reference_module": f"reference.{name}",
+        "hidden_dir": Path("tests", "hidden", name), "master": Path("sheets", name, "master.md"), "points": POINTS,
+    })
 
 
 def config_entry(sheet: SheetConfig, indent: int = 8) -> str:

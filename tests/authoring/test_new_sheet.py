@@ -94,6 +94,8 @@ def test_new_sheet_writes_the_scaffold_and_prints_its_entry(scaffolded) -> None:
     assert 'def normalize(values):\n    """Scale ``values`` linearly' in text
     assert "raise NotImplementedError" in text and 'check("1")' in text
     assert "normalize (3 points)" in text and "worth 3 points" in text and "10 seconds" in text
+    built = CliRunner().invoke(app, ["assign", SHEET, "--check", "--config", str(course / "course_config.py")])
+    assert built.exit_code == 0 and "is up to date" in built.output  # new-sheet built what assign builds
 
 
 def test_the_scaffold_passes_the_release_gate(scaffolded, tmp_path: Path) -> None:
@@ -104,6 +106,7 @@ def test_the_scaffold_passes_the_release_gate(scaffolded, tmp_path: Path) -> Non
         "--device", "cpu", "--work", str(course / "build" / "gate")])
     assert released.exit_code == 0, released.output
     assert "release gate for demo_sheet: passed" in released.output
+    assert "notebook: built from sheets/demo_sheet/master.md\n" in released.output  # up to date: not rebuilt
     assert "1 known-correct alternative(s) score full marks" in released.output
     assert "test_demo_sheet.py::test_normalize_equal_values: forgets_the_minimum" in released.output
     bundle = out / SHEET
@@ -132,3 +135,20 @@ def test_new_sheet_refuses_a_name_that_is_not_a_module_name(name: str, tmp_path:
     refused = _new_sheet(course, name)
     assert refused.exit_code == 2 and "invalid sheet name" in _said(refused)
     assert set(_files(course)) == {"course_config.py"}
+
+
+def test_new_sheet_takes_back_what_it_wrote_when_the_build_fails(tmp_path: Path, monkeypatch) -> None:
+    from autograder.authoring import scaffold
+    from autograder.config import load_config
+    from autograder.errors import AssignError
+
+    def broken(config, sheet):
+        raise AssignError("sheets/other/master.md, cell stub-normalize: the build failed")
+
+    course = _course(tmp_path)
+    (course / "reference").mkdir()  # a folder that was there before stays
+    monkeypatch.setattr(scaffold, "build_notebook", broken)
+    with pytest.raises(AssignError):
+        scaffold.new_sheet(config=load_config(course / "course_config.py"), name="other")
+    assert set(_files(course)) == {"course_config.py"}
+    assert sorted(p.name for p in course.iterdir()) == ["course_config.py", "reference"]
