@@ -53,7 +53,7 @@ def _course(folder: Path) -> Path:
 
 def _files(course: Path) -> dict[str, bytes]:
     return {str(p.relative_to(course)): p.read_bytes() for p in sorted(course.rglob("*"))
-            if p.is_file() and "__pycache__" not in p.parts}
+            if p.is_file() and "__pycache__" not in p.parts and p.relative_to(course).parts[0] != "build"}
 
 
 def _new_sheet(course: Path, *args: str):
@@ -103,7 +103,7 @@ def test_the_scaffold_passes_the_release_gate(scaffolded, tmp_path: Path) -> Non
     out = tmp_path / "out"
     released = CliRunner().invoke(app, [
         "release", SHEET, "--out", str(out), "--config", str(course / "course_config.py"), "--jobs", "1",
-        "--device", "cpu", "--work", str(course / "build" / "gate")])
+        "--device", "cpu", "--work", str(tmp_path / "work")])
     assert released.exit_code == 0, released.output
     assert "release gate for demo_sheet: passed" in released.output
     assert "notebook: built from sheets/demo_sheet/master.md\n" in released.output  # up to date: not rebuilt
