@@ -4,7 +4,8 @@ The text between ``{{`` and ``}}`` is a Python f-string replacement field (an ex
 optional ``!r``/``!s``/``!a`` conversion and ``:format spec``), evaluated in :class:`Values`:
 ``points``, ``total``, ``limits``, ``sheet``, ``config`` and ``ref`` (the imported reference, imported
 only when an expression uses it). Masters are staff-authored, so the expression is trusted code.
-Single braces are left alone; a field never spans lines.
+Single braces are left alone; a field never spans lines. Literal double braces (an f-string's
+``{{`` in a given cell) are written as values themselves: ``{{ "{{" }}`` and ``{{ "}" * 2 }}``.
 """
 
 from __future__ import annotations

@@ -92,3 +92,8 @@ def test_values_in_comprehensions_see_every_name(course: Path) -> None:
     write_master(course, '+++ {"cell_id": "intro"}\n\n'
                  '{{ ", ".join(f"{k} ({v / total:.0%}, {ref.THRESHOLD})" for k, v in points.items()) }}\n')
     assert cells(course)["intro"].source == "basics (57%, 0.75), objects (43%, 0.75)"
+
+
+def test_literal_double_braces_are_written_as_values(course: Path) -> None:
+    write_master(course, '```{code-cell} ipython3\n:cell_id: given\n\nprint(f"{{ "{{" }}x{{ "}" * 2 }} = {x}")\n```\n')
+    assert cells(course)["given"].source == 'print(f"{{x}} = {x}")'

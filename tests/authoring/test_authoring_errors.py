@@ -9,6 +9,7 @@ import pytest
 from authoring_helpers import built, code_cell, write_master
 from pydantic import ValidationError
 
+from autograder.authoring import build_notebook
 from autograder.config import SheetConfig, load_config
 from autograder.errors import AssignError
 
@@ -121,14 +122,10 @@ def test_a_master_inside_the_assignment_folder_is_refused_by_assign(course: Path
     inside = (course / "assignments" / "tiny" / "master.md").resolve()  # absolute: the config cannot tell
     sheet = config.sheet("tiny").model_copy(update={"master": inside})
     with pytest.raises(AssignError, match="lies inside the assignment folder"):
-        from autograder.authoring import build_notebook
-
         build_notebook(config, sheet)
 
 
 def test_a_sheet_without_a_master_or_a_missing_master(course: Path) -> None:
-    from autograder.authoring import build_notebook
-
     config = load_config(course / "course_config.py")
     with pytest.raises(AssignError, match="has no master"):
         build_notebook(config, config.sheet("tiny").model_copy(update={"master": None}))
