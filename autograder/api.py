@@ -148,6 +148,14 @@ def release(
                          device=device, work_dir=work, config_file=config_file)
 
 
+def new_sheet(*, name: str, title: str | None = None, config_path: Path | None = None) -> Any:
+    """Scaffold sheet ``name`` in the course of the config (see :mod:`autograder.authoring.scaffold`)."""
+    from autograder.authoring.scaffold import new_sheet as scaffold
+
+    config_file = find_config(config_path)
+    return scaffold(config=load_config(config_file), name=name, title=title, config_file=config_file)
+
+
 def rubric(*, sheet: str, out: Path | None = None, config_path: Path | None = None) -> tuple[Path, Path]:
     """Staff-only: ``<out>/rubric.md`` (every hidden test) and ``<out>/<sheet>_solutions.ipynb``; prints the rubric."""
     import nbformat

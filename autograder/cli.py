@@ -193,6 +193,35 @@ def release(
         _fail(exc)
 
 
+@app.command("new-sheet")
+def new_sheet(
+    name: Annotated[str, typer.Argument(help="the new sheet's name: lowercase letters, digits and underscores, "
+                                        "e.g. sheet_3_3 (it becomes the module reference.NAME)")],
+    title: Annotated[str | None, typer.Option("--title", help="the sheet's title (default: from NAME)")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Scaffold a new sheet that passes `autograder release` as it stands, in the course of the config.
+
+    Writes, under the course root: sheets/NAME/master.md (the master: prose, a stub, a check cell),
+    reference/NAME/__init__.py (the reference: its docstrings are what students read),
+    tests/hidden/NAME/test_NAME.py (hidden tests), assignments/NAME/public_checks.py,
+    tests/variants/NAME/ (a known-wrong variant), tests/alternatives/NAME/ (a known-correct one), and
+    builds assignments/NAME/NAME.ipynb from the master. Refuses (writing nothing) when any of these
+    exists. Prints the SheetConfig entry to paste into course_config.py's sheets={...}; then see
+    docs/authoring.md.
+    """
+    try:
+        made = api.new_sheet(name=name, title=title, config_path=config)
+    except AutograderError as exc:
+        _fail(exc)
+        return
+    for path in made.files:
+        console.print(f"wrote {path}", markup=False, highlight=False, soft_wrap=True)
+    console.print(f"add this entry to sheets={{...}} in {made.config_file}, then run "
+                  f"`autograder release {name} --out DIR`:", markup=False, highlight=False, soft_wrap=True)
+    typer.echo(made.entry)
+
+
 @app.command()
 def rubric(
     sheet: Annotated[str, typer.Argument(help="sheet name, e.g. sheet_3_2")],
