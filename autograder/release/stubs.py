@@ -152,21 +152,13 @@ class ReferencePackage:
             target = node.module or ""
         return target if target in self.trees else None
 
-    def resolve(self, module: str, name: str, depth: int = 0) -> Definition | None:
+    def resolve(self, module: str, name: str) -> Definition | None:
         """The definition ``name`` has in ``module``, following imports inside the package."""
-        if depth > 20 or module not in self.trees:
+        located = self.locate(module, name)
+        if located is None:
             return None
-        tree = self.trees[module]
-        found = definitions(tree, module).get(name)
-        if found is not None:
-            return found
-        for node in tree.body:
-            if isinstance(node, ast.ImportFrom):
-                source = self.resolve_from(module, node)
-                for alias in node.names:
-                    if source and (alias.asname or alias.name) == name:
-                        return self.resolve(source, alias.name, depth + 1)
-        return None
+        source, node = located
+        return definitions(ast.Module(body=[node], type_ignores=[]), source).get(name)
 
     def locate(self, module: str, name: str, depth: int = 0) -> tuple[str, ast.stmt] | None:
         """``(module, node)`` of the top-level statement that defines ``name``, following imports in the package."""
