@@ -118,6 +118,17 @@ def serve(*, host: str | None, port: int, config_path: Path | None = None) -> No
 # ------------------------------------------------------------------ release, report, export
 
 
+def assign(*, sheet: str, check: bool = False, config_path: Path | None = None) -> Any:
+    """Build SHEET's student notebook from its master; write it when it changed (never with ``check``).
+
+    Returns an :class:`autograder.authoring.AssignOutcome` (``path``, ``changed``, ``written``).
+    """
+    from autograder.authoring import assign_sheet
+
+    config = load_config(config_path)
+    return assign_sheet(config, config.sheet(sheet), check=check)
+
+
 def release(
     *, sheet: str, out: Path, nbgrader: bool = False, variants: Path | None = None, jobs: int = 2,
     device: str = "auto", work: Path | None = None, config_path: Path | None = None,

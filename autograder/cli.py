@@ -3,7 +3,8 @@
 Exit codes: 0 every submission got a result file (whatever the scores); 1 internal error;
 2 usage or configuration error; 3 submissions refused: colliding student ids (the rest are graded)
 or a missing path (nothing is);
-4 some submissions have no result (rerun to resume); 5 release refused by the release gate.
+4 some submissions have no result (rerun to resume); 5 release refused by the release gate;
+6 assign --check: the committed notebook is not what its master builds.
 """
 
 from __future__ import annotations
@@ -121,6 +122,29 @@ def show_config(config: ConfigOption = None) -> None:
         _fail(exc)
         return
     typer.echo(loaded.model_dump_json(indent=2))
+
+
+@app.command()
+def assign(
+    sheet: Annotated[str, typer.Argument(help="sheet name, e.g. sheet_3_2")],
+    check: Annotated[bool, typer.Option("--check", help="write nothing; exit 6 when the committed notebook "
+                                        "is not what the master builds")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Build SHEET's student notebook from its master (sheets/<sheet>/master.md): stubs, checks, values."""
+    try:
+        outcome = api.assign(sheet=sheet, check=check, config_path=config)
+    except AutograderError as exc:  # the message quotes the master: no markup, no wrapping
+        console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+    if outcome.written:
+        typer.echo(f"wrote {outcome.path}")
+    elif not outcome.changed:
+        typer.echo(f"{outcome.path} is up to date")
+    else:
+        console.print(f"[bold red]{outcome.path} is stale:[/] it is not what {outcome.master} builds; "
+                      f"run `autograder assign {sheet}` and commit the notebook", soft_wrap=True)
+        raise typer.Exit(6)
 
 
 @app.command()

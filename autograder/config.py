@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import os
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -89,6 +90,9 @@ class SheetConfig(_Model):
     hidden_dir: Path = Field(description="hidden pytest suite")
     points: dict[str, float] = Field(description="exercise id -> points; they add up to the total")
     public_checks: str | None = Field(None, description="module file of public checks in assignment_dir")
+    master: Path | None = Field(
+        None, description="the sheet's master (MyST Markdown, e.g. sheets/<sheet>/master.md), outside "
+        "assignment_dir: `autograder assign` builds the notebook from it (None: the notebook is authored as is)")
     opens: dt.datetime | None = Field(
         None, description="release: the service accepts submissions from then on (None: always)")
     deadline: dt.datetime | None = None
@@ -108,6 +112,18 @@ class SheetConfig(_Model):
         except Exception as exc:  # noqa: BLE001 - zoneinfo raises several kinds
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @model_validator(mode="after")
+    def _master_outside_assignment(self) -> SheetConfig:
+        if self.master is None:
+            return self
+        if self.master.suffix != ".md":
+            raise ValueError(f"sheet {self.name!r}: the master {self.master} must be MyST Markdown (.md)")
+        if not self.master.is_absolute() and not self.assignment_dir.is_absolute() and Path(
+                os.path.normpath(self.master)).is_relative_to(os.path.normpath(self.assignment_dir)):
+            raise ValueError(f"sheet {self.name!r}: the master {self.master} lies inside the assignment folder "
+                             f"{self.assignment_dir}, which students get; put it in sheets/{self.name}/")
+        return self
 
     @model_validator(mode="after")
     def _opens_before_deadline(self) -> SheetConfig:

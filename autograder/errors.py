@@ -8,6 +8,8 @@ Exit codes (also in ``autograder --help``):
     4  some submissions have no result (grader crashed or was interrupted); rerun to resume
        (the CLI returns it after grading: no exception carries it)
     5  a release was refused by the release gate
+    6  ``assign --check``: the committed student notebook is not what its master builds
+       (the CLI returns it: no exception carries it)
 """
 
 from __future__ import annotations
@@ -33,6 +35,12 @@ class BatchRefused(AutograderError):
 
 class ReleaseRefused(AutograderError):
     exit_code = 5
+
+
+class AssignError(AutograderError):
+    """A sheet's master cannot be built into the student notebook; the message names the cell."""
+
+    exit_code = 2
 
 
 class SubmissionError(Exception):

@@ -1,8 +1,10 @@
-"""Release a sheet to students: the gate, then the bundle, then the leak scan; all or nothing.
+"""Release a sheet to students: the notebook, the gate, then the bundle, then the leak scan; all or nothing.
 
-:func:`release_sheet` runs :func:`autograder.release.gate.run_gate`; when it passes, builds the
-bundle in a staging folder (:mod:`autograder.release.bundle`), scans it for lines of the hidden suite
-or the reference, and only then moves it into place. Any failure raises
+A sheet with a ``master`` first has its notebook rebuilt from it when stale (``autograder assign``;
+the report says "notebook: built from <master>"). :func:`release_sheet` then runs
+:func:`autograder.release.gate.run_gate`; when it passes, builds the bundle in a staging folder
+(:mod:`autograder.release.bundle`), scans it for lines of the hidden suite or the reference, and only
+then moves it into place. Any failure raises
 :class:`autograder.errors.ReleaseRefused` (exit code 5) with the gate's report, which is also written
 to ``<work>/gate-report.txt``. The work folder (default ``build/release-gate/<sheet>`` under the
 course root) holds staff-only material: the wrapped reference and the graded results.
@@ -14,10 +16,10 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.config import CourseConfig
-from autograder.errors import ReleaseRefused
+from autograder.config import CourseConfig, SheetConfig
+from autograder.errors import AssignError, ReleaseRefused
 from autograder.release.bundle import build_bundle, scan_bundle
-from autograder.release.gate import GateReport, run_gate
+from autograder.release.gate import Finding, GateReport, run_gate
 
 __all__ = ["ReleaseOutcome", "release_sheet"]
 
@@ -33,6 +35,24 @@ def default_work_dir(config: CourseConfig, sheet: str) -> Path:
     return config.root / "build" / "release-gate" / sheet
 
 
+def assign_first(config: CourseConfig, sheet: SheetConfig) -> Finding | None:
+    """Rebuild a sheet's notebook from its master when it is stale (None: the sheet has no master)."""
+    # imported here: authoring parses the reference with release.stubs, so it imports this package
+    from autograder.authoring import assign_sheet
+
+    if sheet.master is None:
+        return None
+    try:
+        outcome = assign_sheet(config, sheet)
+    except AssignError as exc:
+        report = GateReport(sheet=sheet.name, findings=[Finding("notebook", False, str(exc))])
+        raise ReleaseRefused(f"{report.render()}\nnothing was released") from None
+    master = outcome.master.relative_to(config.root.resolve()) if outcome.master.is_relative_to(
+        config.root.resolve()) else outcome.master
+    return Finding("notebook", True, f"built from {master.as_posix()}"
+                   + (" (it was stale: rebuilt)" if outcome.written else ""))
+
+
 def release_sheet(
     *, config: CourseConfig, sheet: str, out: Path, nbgrader: bool = False, variants: Path | None = None,
     jobs: int = 2, device: str = "auto", work_dir: Path | None = None, config_file: Path | None = None,
@@ -41,8 +61,11 @@ def release_sheet(
     sheet_config = config.sheet(sheet)
     work = (work_dir or default_work_dir(config, sheet)).resolve()
     work.mkdir(parents=True, exist_ok=True)
+    built_from = assign_first(config, sheet_config)
     report = run_gate(config=config, sheet=sheet_config, work_dir=work, variants_dir=variants, jobs=jobs,
                       device=device, config_file=config_file)
+    if built_from is not None:
+        report.findings.insert(0, built_from)
     if report.ok:
         staging = work / "staging"
         if staging.exists():

@@ -2,7 +2,9 @@
 
 The bundle holds the sheet's assignment folder (notebook, public checks, data, the given module)
 and nothing else: caches, checkpoints, dot files and symbolic links that leave the folder are left
-out, notebook outputs are cleared and cells tagged ``staff-only`` dropped. The layout is
+out, notebook outputs are cleared and cells tagged ``staff-only`` dropped. The sheet's master and
+any ``build_*.py`` script are refused (staff code: a student who runs a build script overwrites
+their own notebook). The layout is
 ``<out>/<sheet>/`` or, for nbgrader's exchange, ``<out>/release/<sheet>/``.
 
 The scan (:func:`scan_bundle`) looks for any *distinctive* line of the hidden suite or the reference
@@ -48,8 +50,22 @@ def public_files(config: CourseConfig, sheet: SheetConfig) -> tuple[list[Path], 
                 refused.append(f"{relative} is a link out of the assignment folder (to {path.resolve()})")
                 continue
         if path.is_file():
+            staff_only = _staff_only(path, config, sheet)
+            if staff_only:
+                refused.append(f"{relative} {staff_only}")
+                continue
             files.append(path)
     return files, refused
+
+
+def _staff_only(path: Path, config: CourseConfig, sheet: SheetConfig) -> str:
+    """Why a file of the assignment folder must not reach students ("" when it may)."""
+    if sheet.master is not None and path.resolve() == config.resolve(sheet.master).resolve():
+        return "is the sheet's master: keep it in sheets/<sheet>/, outside the assignment folder"
+    if path.name.startswith("build_") and path.suffix == ".py":
+        return ("is a build script: staff code that would overwrite a student's notebook; build the "
+                "notebook with `autograder assign` and remove the script")
+    return ""
 
 
 def secret_files(config: CourseConfig, sheet: SheetConfig) -> list[Path]:
@@ -207,7 +223,8 @@ def scan_bundle(bundle: Path, config: CourseConfig, sheet: SheetConfig) -> list[
 
 
 def clean_notebook(source: Path, target: Path, sheet: SheetConfig) -> None:
-    """Outputs and execution counts cleared, ``staff-only`` cells dropped, the sheet named in the metadata."""
+    """Outputs and execution counts cleared, ``staff-only`` cells dropped, the sheet (not its master) named
+    in the metadata."""
     import nbformat
 
     notebook = nbformat.read(source, as_version=4)
@@ -217,6 +234,7 @@ def clean_notebook(source: Path, target: Path, sheet: SheetConfig) -> None:
             cell.outputs = []
             cell.execution_count = None
     notebook.metadata.setdefault("autograder", {})["sheet"] = sheet.name
+    notebook.metadata["autograder"].pop("master", None)  # staff's side: where `assign` built it from
     nbformat.write(notebook, target)
 
 

@@ -138,9 +138,10 @@ class ReferencePackage:
 
     def __init__(self, modules: dict[str, tuple[bool, Path]]) -> None:
         self.files = modules
-        self.trees = {name: ast.parse(path.read_text(encoding="utf-8")) for name, (_, path) in modules.items()}
+        self.sources = {name: path.read_text(encoding="utf-8") for name, (_, path) in modules.items()}
+        self.trees = {name: ast.parse(source) for name, source in self.sources.items()}
 
-    def _resolve_from(self, module: str, node: ast.ImportFrom) -> str | None:
+    def resolve_from(self, module: str, node: ast.ImportFrom) -> str | None:
         if node.level:
             is_package = self.files[module][0]
             base = module.split(".")
@@ -161,10 +162,33 @@ class ReferencePackage:
             return found
         for node in tree.body:
             if isinstance(node, ast.ImportFrom):
-                source = self._resolve_from(module, node)
+                source = self.resolve_from(module, node)
                 for alias in node.names:
                     if source and (alias.asname or alias.name) == name:
                         return self.resolve(source, alias.name, depth + 1)
+        return None
+
+    def locate(self, module: str, name: str, depth: int = 0) -> tuple[str, ast.stmt] | None:
+        """``(module, node)`` of the top-level statement that defines ``name``, following imports in the package."""
+        if depth > 20 or module not in self.trees:
+            return None
+        tree = self.trees[module]
+        found: ast.stmt | None = None
+        for node in tree.body:  # a later definition replaces an earlier one, as in definitions()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
+                found = node
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                    found = node
+        if found is not None:
+            return module, found
+        for node in tree.body:
+            if isinstance(node, ast.ImportFrom):
+                source = self.resolve_from(module, node)
+                for alias in node.names:
+                    if source and (alias.asname or alias.name) == name:
+                        return self.locate(source, alias.name, depth + 1)
         return None
 
     def contract(self, top: str) -> list[str]:
@@ -180,7 +204,7 @@ class ReferencePackage:
                         return list(value)
         names = [n for n in definitions(tree, top) if not n.startswith("_")]
         for node in tree.body:
-            if isinstance(node, ast.ImportFrom) and self._resolve_from(top, node):
+            if isinstance(node, ast.ImportFrom) and self.resolve_from(top, node):
                 names += [a.asname or a.name for a in node.names if not (a.asname or a.name).startswith("_")]
         return names
 

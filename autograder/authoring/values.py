@@ -1,0 +1,93 @@
+"""``{{ expression }}`` values: the one templating scheme of a master.
+
+The text between ``{{`` and ``}}`` is a Python f-string replacement field (an expression, then an
+optional ``!r``/``!s``/``!a`` conversion and ``:format spec``), evaluated in :class:`Values`:
+``points``, ``total``, ``limits``, ``sheet``, ``config`` and ``ref`` (the imported reference, imported
+only when an expression uses it). Masters are staff-authored, so the expression is trusted code.
+Single braces are left alone; a field never spans lines.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from autograder.config import CourseConfig, SheetConfig
+from autograder.errors import AssignError
+
+FIELD = re.compile(r"\{\{(?P<field>[^\n]*?)\}\}")
+
+
+class Values(Mapping[str, Any]):
+    """The names a ``{{ }}`` expression sees; ``ref`` is imported on first use."""
+
+    def __init__(self, config: CourseConfig, sheet: SheetConfig,
+                 import_reference: Callable[[], Any] | None = None) -> None:
+        self._fixed: dict[str, Any] = {
+            "points": dict(sheet.points), "total": sheet.total_points, "limits": config.limits,
+            "sheet": sheet, "config": config,
+        }
+        self._import_reference = import_reference or (lambda: import_reference_module(config, sheet))
+        self._ref: Any = None
+
+    def __getitem__(self, name: str) -> Any:
+        if name in self._fixed:
+            return self._fixed[name]
+        if name == "ref":
+            if self._ref is None:
+                self._ref = self._import_reference()
+            return self._ref
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([*self._fixed, "ref"])
+
+    def __len__(self) -> int:
+        return len(self._fixed) + 1
+
+
+def import_reference_module(config: CourseConfig, sheet: SheetConfig) -> Any:
+    """The reference package, imported as the judge imports it (course root and assignment folder on the path)."""
+    for folder in (config.root, config.resolve(sheet.assignment_dir)):
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
+    try:
+        return importlib.import_module(sheet.reference_module)
+    except Exception as exc:  # any failure of staff code is reported the same way
+        raise AssignError(f"the reference {sheet.reference_module} could not be imported for `ref`: "
+                          f"{type(exc).__name__}: {exc}") from exc
+
+
+def _quoted(field: str) -> str:
+    """An f-string whose only replacement field is ``field`` (3.11: the expression may not reuse the quote)."""
+    for quote in ("'''", '"""'):
+        if quote not in field:
+            return f"f{quote}{{{field}}}{quote}"
+    raise SyntaxError("the expression uses both ''' and \"\"\"")
+
+
+def fill(text: str, values: Mapping[str, Any], where: str) -> str:
+    """``text`` with every ``{{ field }}`` replaced by its formatted value; ``where`` names the cell in errors."""
+
+    def one(match: re.Match[str]) -> str:
+        field = match.group("field").strip()
+        if not field:
+            raise AssignError(f"{where}: an empty value {match.group(0)!r}; write {{{{ expression }}}}")
+        try:
+            code = compile(_quoted(field), f"<{{{{ {field} }}}}>", "eval")
+        except SyntaxError as exc:
+            raise AssignError(f"{where}: {{{{ {field} }}}} is not a valid expression: {exc.msg}") from None
+        try:
+            return str(eval(code, {"__builtins__": __builtins__}, values))  # staff-authored, trusted
+        except NameError as exc:
+            known = ", ".join(values)
+            raise AssignError(f"{where}: {{{{ {field} }}}}: {exc} (the names a value can use: {known})") from None
+        except AssignError as exc:
+            raise AssignError(f"{where}: {{{{ {field} }}}}: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - any failure of the expression is the author's to fix
+            raise AssignError(f"{where}: {{{{ {field} }}}} failed: {type(exc).__name__}: {exc}") from None
+
+    return FIELD.sub(one, text)
