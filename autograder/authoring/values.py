@@ -4,15 +4,18 @@ The text between ``{{`` and ``}}`` is a Python f-string replacement field (an ex
 optional ``!r``/``!s``/``!a`` conversion and ``:format spec``), evaluated in :class:`Values`:
 ``points``, ``total``, ``limits``, ``sheet``, ``config`` and ``ref`` (the imported reference, imported
 only when an expression uses it). Masters are staff-authored, so the expression is trusted code.
-Single braces are left alone; a field never spans lines.
+Single braces are left alone; a field never spans lines. Literal double braces (an f-string's
+``{{`` in a given cell) are written as values themselves: ``{{ "{{" }}`` and ``{{ "}" * 2 }}``.
 """
 
 from __future__ import annotations
 
+import builtins
 import importlib
 import re
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
+from types import CodeType
 from typing import Any
 
 from autograder.config import CourseConfig, SheetConfig
@@ -21,32 +24,39 @@ from autograder.errors import AssignError
 FIELD = re.compile(r"\{\{(?P<field>[^\n]*?)\}\}")
 
 
-class Values(Mapping[str, Any]):
-    """The names a ``{{ }}`` expression sees; ``ref`` is imported on first use."""
+class Values:
+    """The names a ``{{ }}`` expression sees; ``ref`` is imported only for an expression that uses it."""
 
     def __init__(self, config: CourseConfig, sheet: SheetConfig,
                  import_reference: Callable[[], Any] | None = None) -> None:
-        self._fixed: dict[str, Any] = {
+        self.fixed: dict[str, Any] = {
             "points": dict(sheet.points), "total": sheet.total_points, "limits": config.limits,
             "sheet": sheet, "config": config,
         }
         self._import_reference = import_reference or (lambda: import_reference_module(config, sheet))
         self._ref: Any = None
 
-    def __getitem__(self, name: str) -> Any:
-        if name in self._fixed:
-            return self._fixed[name]
-        if name == "ref":
+    @property
+    def names(self) -> list[str]:
+        return [*self.fixed, "ref"]
+
+    def namespace(self, code: CodeType) -> dict[str, Any]:
+        """Globals for ``code`` (globals, so that comprehensions in it see the names too)."""
+        found: dict[str, Any] = {"__builtins__": builtins, **self.fixed}
+        if "ref" in _names(code):
             if self._ref is None:
                 self._ref = self._import_reference()
-            return self._ref
-        raise KeyError(name)
+            found["ref"] = self._ref
+        return found
 
-    def __iter__(self) -> Iterator[str]:
-        return iter([*self._fixed, "ref"])
 
-    def __len__(self) -> int:
-        return len(self._fixed) + 1
+def _names(code: CodeType) -> set[str]:
+    """Every name ``code`` and the code nested in it (comprehensions, lambdas) load."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            names |= _names(const)
+    return names
 
 
 def import_reference_module(config: CourseConfig, sheet: SheetConfig) -> Any:
@@ -69,7 +79,7 @@ def _quoted(field: str) -> str:
     raise SyntaxError("the expression uses both ''' and \"\"\"")
 
 
-def fill(text: str, values: Mapping[str, Any], where: str) -> str:
+def fill(text: str, values: Values, where: str) -> str:
     """``text`` with every ``{{ field }}`` replaced by its formatted value; ``where`` names the cell in errors."""
 
     def one(match: re.Match[str]) -> str:
@@ -81,9 +91,9 @@ def fill(text: str, values: Mapping[str, Any], where: str) -> str:
         except SyntaxError as exc:
             raise AssignError(f"{where}: {{{{ {field} }}}} is not a valid expression: {exc.msg}") from None
         try:
-            return str(eval(code, {"__builtins__": __builtins__}, values))  # staff-authored, trusted
+            return str(eval(code, values.namespace(code)))  # staff-authored, trusted
         except NameError as exc:
-            known = ", ".join(values)
+            known = ", ".join(values.names)
             raise AssignError(f"{where}: {{{{ {field} }}}}: {exc} (the names a value can use: {known})") from None
         except AssignError as exc:
             raise AssignError(f"{where}: {{{{ {field} }}}}: {exc}") from None

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import jupytext
-from authoring_helpers import COURSE, built, cells
+from authoring_helpers import COURSE, built, cells, write_master
 
 from autograder.authoring.stages import STAGES
 
@@ -86,3 +86,14 @@ def test_the_master_round_trips_through_jupytext(course: Path) -> None:
 def _without_version(text: str) -> str:
     """The master without the jupytext version that last saved it (the one line that may differ)."""
     return "\n".join(line for line in text.splitlines() if not line.strip().startswith("jupytext_version:"))
+
+
+def test_values_in_comprehensions_see_every_name(course: Path) -> None:
+    write_master(course, '+++ {"cell_id": "intro"}\n\n'
+                 '{{ ", ".join(f"{k} ({v / total:.0%}, {ref.THRESHOLD})" for k, v in points.items()) }}\n')
+    assert cells(course)["intro"].source == "basics (57%, 0.75), objects (43%, 0.75)"
+
+
+def test_literal_double_braces_are_written_as_values(course: Path) -> None:
+    write_master(course, '```{code-cell} ipython3\n:cell_id: given\n\nprint(f"{{ "{{" }}x{{ "}" * 2 }} = {x}")\n```\n')
+    assert cells(course)["given"].source == 'print(f"{{x}} = {x}")'

@@ -9,6 +9,7 @@ import pytest
 from authoring_helpers import built, code_cell, write_master
 from pydantic import ValidationError
 
+from autograder.authoring import build_notebook
 from autograder.config import SheetConfig, load_config
 from autograder.errors import AssignError
 
@@ -67,6 +68,7 @@ def test_an_unknown_check_exercise(course: Path) -> None:
     ("{{ total + }}", "cell intro: {{ total + }} is not a valid expression"),
     ("{{ ref.NOPE }}", "cell intro: {{ ref.NOPE }} failed: AttributeError"),
     ("{{ }}", "cell intro: an empty value"),
+    ("{{ [toal for _ in points] }}", "cell intro: {{ [toal for _ in points] }}: name 'toal' is not defined"),
 ])
 def test_a_bad_value(course: Path, value: str, says: str) -> None:
     write_master(course, '+++ {"cell_id": "intro"}\n\n' + f"Worth {value} points.\n")
@@ -120,14 +122,10 @@ def test_a_master_inside_the_assignment_folder_is_refused_by_assign(course: Path
     inside = (course / "assignments" / "tiny" / "master.md").resolve()  # absolute: the config cannot tell
     sheet = config.sheet("tiny").model_copy(update={"master": inside})
     with pytest.raises(AssignError, match="lies inside the assignment folder"):
-        from autograder.authoring import build_notebook
-
         build_notebook(config, sheet)
 
 
 def test_a_sheet_without_a_master_or_a_missing_master(course: Path) -> None:
-    from autograder.authoring import build_notebook
-
     config = load_config(course / "course_config.py")
     with pytest.raises(AssignError, match="has no master"):
         build_notebook(config, config.sheet("tiny").model_copy(update={"master": None}))
