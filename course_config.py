@@ -16,6 +16,7 @@ config = CourseConfig(
             title="Transformer configurations & training utilities",
             assignment_dir="assignments/sheet_3_2",
             notebook="sheet_3_2.ipynb",
+            master="sheets/sheet_3_2/master.md",
             public_checks="public_checks.py",
             reference_module="reference.sheet_3_2",
             hidden_dir="tests/hidden/sheet_3_2",

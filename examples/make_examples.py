@@ -1,6 +1,6 @@
 """Generate the demo submissions that ``make demo`` grades, from the current student notebook.
 
-Run ``python examples/make_examples.py`` after ``assignments/sheet_3_2/build_notebook.py``. It writes
+Run ``python examples/make_examples.py`` after ``autograder assign sheet_3_2``. It writes
 ``examples/submissions/``:
 
 - ``complete.ipynb``: every stub cell replaced by a full solution, written as a student would
@@ -10,7 +10,8 @@ Run ``python examples/make_examples.py`` after ``assignments/sheet_3_2/build_not
   one, which is right for right padding only;
 - ``blank.ipynb``: the notebook as released.
 
-Stub cells are found by ``metadata["sheet_3_2"]["stub"]`` (set by ``build_notebook.py``).
+Stub cells are found by ``metadata["autograder"]["stub"]``, which ``autograder assign`` sets on the
+cells it expands from the master's ``:autograder: stub`` cells.
 """
 
 from __future__ import annotations
@@ -341,11 +342,15 @@ PARTIAL = {
 }
 
 
+def stub_ids(notebook: nbformat.NotebookNode) -> set[str]:
+    """The ids of the notebook's stub cells (``metadata["autograder"]["stub"]`` names what they define)."""
+    return {cell.id for cell in notebook.cells if "stub" in cell.metadata.get("autograder", {})}
+
+
 def fill(notebook: nbformat.NotebookNode, sources: dict[str, str]) -> nbformat.NotebookNode:
     """A copy of ``notebook`` with the stub cells named in ``sources`` replaced."""
     filled = copy.deepcopy(notebook)
-    stub_ids = {cell.id for cell in filled.cells if "stub" in cell.metadata.get("sheet_3_2", {})}
-    unknown = set(sources) - stub_ids
+    unknown = set(sources) - stub_ids(filled)
     if unknown:
         raise SystemExit(f"no stub cells {sorted(unknown)} in {NOTEBOOK}: rebuild the examples")
     for cell in filled.cells:
@@ -356,9 +361,9 @@ def fill(notebook: nbformat.NotebookNode, sources: dict[str, str]) -> nbformat.N
 
 def main() -> None:
     notebook = nbformat.read(NOTEBOOK, as_version=4)
-    stub_ids = {cell.id for cell in notebook.cells if "stub" in cell.metadata.get("sheet_3_2", {})}
-    if set(SOLUTIONS) != stub_ids:
-        raise SystemExit(f"solutions {sorted(SOLUTIONS)} do not match the stub cells {sorted(stub_ids)}")
+    stubs = stub_ids(notebook)
+    if set(SOLUTIONS) != stubs:
+        raise SystemExit(f"solutions {sorted(SOLUTIONS)} do not match the stub cells {sorted(stubs)}")
     OUT.mkdir(parents=True, exist_ok=True)
     for name, sources in (("complete", SOLUTIONS), ("partial", PARTIAL), ("blank", {})):
         path = OUT / f"{name}.ipynb"

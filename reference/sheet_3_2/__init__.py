@@ -1,6 +1,8 @@
 """Reference implementation of Sheet 3.2 (DESIGN.md §6), imported by the judge as ``ref``.
 
-Every contract item has exactly the name and signature of the student notebook's stub. Besides the
+The student notebook's stubs are expanded from the contract items' definitions here (names,
+signatures, docstrings, the comments above constants) by ``autograder assign sheet_3_2`` from the
+master ``sheets/sheet_3_2/master.md``; their docstrings are written for students. Besides the
 contract, the module publishes what the hidden suite needs to grade the training exercises:
 ``LSTM_SETTINGS``, ``LSTM_NLL_THRESHOLD``, ``QA_SETTINGS``, ``QA_MAX_LENGTH``,
 ``QA_ACCURACY_THRESHOLD``, ``judge_names``, ``load_judge_qa_data``, ``heldout_nll_per_char``, ``build_qa_examples``,

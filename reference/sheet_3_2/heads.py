@@ -10,18 +10,27 @@ from torch import nn
 
 
 def sequence_classification_head(hidden_size: int, num_labels: int) -> nn.Module:
-    """GPT2ForSequenceClassification's ``score``: one bias-free linear map, weight ``(num_labels, hidden_size)``."""
+    """Return GPT-2's sequence classification head: a single bias-free linear map.
+
+    Its state_dict holds exactly one tensor, a weight of shape (num_labels, hidden_size), so
+    that GPT2ForSequenceClassification's `score.weight` can be loaded into it and gives the
+    same logits.
+    """
+    # The same layer as GPT2ForSequenceClassification's `score`.
     return nn.Linear(hidden_size, num_labels, bias=False)
 
 
 def pool_last_token(
     logits: torch.Tensor, input_ids: torch.Tensor, pad_token_id: int | None
 ) -> torch.Tensor:
-    """``logits[b, i_b]`` with ``i_b`` the rightmost position of row b whose id is not the pad id.
+    """Pool per-position logits (B, T, num_labels) to (B, num_labels) as GPT-2 does.
 
-    A row that is all padding pools position 0; with ``pad_token_id=None`` every row pools its last
-    position. ``logits`` is ``(B, T, num_labels)``, ``input_ids`` ``(B, T)``; the result ``(B, num_labels)``.
+    Row b keeps logits[b, i_b], where i_b is the rightmost position whose id in input_ids
+    (B, T) is not pad_token_id (pad ids may also appear inside the text); a row that is all
+    padding keeps position 0; if pad_token_id is None every row keeps its last position.
     """
+    # As GPT-2 does: the argmax of `position * is_real` is the rightmost real token of each row,
+    # and 0 for a row that is all padding.
     batch = torch.arange(logits.shape[0], device=logits.device)
     if pad_token_id is None:
         return logits[batch, -1]
@@ -34,7 +43,12 @@ def pool_last_token(
 def sequence_classification_loss(
     pooled_logits: torch.Tensor, labels: torch.Tensor, problem_type: str
 ) -> torch.Tensor:
-    """The loss GPT2ForSequenceClassification computes for ``problem_type`` (a scalar tensor)."""
+    """Return GPT2ForSequenceClassification's loss (a scalar tensor) for problem_type.
+
+    "regression": MSE (squeeze both sides when there is one label);
+    "single_label_classification": cross-entropy with int64 labels (B,);
+    "multi_label_classification": BCE with logits, float labels (B, num_labels).
+    """
     num_labels = pooled_logits.shape[-1]
     if problem_type == "regression":
         if num_labels == 1:
@@ -51,17 +65,21 @@ def sequence_classification_loss(
 
 # "The quick brown fox jumped over the lazy brown dog. Who did the fox jump over?".split()
 #   0    1     2     3     4     5    6   7    8     9
+
+# (start, end), inclusive word indices (from 0) into the split sentence above
 FOX_ANSWER_SPAN: tuple[int, int] = (6, 9)
 
 
 def best_span(
     start_logits: torch.Tensor, end_logits: torch.Tensor, max_answer_len: int = 30
 ) -> tuple[int, int]:
-    """The ``(s, e)`` maximising ``start_logits[s] + end_logits[e]`` with ``s <= e < s + max_answer_len``.
+    """Return (s, e) maximising start_logits[s] + end_logits[e] over s <= e < s + max_answer_len.
 
-    Ties go to the smallest ``s``, then the smallest ``e`` (``argmax`` returns the first maximum of
-    the row-major flattened score table, i.e. exactly that order).
+    start_logits and end_logits are 1-D tensors of the same length. Ties go to the smallest s,
+    then the smallest e. Return a tuple of two Python ints.
     """
+    # Ties: `argmax` returns the first maximum of the row-major flattened score table, i.e. the
+    # smallest `s`, then the smallest `e`.
     start = torch.as_tensor(start_logits).flatten()
     end = torch.as_tensor(end_logits).flatten()
     length = start.shape[0]
@@ -79,7 +97,11 @@ def qa_loss(
     start_positions: torch.Tensor,
     end_positions: torch.Tensor,
 ) -> torch.Tensor:
-    """GPT2ForQuestionAnswering's loss: positions clamped to ``[0, T]``, ``T`` ignored, mean of both CEs."""
+    """Return GPT2ForQuestionAnswering's loss (a scalar tensor).
+
+    Logits are (B, T); positions are int64 of shape (B,) or (B, 1). Clamp positions to [0, T],
+    ignore the index T, and average the start and end cross-entropies.
+    """
     if start_positions.dim() > 1:
         start_positions = start_positions.squeeze(-1)
     if end_positions.dim() > 1:
@@ -94,6 +116,7 @@ def qa_loss(
 
 # --- 3.2.1.3 choosing a head -------------------------------------------------------------------
 
+# keys: "pos_tagging", "sentiment_classification", "summarization", "multiple_choice_qa", "translation"
 HEAD_FOR_TASK: dict[str, str] = {
     "pos_tagging": "GPT2ForTokenClassification",
     "sentiment_classification": "GPT2ForSequenceClassification",

@@ -12,11 +12,14 @@ CHAR_LSTM_HIDDEN_SIZE = 128
 
 
 class CharLSTM(nn.Module):
-    """An ``nn.LSTMCell`` over [category one-hot, letter one-hot], then a linear map to log-probabilities.
+    """A character-level LSTM conditioned on the category, run one step at a time.
 
-    ``init_hidden()`` gives the zero state ``(h, c)``, each ``(1, hidden_size)``;
-    ``forward(category, input, hidden)`` returns ``(log_probs (1, n_letters), (h, c))``.
+    CharLSTM(n_categories, n_letters, hidden_size). init_hidden() returns the initial state;
+    forward(category, input, hidden) takes one-hot rows (1, n_categories) and (1, n_letters)
+    and the state, and returns (log_probs of shape (1, n_letters), new state).
     """
+    # An `nn.LSTMCell` over [category one-hot, letter one-hot], then a linear map to
+    # log-probabilities. The state is the pair `(h, c)`, zeros of shape `(1, hidden_size)` at first.
 
     def __init__(self, n_categories: int, n_letters: int, hidden_size: int) -> None:
         super().__init__()
@@ -45,10 +48,14 @@ class CharLSTM(nn.Module):
 def train_char_lstm(
     names: dict[str, list[str]], *, n_iters: int, lr: float, seed: int, device: str = "cpu"
 ) -> tuple[CharLSTM, list[float]]:
-    """Train a ``CharLSTM`` (hidden size 128) with Adam, one random name per step, summed NLL.
+    """Train a CharLSTM on `names` ({category: [name, ...]}) sheet-2.4 style; return (model, losses).
 
-    Returns ``(model, losses)`` with the model in eval mode on the CPU and ``losses[k]`` step k's loss.
+    One random name per step, NLL summed over the name, Adam with learning rate lr;
+    losses[k] is the float loss of step k. Seed everything from `seed`.
+    The grader uses n_iters={{ ref.LSTM_SETTINGS["n_iters"] }}, lr={{ ref.LSTM_SETTINGS["lr"] }} (at most {{ ref.LSTM_TRAINING_TIMEOUT }} s) and requires
+    a held-out NLL per character below {{ ref.LSTM_NLL_THRESHOLD }}.
     """
+    # Hidden size CHAR_LSTM_HIDDEN_SIZE; the model is returned in eval mode on the CPU.
     torch.manual_seed(seed)
     model = CharLSTM(len(names), given.n_letters, CHAR_LSTM_HIDDEN_SIZE).to(device)
     losses, _ = train_step_by_step(model, names, n_iters=n_iters, lr=lr, seed=seed,

@@ -14,11 +14,14 @@ def mask_tokens(
     mlm_probability: float = 0.15,
     generator: torch.Generator | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """BERT's masking: choose non-special positions with ``mlm_probability``; 80% [MASK], 10% random, 10% kept.
+    """Apply BERT's 80/10/10 masking; return (inputs, labels), int64 tensors shaped like input_ids.
 
-    Returns ``(inputs, labels)``, both int64 and shaped like ``input_ids``; ``labels`` holds the
-    original id at chosen positions and -100 elsewhere. The input tensor is not modified.
+    special_tokens_mask (bool or 0/1) marks positions that are never chosen. Each other position
+    is chosen independently with mlm_probability; of the chosen, 80% become mask_token_id, 10%
+    a uniformly random id in [0, vocab_size), 10% stay. labels hold the original id where chosen
+    and -100 elsewhere. Use `generator` for all randomness: the same seed gives the same output.
     """
+    # The input tensor is not modified: inputs and labels are copies.
     input_ids = torch.as_tensor(input_ids)
     inputs = input_ids.clone().long()
     labels = input_ids.clone().long()
@@ -40,7 +43,11 @@ def mask_tokens(
 
 
 def tokenize_for_mlm(texts: list[str], tokenizer, max_length: int = 64) -> dict[str, torch.Tensor]:
-    """``{"input_ids", "attention_mask"}``: int64 ``(len(texts), max_length)``, padded and truncated."""
+    """Tokenize a list of texts to a plain dict of int64 tensors input_ids and attention_mask.
+
+    Both of shape (len(texts), max_length): padded to max_length and truncated; the attention
+    mask is 0 exactly on padding.
+    """
     encoded = tokenizer(
         list(texts), padding="max_length", truncation=True, max_length=max_length,
         return_tensors="pt",
@@ -52,7 +59,13 @@ def tokenize_for_mlm(texts: list[str], tokenizer, max_length: int = 64) -> dict[
 
 
 def make_mlm_collator(tokenizer, mlm_probability: float):
-    """transformers' ``DataCollatorForLanguageModeling`` with MLM masking at ``mlm_probability``."""
+    """Return a collator that pads a list of examples and masks them for MLM at mlm_probability.
+
+    It returns a batch with input_ids and labels and never masks special tokens
+    (transformers has one ready-made).
+    """
+    # transformers' `DataCollatorForLanguageModeling` with MLM masking at `mlm_probability`
+    # (imported here: importing transformers is slow and only this function needs it).
     from transformers import DataCollatorForLanguageModeling
 
     return DataCollatorForLanguageModeling(

@@ -14,7 +14,13 @@ QA_BATCH_SIZE = 16
 
 
 class ExtractiveQAModel(nn.Module):
-    """GPT2ForQuestionAnswering rebuilt by hand: ``transformer`` (GPT2Model) and ``qa_outputs`` (n_embd -> 2)."""
+    """GPT2ForQuestionAnswering by hand: submodules `transformer` (GPT2Model) and `qa_outputs`.
+
+    qa_outputs is nn.Linear(config.n_embd, 2) with bias. forward(input_ids,
+    attention_mask=None, start_positions=None, end_positions=None) returns a plain dict with
+    "start_logits" and "end_logits" (each (B, T)) and "loss" (None without positions,
+    else qa_loss's value).
+    """
 
     def __init__(self, config) -> None:
         super().__init__()
@@ -54,14 +60,17 @@ def qa_prompt(question: str, options: list[str]) -> tuple[str, list[tuple[int, i
 def make_extractive_example(
     question: str, options: list[str], answer_key: str, tokenizer, max_length: int = 64
 ) -> dict[str, torch.Tensor | int]:
-    """Tokenize the prompt (question first) and locate the correct option's tokens.
+    """Build one training example from a multiple-choice question.
 
-    Returns 1-D int64 ``input_ids`` and ``attention_mask`` of length ``max_length`` (padded on the
-    tokenizer's padding side, truncated) and int ``start_positions``/``end_positions``: the first
-    and last token overlapping the answer's characters, so that
-    ``tokenizer.decode(input_ids[start:end + 1]).strip() == options[answer]``. When truncation
-    removes any part of the answer both positions are ``max_length`` (ignored by the loss).
+    Text: "{question} A. {option A} B. {option B} ..." (options labelled A, B, C, ... in
+    order). Return a dict with 1-D tensors input_ids and attention_mask of length max_length
+    (padded on the tokenizer's padding side, truncated) and ints start_positions and
+    end_positions: the tokens start..end (inclusive) decode to the correct option's text.
+    If truncation cuts the answer off, both positions are max_length.
     """
+    # The positions are the first and last token overlapping the answer's characters, so that
+    # `tokenizer.decode(input_ids[start:end + 1]).strip() == options[answer]`. When truncation
+    # removes any part of the answer both positions are `max_length` (ignored by the loss).
     text, spans = qa_prompt(question, list(options))
     char_start, char_end = spans[OPTION_LABELS.index(answer_key)]
     encoded = tokenizer(
@@ -94,11 +103,17 @@ def _stack(examples: list[dict], key: str) -> torch.Tensor:
 def train_extractive_qa(
     examples: list[dict], *, n_steps: int, lr: float, seed: int, device: str = "cpu"
 ) -> tuple[ExtractiveQAModel, list[float]]:
-    """Train ``ExtractiveQAModel(qa_config)`` with AdamW (batches of 16, cosine schedule, 10% warm-up).
+    """Train ExtractiveQAModel(qa_config) on examples from make_extractive_example; return (model, losses).
 
-    ``examples`` are ``make_extractive_example`` dicts. Returns ``(model, losses)`` with the model in
-    eval mode on the CPU and ``losses[k]`` the loss of step k.
+    losses[k] is the float loss of step k. Seed everything from `seed`. Each step uses a
+    mini-batch of {{ ref.QA_BATCH_RANGE[0] }} to {{ ref.QA_BATCH_RANGE[1] }} examples. Put the model and every batch on
+    `device` (the grader passes device="cuda" on its GPU).
+    The grader uses n_steps={{ ref.QA_SETTINGS["n_steps"] }}, lr={{ ref.QA_SETTINGS["lr"] }}, examples of max_length={{ ref.QA_MAX_LENGTH }} (at
+    most {{ ref.QA_TRAINING_TIMEOUT }} s), and requires an exact-match span accuracy of at least {{ ref.QA_ACCURACY_THRESHOLD:.0% }}
+    on held-out questions.
     """
+    # AdamW, batches of QA_BATCH_SIZE, the cosine schedule with 10% warm-up and clipping at norm 1;
+    # the model is returned in eval mode on the CPU.
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     model = ExtractiveQAModel(given.make_qa_config()).to(device)

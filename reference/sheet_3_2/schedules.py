@@ -16,11 +16,14 @@ CHAR_RNN_HIDDEN_SIZE = 128
 def cosine_lr(
     step: int, *, base_lr: float, total_steps: int, warmup_steps: int = 0, min_lr: float = 0.0
 ) -> float:
-    """Linear warm-up to ``base_lr``, then half a cosine down to ``min_lr``, flat from ``total_steps`` on.
+    """Return the learning rate (a Python float) at `step`: linear warm-up, then half a cosine.
 
-    ``min_lr`` from ``total_steps`` on holds at every corner, ``warmup_steps == total_steps`` included
-    (where transformers' ``get_cosine_schedule_with_warmup`` gives ``base_lr`` at ``total_steps``).
+    min_lr when step >= total_steps; else base_lr * step / warmup_steps while
+    step < warmup_steps; else min_lr + (base_lr - min_lr) * (1 + cos(pi * p)) / 2 with
+    p = (step - warmup_steps) / max(1, total_steps - warmup_steps).
     """
+    # `min_lr` from `total_steps` on holds at every corner, `warmup_steps == total_steps` included
+    # (where transformers' `get_cosine_schedule_with_warmup` gives `base_lr` at `total_steps`).
     if step >= total_steps:
         return min_lr
     if step < warmup_steps:
@@ -33,11 +36,13 @@ def cosine_lr(
 def make_cosine_scheduler(
     optimizer: torch.optim.Optimizer, *, total_steps: int, warmup_steps: int = 0, min_lr: float = 0.0
 ) -> LambdaLR:
-    """A ``LambdaLR`` whose lr after k ``step()`` calls is ``cosine_lr(k, base_lr=<initial lr>, ...)``.
+    """Return a torch LR scheduler for `optimizer` following cosine_lr.
 
-    ``LambdaLR`` multiplies each group's initial lr by a factor; dividing the schedule by that lr gives
-    the factor (a group made with lr 0 stays at 0).
+    Right after construction the optimizer's lr is cosine_lr(0, base_lr=<the lr the optimizer
+    was created with>, ...); after k calls of scheduler.step() it is cosine_lr(k, ...).
     """
+    # A `LambdaLR`: it multiplies each group's initial lr by a factor, so dividing the schedule by
+    # that lr gives the factor (a group made with lr 0 stays at 0).
 
     def factor_for(base_lr: float):
         def factor(step: int) -> float:
@@ -98,12 +103,16 @@ def train_char_rnn(
     names: dict[str, list[str]], *, n_iters: int, lr: float, seed: int, cosine: bool = True,
     device: str = "cpu",
 ):
-    """Train sheet 2.4's ``CharRNN`` with Adam and (by default) a cosine schedule over ``n_iters`` steps.
+    """Train a CharRNN on `names` ({category: [name, ...]}) sheet-2.4 style; return (model, losses, lrs).
 
-    Returns ``(model, losses, lrs)``: ``losses[k]`` is step k's summed NLL over the name and ``lrs[k]``
-    the lr used at step k, ``cosine_lr(k, base_lr=lr, total_steps=n_iters)`` (or ``lr`` throughout
-    when ``cosine=False``).
+    One random name per step, NLL summed over the name, Adam with learning rate lr; when
+    cosine is True a cosine scheduler (no warm-up, total_steps=n_iters) is stepped after each
+    optimizer step. losses[k] and lrs[k] are floats for step k, with
+    lrs[k] == cosine_lr(k, base_lr=lr, total_steps=n_iters) (or lr when cosine is False).
+    Seed everything from `seed` so that a call is reproducible.
     """
+    # Sheet 2.4's `CharRNN` with hidden size CHAR_RNN_HIDDEN_SIZE; `lrs[k]` is read from the
+    # optimizer before step k, so it is the lr that step used.
     torch.manual_seed(seed)
     model = given.CharRNN(len(names), given.n_letters, CHAR_RNN_HIDDEN_SIZE).to(device)
 

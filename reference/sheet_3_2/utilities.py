@@ -11,10 +11,13 @@ import torch
 
 
 def clip_gradients(grads: list[torch.Tensor], max_norm: float) -> tuple[list[torch.Tensor], float]:
-    """Scale all gradients together so their total 2-norm is at most ``max_norm`` (as ``clip_grad_norm_``).
+    """Clip a list of gradient tensors by their global 2-norm; return (clipped_grads, total_norm).
 
-    Returns the (possibly scaled) gradients as new tensors and the total norm *before* clipping.
+    total_norm (a Python float) is the norm before clipping. Each gradient is scaled by
+    max_norm / (total_norm + 1e-6) when that factor is below 1, and left unchanged otherwise.
     """
+    # As `clip_grad_norm_`, but the (possibly scaled) gradients are returned as new tensors; the
+    # norm is computed in float64.
     grads = [torch.as_tensor(g) for g in grads]
     if not grads:
         return [], 0.0
@@ -29,7 +32,8 @@ def clip_gradients(grads: list[torch.Tensor], max_norm: float) -> tuple[list[tor
 
 
 def he_init(shape: tuple[int, int], *, generator: torch.Generator | None = None) -> torch.Tensor:
-    """A ``(fan_out, fan_in)`` weight drawn from N(0, 2 / fan_in) (He / Kaiming normal, ReLU gain)."""
+    """Return a (fan_out, fan_in) tensor drawn from N(0, 2 / fan_in), with fan_in = shape[1]."""
+    # He / Kaiming normal initialisation with the ReLU gain.
     fan_out, fan_in = shape
     std = math.sqrt(2.0 / fan_in)
     return torch.randn(fan_out, fan_in, generator=generator) * std
@@ -38,7 +42,12 @@ def he_init(shape: tuple[int, int], *, generator: torch.Generator | None = None)
 def early_stopping(
     val_losses: list[float], patience: int, min_delta: float = 0.0
 ) -> tuple[int, int]:
-    """``(stop_epoch, best_epoch)``, 0-based: stop at the first epoch ``patience`` epochs after the best."""
+    """Return (stop_epoch, best_epoch), both 0-based, for a list of validation losses.
+
+    Epoch 0 sets the first best; epoch e improves when val_losses[e] < best - min_delta.
+    Training stops at the first e with e - best_epoch == patience; if that never happens,
+    return (len(val_losses) - 1, best_epoch).
+    """
     if len(val_losses) == 0:
         raise ValueError("early_stopping needs at least one validation loss")
     best, best_epoch = val_losses[0], 0
@@ -51,7 +60,10 @@ def early_stopping(
 
 
 def grid_search_configs(space: dict[str, list[Any]]) -> list[dict[str, Any]]:
-    """Every combination of the values, in ``itertools.product`` order of the keys as given."""
+    """Return every configuration (a list of dicts) of space = {name: [values]}.
+
+    The order is that of itertools.product over the keys in the order given.
+    """
     keys = list(space)
     return [dict(zip(keys, values)) for values in itertools.product(*(space[k] for k in keys))]
 
@@ -59,6 +71,9 @@ def grid_search_configs(space: dict[str, list[Any]]) -> list[dict[str, Any]]:
 def random_search_configs(
     space: dict[str, list[Any]], n_trials: int, seed: int
 ) -> list[dict[str, Any]]:
-    """``n_trials`` configurations, each value drawn uniformly (with replacement) from its list."""
+    """Return n_trials configurations (dicts), each value drawn uniformly with replacement from its list.
+
+    The same seed gives the same list.
+    """
     rng = random.Random(seed)
     return [{key: rng.choice(list(values)) for key, values in space.items()} for _ in range(n_trials)]

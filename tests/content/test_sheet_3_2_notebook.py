@@ -1,7 +1,9 @@
-"""The Sheet 3.2 student notebook: generated, valid, runnable untouched, and in step with the reference.
+"""The Sheet 3.2 student notebook: built from its master, valid, runnable untouched, in step with the reference.
 
-The notebook is never imported: its stubs are compared with the reference by parsing both with
-``ast``; running it uses ``exec`` of its code cells in a fresh namespace (no kernel needed).
+The notebook is what ``autograder assign sheet_3_2`` builds from ``sheets/sheet_3_2/master.md``; the
+numbers it states are checked against the grader's own (course_config and the reference). It is never
+imported: its stubs are compared with the reference by parsing both with ``ast``; running it (and
+the master) uses ``exec`` of the code cells in a fresh namespace (no kernel needed).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import reference.sheet_3_2 as ref
 ROOT = Path(__file__).resolve().parents[2]
 SHEET_DIR = ROOT / "assignments" / "sheet_3_2"
 NOTEBOOK = SHEET_DIR / "sheet_3_2.ipynb"
+MASTER = ROOT / "sheets" / "sheet_3_2" / "master.md"
 SUBMISSIONS = ROOT / "examples" / "submissions"
 
 
@@ -37,12 +40,14 @@ def notebook():
 
 
 @pytest.fixture(scope="module")
-def builder():
-    return _load_module(SHEET_DIR / "build_notebook.py", "build_notebook_sheet_3_2")
+def config():
+    from autograder.config import load_config
+
+    return load_config(ROOT / "course_config.py")
 
 
 def _stub_cells(nb):
-    return [c for c in nb.cells if c.cell_type == "code" and "stub" in c.metadata.get("sheet_3_2", {})]
+    return [c for c in nb.cells if c.cell_type == "code" and "stub" in c.metadata.get("autograder", {})]
 
 
 def _definitions(source: str) -> dict[str, ast.AST]:
@@ -78,16 +83,21 @@ def _reference_node(name: str) -> ast.AST:
     raise AssertionError(f"{name} not found in the reference")
 
 
-def test_notebook_is_valid_and_up_to_date(notebook, builder):
+def test_notebook_is_valid_and_exactly_what_assign_builds(notebook, config):
+    from autograder.authoring.build import build_notebook
+
     nbformat.validate(notebook)
-    assert nbformat.writes(builder.build()) + "\n" == NOTEBOOK.read_text(encoding="utf-8"), \
-        "sheet_3_2.ipynb is stale: run assignments/sheet_3_2/build_notebook.py"
+    sheet = config.sheet("sheet_3_2")
+    assert config.resolve(sheet.master) == MASTER
+    assert build_notebook(config, sheet) == NOTEBOOK.read_text(encoding="utf-8"), \
+        "sheet_3_2.ipynb is stale: run `autograder assign sheet_3_2`"
+    assert "{{" not in NOTEBOOK.read_text(encoding="utf-8")
 
 
 def test_every_contract_name_has_exactly_one_stub(notebook):
     stubbed: list[str] = []
     for cell in _stub_cells(notebook):
-        names = cell.metadata["sheet_3_2"]["stub"]
+        names = cell.metadata["autograder"]["stub"]
         defined = _definitions(cell.source)
         assert set(names) <= set(defined), cell.id
         stubbed += names
@@ -115,14 +125,6 @@ def test_stub_signatures_match_the_reference(notebook):
             else:
                 assert isinstance(got, (ast.Assign, ast.AnnAssign)), name
                 assert ast.unparse(got.value) == "None", f"constant stub {name} should be None"
-
-
-def test_published_settings_match_the_reference(builder):
-    assert builder.LSTM_SETTINGS == ref.LSTM_SETTINGS
-    assert builder.LSTM_NLL_THRESHOLD == ref.LSTM_NLL_THRESHOLD
-    assert builder.QA_SETTINGS == ref.QA_SETTINGS
-    assert builder.QA_MAX_LENGTH == ref.QA_MAX_LENGTH
-    assert builder.QA_ACCURACY_THRESHOLD == ref.QA_ACCURACY_THRESHOLD
 
 
 def _run_notebook(nb, skip_checks: bool = False) -> dict:
@@ -174,7 +176,7 @@ def test_complete_example_agrees_with_the_reference_on_pure_functions():
     import torch
 
     complete = nbformat.read(SUBMISSIONS / "complete.ipynb", as_version=4)
-    keep = [c for c in complete.cells if c.id == "setup" or "stub" in c.metadata.get("sheet_3_2", {})]
+    keep = [c for c in complete.cells if c.id == "setup" or "stub" in c.metadata.get("autograder", {})]
     ns = _run_notebook(nbformat.v4.new_notebook(cells=keep))
     gen = torch.Generator().manual_seed(0)
     start, end = torch.randn(12, generator=gen), torch.randn(12, generator=gen)
@@ -216,28 +218,75 @@ def _hidden_marks() -> list[dict]:
     return tests
 
 
-def test_notebook_states_what_the_grader_uses(notebook):
-    """Points per exercise, thresholds, settings and time limits: the notebook and the grader agree."""
-    from autograder.config import load_config
+def test_notebook_states_what_the_grader_uses(notebook, config):
+    """Points, thresholds, settings and time limits: the notebook states the grader's own numbers.
 
-    config = load_config(ROOT / "course_config.py")
+    The numbers are read from where the grader reads them (course_config, the reference, the hidden
+    tests' markers), never from the master, so a value written by hand in the master is caught.
+    """
     points = config.sheet("sheet_3_2").points
     text = "\n".join(cell.source for cell in notebook.cells)
+    flat = " ".join(text.split())
     headings = [line for line in text.splitlines() if line.startswith("#")]
     marks = _hidden_marks()
     for exercise, pts in points.items():
         assert any(exercise.lower() in h.lower() and f"({pts:g} points)" in h for h in headings), exercise
         total = sum(m["points"] for m in marks if m["exercise"] == exercise)
         assert total == pts, (exercise, total, pts)
+    listed = ", ".join(f"{exercise} ({pts:g})" for exercise, pts in points.items())
+    assert f"Points: {listed}; {sum(points.values()):g} in total." in flat
     assert f"below **{ref.LSTM_NLL_THRESHOLD}**" in text
     assert f"at least **{ref.QA_ACCURACY_THRESHOLD:.0%}**" in text
     assert f"n_steps={ref.QA_SETTINGS['n_steps']}, lr={ref.QA_SETTINGS['lr']}" in text
     assert f"n_iters={ref.LSTM_SETTINGS['n_iters']}, lr={ref.LSTM_SETTINGS['lr']}" in text
     assert f"**{ref.QA_BATCH_RANGE[0]} to {ref.QA_BATCH_RANGE[1]} examples**" in text
+    assert f"max_length={ref.QA_MAX_LENGTH})" in text
+    assert f"about {ref.HELDOUT_NAMES_PER_CATEGORY} names per category" in flat
     timeouts = {m["name"]: m["timeout"] for m in marks if m["timeout"]}
     assert timeouts["test_train_extractive_qa_learns"] == ref.QA_TRAINING_TIMEOUT
     assert timeouts["test_train_char_lstm_learns_the_names"] == ref.LSTM_TRAINING_TIMEOUT
-    assert f"`train_char_lstm`\n  {ref.LSTM_TRAINING_TIMEOUT} s" in text or \
-        f"`train_char_lstm` {ref.LSTM_TRAINING_TIMEOUT} s" in " ".join(text.split())
-    assert f"`train_extractive_qa` {ref.QA_TRAINING_TIMEOUT} s" in " ".join(text.split())
-    assert f"each call it makes to your code within {config.limits.test_timeout_s:g} s" in " ".join(text.split())
+    assert f"`train_char_lstm` {ref.LSTM_TRAINING_TIMEOUT} s" in flat
+    assert f"`train_extractive_qa` {ref.QA_TRAINING_TIMEOUT} s" in flat
+    assert f"each of your cells within {config.limits.cell_timeout_s:g} s" in flat
+    assert f"each call it makes to your code within {config.limits.test_timeout_s:g} s" in flat
+
+
+def test_stub_docstrings_state_the_training_settings(notebook):
+    """The training stubs' docstrings (expanded from the reference) repeat the grader's settings."""
+    stubs = "\n".join(cell.source for cell in _stub_cells(notebook))
+    lstm, qa = ref.LSTM_SETTINGS, ref.QA_SETTINGS
+    flat = " ".join(stubs.split())
+    assert (f"n_iters={lstm['n_iters']}, lr={lstm['lr']} (at most {ref.LSTM_TRAINING_TIMEOUT} s) and requires "
+            f"a held-out NLL per character below {ref.LSTM_NLL_THRESHOLD}.") in flat
+    assert f"mini-batch of {ref.QA_BATCH_RANGE[0]} to {ref.QA_BATCH_RANGE[1]} examples" in flat
+    assert (f"n_steps={qa['n_steps']}, lr={qa['lr']}, examples of max_length={ref.QA_MAX_LENGTH} (at most "
+            f"{ref.QA_TRAINING_TIMEOUT} s), and requires an exact-match span accuracy of at least "
+            f"{ref.QA_ACCURACY_THRESHOLD:.0%}") in flat
+
+
+def test_master_runs_from_its_folder_with_the_reference():
+    """The master opens in Jupyter: its cells run from sheets/sheet_3_2/ with the reference's definitions.
+
+    The check cells are left out here (test_public_checks_pass_on_the_reference runs those checks).
+    """
+    import sys
+
+    import jupytext
+
+    master = jupytext.reads(MASTER.read_text(encoding="utf-8"), fmt="md:myst")
+    code = [c for c in master.cells if c.cell_type == "code"]
+    assert [c.metadata.get("autograder") for c in code].count("staff") == 1
+    cells = [c for c in code if not str(c.metadata.get("autograder", "")).startswith("check")]
+    namespace: dict = {"__name__": "__main__"}
+    cwd, path = os.getcwd(), list(sys.path)
+    os.chdir(MASTER.parent)
+    try:
+        for cell in cells:
+            exec(compile(cell.source, f"<master cell {cell.metadata.get('cell_id')}>", "exec"), namespace)  # noqa: S102
+    finally:
+        os.chdir(cwd)
+        sys.path[:] = path
+    assert namespace["COURSE_ROOT"] == ROOT
+    for names in ref.CONTRACT.values():
+        for name in names:
+            assert namespace[name] is getattr(ref, name), name
