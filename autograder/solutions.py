@@ -17,7 +17,9 @@ from typing import Any
 
 import nbformat
 
+from autograder.authoring.values import Values, fill
 from autograder.config import CourseConfig, SheetConfig
+from autograder.errors import AssignError
 
 
 def _defined(source: str) -> list[str]:
@@ -35,17 +37,23 @@ def _defined(source: str) -> list[str]:
     return names
 
 
-def _source(reference: Any, name: str) -> str:
+def _source(reference: Any, name: str, values: Values) -> str:
     value = getattr(reference, name)
     if inspect.isfunction(value) or inspect.isclass(value):
         module = inspect.getmodule(value)
         where = Path(inspect.getsourcefile(value) or "?").name
-        return f"# from the reference ({module.__name__ if module else '?'}, {where})\n" + inspect.getsource(value)
+        source = inspect.getsource(value)
+        try:  # the docstrings hold the master's {{ }} values, filled in as the student notebook has them
+            source = fill(source, values, f"the reference's {name}")
+        except AssignError:
+            pass  # code that merely contains double braces (an f-string's literal ones) is shown as written
+        return f"# from the reference ({module.__name__ if module else '?'}, {where})\n" + source
     return f"{name} = {value!r}\n"
 
 
 def solutions_notebook(config: CourseConfig, sheet: SheetConfig) -> nbformat.NotebookNode:
     reference = importlib.import_module(sheet.reference_module)
+    values = Values(config, sheet, import_reference=lambda: reference)
     contract: dict[str, tuple[str, ...]] = getattr(reference, "CONTRACT", {})
     notes: dict[str, str] = getattr(reference, "SOLUTION_NOTES", {})
     exercise_of = {name: exercise for exercise, names in contract.items() for name in names}
@@ -56,7 +64,7 @@ def solutions_notebook(config: CourseConfig, sheet: SheetConfig) -> nbformat.Not
     for cell in notebook.cells:
         names = [n for n in _defined(cell.source) if hasattr(reference, n)] if cell.cell_type == "code" else []
         if names:
-            cell = nbformat.v4.new_code_cell("\n\n".join(_source(reference, n).rstrip() for n in names) + "\n")
+            cell = nbformat.v4.new_code_cell("\n\n".join(_source(reference, n, values).rstrip() for n in names) + "\n")
             for name in names:
                 last_stub[exercise_of.get(name, "")] = len(cells)
         cells.append(cell)

@@ -250,7 +250,9 @@ def readme(config: CourseConfig, sheet: SheetConfig, files: list[str]) -> str:
     if sheet.public_checks:
         lines += [("Run the public checks in the notebook with `check()` (or `check(\"<exercise>\")`), or "
                    f"from a terminal with `autograder check {sheet.name} {sheet.notebook}`. They only test "
-                   "the form of your answers (types, shapes); they are not your grade."), ""]
+                   "the form of your answers (types, shapes); they are not your grade. They run on the course's "
+                   "`autograder` package, installed on the course's JupyterHub; to work elsewhere, install it "
+                   "in the same environment as the notebook's kernel."), ""]
     lines += ["## Grading", "",
               ("After you submit, hidden tests check the behaviour of your code in a sandbox; the "
                "feedback page shows the points per exercise and what to look at."), "",

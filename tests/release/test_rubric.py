@@ -42,6 +42,16 @@ def test_solutions_notebook_solves_every_stub_with_notes(written) -> None:
     assert notebook.metadata["autograder"]["staff_only"] is True
 
 
+def test_solutions_notebook_states_the_values_not_the_masters_placeholders(written) -> None:
+    """The reference's docstrings hold the master's ``{{ }}`` values; staff read them filled in."""
+    _, solutions = written
+    code = "\n".join(c.source for c in nbformat.read(solutions, as_version=4).cells if c.cell_type == "code")
+    assert "{{" not in code
+    from reference.sheet_3_2 import QA_SETTINGS
+
+    assert f"n_steps={QA_SETTINGS['n_steps']}" in code
+
+
 def test_neither_goes_into_the_student_bundle(written, tmp_path: Path) -> None:
     config = load_config(ROOT / "course_config.py")
     sheet = config.sheet("sheet_3_2")
