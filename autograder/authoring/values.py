@@ -60,15 +60,21 @@ def _names(code: CodeType) -> set[str]:
 
 
 def import_reference_module(config: CourseConfig, sheet: SheetConfig) -> Any:
-    """The reference package, imported as the judge imports it (course root and assignment folder on the path)."""
-    for folder in (config.root, config.resolve(sheet.assignment_dir)):
-        if str(folder) not in sys.path:
-            sys.path.insert(0, str(folder))
+    """The reference package, imported as the judge imports it (course root and assignment folder on the path).
+
+    The path is put back afterwards: the caller (a test run, a notebook) keeps its own imports, and a
+    later ``import public_checks`` there finds its own sheet's module, not this one's.
+    """
+    saved = list(sys.path)
+    sys.path[:0] = [str(folder) for folder in (config.root, config.resolve(sheet.assignment_dir))
+                    if str(folder) not in sys.path]
     try:
         return importlib.import_module(sheet.reference_module)
     except Exception as exc:  # any failure of staff code is reported the same way
         raise AssignError(f"the reference {sheet.reference_module} could not be imported for `ref`: "
                           f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        sys.path[:] = saved
 
 
 def _quoted(field: str) -> str:

@@ -97,3 +97,14 @@ def test_values_in_comprehensions_see_every_name(course: Path) -> None:
 def test_literal_double_braces_are_written_as_values(course: Path) -> None:
     write_master(course, '```{code-cell} ipython3\n:cell_id: given\n\nprint(f"{{ "{{" }}x{{ "}" * 2 }} = {x}")\n```\n')
     assert cells(course)["given"].source == 'print(f"{{x}} = {x}")'
+
+
+def test_building_leaves_the_callers_import_path_alone(monkeypatch) -> None:
+    """`ref` is imported with the course on the path, which is put back: in a test run, a later
+    `import public_checks` found the tiny course's module instead of Sheet 3.2's."""
+    import sys
+
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if not p.startswith(str(COURSE))])
+    before = list(sys.path)
+    built(COURSE)  # its master has a `{{ ref.… }}` value
+    assert sys.path == before
