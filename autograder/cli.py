@@ -160,7 +160,7 @@ def assign(
     elif not outcome.changed:
         typer.echo(f"{outcome.path} is up to date")
     else:
-        console.print(f"[bold red]{outcome.path} is stale:[/] it is not what {outcome.master} builds; "
+        console.print(f"[bold red]{outcome.path} is stale:[/] it is not what {outcome.master_name} builds; "
                       f"run `autograder assign {sheet}` and commit the notebook", soft_wrap=True)
         raise typer.Exit(6)
 

@@ -21,6 +21,7 @@ class AssignOutcome:
 
     sheet: str
     master: Path
+    master_name: str  # the master as the course shows it: relative to the course root when inside it
     path: Path
     changed: bool
     written: bool
@@ -62,11 +63,9 @@ def build_context(config: CourseConfig, sheet: SheetConfig) -> BuildContext:
                         values=Values(config, sheet))
 
 
-def build_notebook(config: CourseConfig, sheet: SheetConfig) -> str:
-    """The student notebook's text, the same bytes for the same master, reference and config."""
+def _build(context: BuildContext) -> str:
     import nbformat
 
-    context = build_context(config, sheet)
     notebook = read_master(context.master)
     for stage in STAGES:
         notebook = stage(notebook, context)
@@ -77,15 +76,20 @@ def build_notebook(config: CourseConfig, sheet: SheetConfig) -> str:
     return nbformat.writes(notebook) + "\n"
 
 
+def build_notebook(config: CourseConfig, sheet: SheetConfig) -> str:
+    """The student notebook's text, the same bytes for the same master, reference and config."""
+    return _build(build_context(config, sheet))
+
+
 def assign_sheet(config: CourseConfig, sheet: SheetConfig, *, check: bool = False) -> AssignOutcome:
     """Build the notebook; write it to ``assignment_dir/notebook`` when it differs (never with ``check``)."""
-    text = build_notebook(config, sheet)
+    context = build_context(config, sheet)
+    data = _build(context).encode("utf-8")
     path = config.resolve(sheet.assignment_dir) / sheet.notebook
-    data = text.encode("utf-8")
     changed = not path.is_file() or path.read_bytes() != data
     written = changed and not check
     if written:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-    return AssignOutcome(sheet=sheet.name, master=master_path(config, sheet), path=path, changed=changed,
-                         written=written)
+    return AssignOutcome(sheet=sheet.name, master=context.master, master_name=context.master_name, path=path,
+                         changed=changed, written=written)

@@ -47,9 +47,7 @@ def assign_first(config: CourseConfig, sheet: SheetConfig) -> Finding | None:
     except AssignError as exc:
         report = GateReport(sheet=sheet.name, findings=[Finding("notebook", False, str(exc))])
         raise ReleaseRefused(f"{report.render()}\nnothing was released") from None
-    master = outcome.master.relative_to(config.root.resolve()) if outcome.master.is_relative_to(
-        config.root.resolve()) else outcome.master
-    return Finding("notebook", True, f"built from {master.as_posix()}"
+    return Finding("notebook", True, f"built from {outcome.master_name}"
                    + (" (it was stale: rebuilt)" if outcome.written else ""))
 
 
