@@ -26,19 +26,33 @@ def load(config_path: Path | None = None) -> CourseConfig:
 def grade(
     *, sheet: str, submissions: list[Path], out: Path, jobs: int = 1, device: str = "auto",
     regrade: bool = False, scheduler: str | None = None, config_path: Path | None = None,
-    on_event: Callable[[str, Any], None] | None = None,
+    on_event: Callable[[str, Any], None] | None = None, submitted_at: Path | None = None,
+    trust_mtime: bool = False,
 ) -> BatchSummary:
-    """Grade a batch; results land in ``out`` as each finishes. ``on_event`` sees the batch's progress."""
+    """Grade a batch; results land in ``out`` as each finishes. ``on_event`` sees the batch's progress.
+
+    Submission times: nbgrader's ``timestamp.txt``; ``submitted_at`` (a CSV of ``student id,time``)
+    before it; the file's modification time, which the student controls, only with ``trust_mtime``;
+    otherwise unknown (not late). Each result says where its time came from.
+    """
+    from autograder.collect import SubmissionTimes
+    from autograder.late import read_submission_times
+
     config_file = find_config(config_path)
     config = load_config(config_file)
+    table = read_submission_times(submitted_at) if submitted_at is not None else {}
+    times = SubmissionTimes(table=table, trust_mtime=trust_mtime)
     if scheduler:
+        if table or trust_mtime:
+            raise UsageError("--submitted-at and --trust-mtime are not supported with --scheduler yet; "
+                             "grade on one machine, or without them (times from timestamp.txt only)")
         from autograder.distributed import grade_on_cluster
 
         return grade_on_cluster(config=config, config_file=config_file, sheet=sheet, paths=submissions,
                                 out_dir=out, scheduler=scheduler, device=device, regrade=regrade,
                                 on_event=on_event)
     return grade_batch(config=config, sheet=sheet, paths=submissions, out_dir=out, jobs=jobs,
-                       device=device, regrade=regrade, on_event=on_event, config_file=config_file)
+                       device=device, regrade=regrade, on_event=on_event, config_file=config_file, times=times)
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
-from autograder.collect import Found, collect
+from autograder.collect import Found, SubmissionTimes, collect
 from autograder.config import CourseConfig, SheetConfig
 from autograder.errors import UsageError
 from autograder.exports import finalize_result
 from autograder.feedback import context_for
+from autograder.lookalike import look_alike_warnings
 from autograder.results import (
     SubmissionResult,
     grades_table,
@@ -223,12 +224,14 @@ class BatchSummary:
     reused: int = 0  # results kept from an earlier run (same submission, suite and engine)
     refused: list[str] = field(default_factory=list)  # why some submissions were not graded
     notes: list[str] = field(default_factory=list)  # files seen but not graded, per student
+    warnings: list[str] = field(default_factory=list)  # ids that look alike (case, confusable letters)
 
 
-def plan(paths: Sequence[Path], *, sheet: SheetConfig) -> tuple[list[BatchItem], list[str]]:
+def plan(paths: Sequence[Path], *, sheet: SheetConfig,
+         times: SubmissionTimes | None = None) -> tuple[list[BatchItem], list[str]]:
     """Every submission in ``paths`` (see :mod:`autograder.collect`), and one message per refused
     group of colliding ids."""
-    found = collect(paths, sheet=sheet.name, notebook=sheet.notebook)
+    found = collect(paths, sheet=sheet.name, notebook=sheet.notebook, times=times)
     if not found.found and not found.refused:
         raise UsageError("no submissions found (give .ipynb or .py files, or nbgrader's submitted/ folder)")
     return [BatchItem(entry.student_id, entry.path, _digest(entry), entry) for entry in found.found], found.refused
@@ -265,14 +268,15 @@ def protected_roots(items: Sequence[BatchItem]) -> tuple[str, ...]:
 def grade_batch(
     *, config: CourseConfig, sheet: str, paths: Sequence[Path], out_dir: Path, jobs: int = 1,
     device: str = "auto", regrade: bool = False, on_event: Callable[[str, Any], None] | None = None,
-    config_file: Path | None = None, grader: Grader | None = None,
+    config_file: Path | None = None, grader: Grader | None = None, times: SubmissionTimes | None = None,
 ) -> BatchSummary:
     """Grade ``paths`` into ``out_dir``; finished results are kept across interrupted runs.
 
     ``grader``: a warm pool to use (and leave open), e.g. for several batches in a row; by default
-    one is started for this batch (``jobs`` workers) and closed after it.
+    one is started for this batch (``jobs`` workers) and closed after it. ``times``: where submission
+    times come from (default: nbgrader's ``timestamp.txt`` only, never the file's modification time).
     """
-    batch = open_batch(config=config, sheet=sheet, paths=paths, out_dir=out_dir, regrade=regrade)
+    batch = open_batch(config=config, sheet=sheet, paths=paths, out_dir=out_dir, regrade=regrade, times=times)
     emit = on_event or (lambda kind, payload: None)
     emit("start", {"total": len(batch.items), "todo": len(batch.todo), "skipped": batch.skipped,
                    "reused": batch.reused})
@@ -337,6 +341,9 @@ class OpenBatch:
         if item.found is not None and item.found.ignored:
             result = result.model_copy(update={"extra_data": {**result.extra_data,
                                                               "not_graded_files": list(item.found.ignored)}})
+        if item.found is not None:  # where the time that decides lateness came from
+            result = result.model_copy(update={"extra_data": {
+                **result.extra_data, "submitted_at_source": item.found.submission_time()[1]}})
         result = finalize_result(result, self.feedback_context())
         write_result(self.out_dir, result)
         self.store.mark(item.student_id, item.sha256, self.suite, "error" if result.grader_error else "done")
@@ -361,11 +368,12 @@ class OpenBatch:
         notes = [f"{item.student_id}: graded {item.path.name if item.path else 'nothing'}; not graded: "
                  + ", ".join(item.found.ignored) for item in self.items if item.found and item.found.ignored]
         return BatchSummary(results=results, skipped=self.skipped, graded=len(self.todo), missing=missing,
-                            reused=self.reused, refused=list(self.refused), notes=notes)
+                            reused=self.reused, refused=list(self.refused), notes=notes,
+                            warnings=look_alike_warnings([item.student_id for item in self.items]))
 
 
 def open_batch(*, config: CourseConfig, sheet: str, paths: Sequence[Path], out_dir: Path,
-               regrade: bool) -> OpenBatch:
+               regrade: bool, times: SubmissionTimes | None = None) -> OpenBatch:
     """Plan a batch: ids, hashes, the job store, and what a previous run already finished.
 
     A submission folder with nothing to grade gets its "not gradable" result here, without a worker.
@@ -373,7 +381,7 @@ def open_batch(*, config: CourseConfig, sheet: str, paths: Sequence[Path], out_d
     from autograder.judge.runner import suite_hash
 
     sheet_config = config.sheet(sheet)
-    items, refused = plan(paths, sheet=sheet_config)
+    items, refused = plan(paths, sheet=sheet_config, times=times)
     suite = suite_hash(config, sheet_config)
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in out_dir.glob(".*.tmp"):  # left by a run killed while writing
@@ -396,7 +404,7 @@ def open_batch(*, config: CourseConfig, sheet: str, paths: Sequence[Path], out_d
 
 
 def submitted_at(item: BatchItem) -> dt.datetime | None:
-    """When the submission came in: nbgrader's ``timestamp.txt``, else the file's modification time."""
+    """When the submission came in, by the batch's :class:`autograder.collect.SubmissionTimes`."""
     return item.found.submitted_at() if item.found else None
 
 

@@ -53,6 +53,12 @@ def grade(
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler address, "
                                                      "e.g. tcp://host:8786")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    submitted_at: Annotated[Optional[Path], typer.Option(
+        "--submitted-at", help="CSV of 'student id,time' (ISO 8601): when each came in, for lateness; "
+        "before nbgrader's timestamp.txt")] = None,
+    trust_mtime: Annotated[bool, typer.Option(
+        "--trust-mtime", help="take a plain file's modification time as its submission time (the "
+        "student controls it; by default such a submission's time is unknown and never late)")] = False,
     config: ConfigOption = None,
 ) -> None:
     """Grade submissions of SHEET into --out: one <student id>.json each, plus grades.csv."""
@@ -62,7 +68,8 @@ def grade(
     try:
         with _Progress(not quiet) as on_event:
             summary = api.grade(sheet=sheet, submissions=submissions, out=out, jobs=jobs, device=device,
-                                regrade=regrade, scheduler=scheduler, config_path=config, on_event=on_event)
+                                regrade=regrade, scheduler=scheduler, config_path=config, on_event=on_event,
+                                submitted_at=submitted_at, trust_mtime=trust_mtime)
         exercises = list(api.load(config).sheet(sheet).points)
     except AutograderError as exc:
         _fail(exc)
@@ -374,6 +381,8 @@ def _print_summary(summary: Any, exercises: list[str], sheet: str, out: Path, se
     wide.print(table)
     for line in [*summary.notes, *summary.refused]:
         console.print(line, soft_wrap=True, markup=False)
+    for line in getattr(summary, "warnings", ()):  # look-alike ids: graded apart, worth a look
+        console.print(f"warning: {line}", soft_wrap=True, markup=False, style="yellow")
     console.print(f"results in {out}/ (one <student>.json each, grades.csv); {summary.reused} result(s) reused "
                   "from an earlier run (same submission, suite and engine)", soft_wrap=True)
 

@@ -17,20 +17,26 @@ The penalty is stored in points on the result (``late_penalty``); the raw ``scor
 ``counted_submission``: the latest one on time (``latest_before_deadline``, the default; when none
 is on time, the latest late one), the ``latest`` one, or the ``best`` final score.
 
-Timestamps come from the grading service, from nbgrader's ``timestamp.txt`` (:func:`parse_timestamp`)
-or, for a plain batch, from the file's modification time; a naive timestamp is read as UTC.
+Timestamps come from the grading service, from nbgrader's ``timestamp.txt`` (:func:`parse_timestamp`),
+from the TA's ``--submitted-at`` file (:func:`read_submission_times`), or, only with ``--trust-mtime``,
+from the file's modification time (which the student controls); without any of them a submission's
+time is unknown and it is never late. A naive timestamp is read as UTC.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from autograder.config import SheetConfig
+from autograder.errors import UsageError
 from autograder.results import SubmissionResult
 
 DAY = dt.timedelta(days=1)
@@ -210,3 +216,27 @@ def parse_timestamp(text: str, *, default_zone: str = "UTC") -> dt.datetime | No
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone or ZoneInfo(default_zone))
     return moment
+
+
+def read_submission_times(path: Path, *, default_zone: str = "UTC") -> dict[str, dt.datetime]:
+    """The TA's ``--submitted-at`` file: CSV rows ``student id,time`` (a header row is allowed).
+
+    A time is ISO 8601 or nbgrader's ``timestamp.txt`` form; one without a zone is read in
+    ``default_zone``. Raises UsageError naming the first row that is not an id and a time.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--submitted-at {path}: the file could not be read ({exc})") from None
+    times: dict[str, dt.datetime] = {}
+    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not row or not "".join(row).strip():
+            continue
+        moment = parse_timestamp(row[1], default_zone=default_zone) if len(row) == 2 else None
+        if moment is None:
+            if number == 1 and len(row) == 2:
+                continue  # a header such as "student_id,submitted_at"
+            raise UsageError(f"--submitted-at {path}, line {number}: expected 'student id,time' with an ISO "
+                             f"time such as 2026-12-18T23:10:05+01:00, got {','.join(row)[:80]!r}")
+        times[row[0].strip()] = moment
+    return times
