@@ -17,6 +17,18 @@ from typing import Any
 from autograder.errors import SubmissionError
 
 PY_CELL_MARKER = re.compile(r"^# ?%%.*$", re.MULTILINE)
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def clean_text(text: str) -> str:
+    """``text`` with every lone surrogate replaced by U+FFFD.
+
+    JSON may spell one (``"\\ud800"``) and ``json.loads`` keeps it; no UTF-8 writer accepts it, so a
+    single comment would stop every page, CSV and log that shows the code. Pairs were joined by the
+    JSON decoder already: what is left is never a character.
+    """
+    return LONE_SURROGATE.sub(REPLACEMENT, text)
 
 
 @dataclass(frozen=True)
@@ -121,8 +133,9 @@ def parse_notebook(text: str) -> tuple[list[Cell], str | None]:
             source = "".join(source)
         if not isinstance(source, str):
             raise SubmissionError(f"cell {index} has a malformed source")
-        cells.append(Cell(index=index, source=source))
-    return cells, _sheet_hint(data.get("metadata", {}))
+        cells.append(Cell(index=index, source=clean_text(source)))
+    hint = _sheet_hint(data.get("metadata", {}))
+    return cells, clean_text(hint) if hint is not None else None
 
 
 def _sheet_hint(metadata: Any) -> str | None:

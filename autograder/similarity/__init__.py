@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.collect import collect as collect_submissions
-from autograder.errors import BatchRefused
 from autograder.results import write_text_atomic
 from autograder.similarity.compare import (
     Document,
@@ -57,33 +56,40 @@ class SimilarityRun:
                 for own in self.submissions if own.key not in self.compared]
 
 
-def student_files(paths: Sequence[Path], *, sheet: str, notebook: str) -> list[tuple[str, Path]]:
-    """``(student id, file)`` for each submission in ``paths``, with ``grade``'s ids; colliding ids are
-    refused (a pair between two different students' files under one id would mislead)."""
+def student_files(paths: Sequence[Path], *, sheet: str, notebook: str) -> list[tuple[str, Path | str]]:
+    """``(student id, file)`` for each submission in ``paths``, with ``grade``'s ids; or ``(id, why)`` for
+    one that cannot be compared: a folder with nothing to grade, or an id several submissions share
+    (a pair between two students' files under one id would mislead; everyone else is compared)."""
     found = collect_submissions(paths, sheet=sheet, notebook=notebook)
-    if found.refused:
-        raise BatchRefused("; ".join(found.refused))
-    return [(entry.student_id, entry.path) for entry in found.found if entry.path is not None]
+    named: list[tuple[str, Path | str]] = [(entry.student_id, entry.path or entry.problem) for entry in found.found]
+    return named + [(sid, f"not compared: {why}") for sid, why in found.refused_ids.items()]
 
 
 def collect(*, submissions: Sequence[Path] | Mapping[str, Path], archives: Sequence[Path],
             boilerplate: Boilerplate, max_bytes: int, sheet: str | None, notebook: str = "") -> list[OwnCode]:
-    """The class and each archive, as its own cohort. Ids are ``grade``'s (duplicates refused), unless
-    ``submissions`` maps ids to files already (the service: hub user names)."""
+    """The class and each archive, as its own cohort. Ids are ``grade``'s (duplicates left out, with the
+    reason), unless ``submissions`` maps ids to files already (the service: hub user names)."""
     named = submissions.items() if isinstance(submissions, Mapping) else student_files(
         submissions, sheet=sheet or "", notebook=notebook)
-    owns = [extract_own_code(path, student_id=sid, cohort="", boilerplate=boilerplate, max_bytes=max_bytes,
-                             sheet=sheet) for sid, path in named]
+    owns = [_own(sid, path, cohort="", boilerplate=boilerplate, max_bytes=max_bytes, sheet=sheet)
+            for sid, path in named]
     labels: set[str] = set()
     for archive in archives:
         cohort = archive.resolve().name or "archive"
         while cohort in labels:
             cohort += "+"
         labels.add(cohort)
-        owns += [extract_own_code(path, student_id=sid, cohort=cohort, boilerplate=boilerplate,
-                                  max_bytes=max_bytes, sheet=None)
+        owns += [_own(sid, path, cohort=cohort, boilerplate=boilerplate, max_bytes=max_bytes, sheet=None)
                  for sid, path in student_files([archive], sheet=sheet or "", notebook=notebook)]
     return owns
+
+
+def _own(sid: str, path: Path | str, *, cohort: str, boilerplate: Boilerplate, max_bytes: int,
+         sheet: str | None) -> OwnCode:
+    if isinstance(path, str):  # why there is nothing to compare
+        return OwnCode(student_id=sid, cohort=cohort, source="", problem=path)
+    return extract_own_code(path, student_id=sid, cohort=cohort, boilerplate=boilerplate, max_bytes=max_bytes,
+                            sheet=sheet)
 
 
 def run_similarity(*, notebook: Path, submissions: Sequence[Path] | Mapping[str, Path], out: Path, archives: Sequence[Path] = (),
@@ -94,7 +100,8 @@ def run_similarity(*, notebook: Path, submissions: Sequence[Path] | Mapping[str,
     ``notebook`` is the sheet's student notebook: its code is everybody's and counts for no one.
     ``submissions``: files and folders (ids as ``grade`` derives them), or ``{student id: file}``.
     Archived submissions (earlier semesters) are compared with the class, not with each other.
-    Raises BatchRefused (from :func:`student_files`) for duplicate ids or missing paths.
+    Submissions that share an id are left out (listed with the reason); the rest are compared.
+    Raises BatchRefused for a path that does not exist.
     """
     settings = settings or Settings()
     started = time.monotonic()

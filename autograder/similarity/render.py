@@ -1,7 +1,9 @@
 """The similarity report's renderers: the HTML index and pair pages, the CSV of pairs, the JSON summary.
 
 Everything a student wrote (code, and ids and folder names, which come from file names) is hostile:
-HTML gets it escaped, the CSV gets formula-looking cells defused, the terminal gets it as plain text.
+HTML gets it escaped, the CSV gets formula-looking cells defused, the terminal gets it as plain text,
+and every renderer's output goes through :func:`autograder.submission.clean_text`, so text that no
+UTF-8 writer takes (a lone surrogate) can never stop the report for the whole class.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from autograder.results import csv_text
 from autograder.similarity.compare import Document, PairScore, Region, Settings
+from autograder.submission import clean_text
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
@@ -42,9 +45,9 @@ def page_name(rank: int) -> str:
 
 
 def _shell(title: str, body: str) -> str:
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title>'
-            f'<meta name="referrer" content="no-referrer"><style>{CSS}</style></head>'
-            f"<body><main>{body}</main></body></html>")
+    return clean_text(f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title>'
+                      f'<meta name="referrer" content="no-referrer"><style>{CSS}</style></head>'
+                      f"<body><main>{body}</main></body></html>")
 
 
 def index_html(*, title: str, pairs: Sequence[PairScore], shown: int, docs: Sequence[Document],
@@ -134,7 +137,7 @@ def pairs_csv(pairs: Sequence[PairScore], shown: int) -> str:
     rows = ((rank, pair.a, pair.b, f"{pair.share_a:.4f}", f"{pair.share_b:.4f}", pair.matched_a, pair.matched_b,
              pair.longest_run, int(pair.flagged), page_name(rank) if rank <= shown else "")
             for rank, pair in enumerate(pairs, start=1))
-    return csv_text([CSV_FIELDS, *rows])  # every cell defused against formula injection
+    return clean_text(csv_text([CSV_FIELDS, *rows]))  # every cell defused against formula injection
 
 
 def summary_json(*, sheet: str, pairs: Sequence[PairScore], shown: int, compared: int,
@@ -163,6 +166,6 @@ def top_table(pairs: Sequence[PairScore], *, title: str, limit: int = 15) -> Any
                             ("B in A", "right"), ("longest run", "right"), ("", "left")):
         table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for rank, pair in enumerate(pairs[:limit], start=1):
-        table.add_row(str(rank), Text(pair.a), Text(pair.b), percent(pair.share_a), percent(pair.share_b),
+        table.add_row(str(rank), Text(clean_text(pair.a)), Text(clean_text(pair.b)), percent(pair.share_a), percent(pair.share_b),
                       str(pair.longest_run), Text("flagged", style="bold red") if pair.flagged else "")
     return table

@@ -181,11 +181,13 @@ def test_ids_are_grades_ids(tmp_path: Path) -> None:
     assert {o.student_id for o in result.submissions} == {item.student_id for item in items} == {"asmith", "jdoe"}
 
 
-def test_two_files_with_one_id_are_refused(tmp_path: Path) -> None:
+def test_two_files_with_one_id_are_left_out_with_the_reason(tmp_path: Path) -> None:
     shutil.copyfile(corpus.COMPLETE, tmp_path / "bob.ipynb")
     (tmp_path / "bob.py").write_text(HOSTILE)
-    with pytest.raises(BatchRefused, match="bob"):
-        run_similarity(notebook=corpus.NOTEBOOK, submissions=[tmp_path], out=tmp_path / "out")
+    result = run_similarity(notebook=corpus.NOTEBOOK, submissions=[tmp_path], out=tmp_path / "out")
+    assert not result.pairs and "student id 'bob'" in dict(result.left_out)["bob"]
+    with pytest.raises(BatchRefused, match="does not exist"):
+        run_similarity(notebook=corpus.NOTEBOOK, submissions=[tmp_path / "nope"], out=tmp_path / "out")
 
 
 def test_archive_pairs_involve_the_current_class_only(built: dict[str, Path], tmp_path: Path) -> None:
