@@ -45,6 +45,9 @@ class ServiceState:
     data_dir: Path
     submit_lock: threading.Lock = field(default_factory=threading.Lock)
     public_checks: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    uploading: dict[str, int] = field(default_factory=dict)  # uploads being received, per student
+    similarity_jobs: dict[str, Any] = field(default_factory=dict)  # sheet -> its latest similarity job
+    similarity_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def prefix(self) -> str:
