@@ -160,7 +160,11 @@ class ServiceConfig(_Model):
     database_url: str = "sqlite:///build/service/autograder.db"
     data_dir: Path = Path("build/service")
     ta_groups: tuple[str, ...] = ("tas", "instructors")
-    submissions_per_hour: int = Field(20, ge=1)
+    submissions_per_hour: int = Field(20, ge=1, description="uploads (accepted, refused and in progress) "
+                                      "a student may make per hour; staff are not limited")
+    uploads_in_progress: int = Field(2, ge=1, le=20, description="uploads one student may have streaming at "
+                                     "once; more are refused (429) before their body is read, and count "
+                                     "toward submissions_per_hour")
     max_upload_mb: int = Field(40, ge=1)
     workers: int = Field(1, ge=1)
 

@@ -10,6 +10,8 @@ import datetime as dt
 import hmac
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -115,21 +117,30 @@ def _check_file(state: ServiceState, user: HubUser, fields: dict[str, str], file
     return stored
 
 
-def _attempts_in_last_hour(session: Session, student: str, now: dt.datetime) -> list[dt.datetime]:
+def _attempts_in_last_hour(session: Session, student: str, now: dt.datetime,
+                           until: dt.datetime | None = None) -> list[dt.datetime]:
+    until = until or now
     accepted = session.scalars(select(Submission.submitted_at).where(
-        Submission.student == student, Submission.submitted_at > now - HOUR))
-    refused = session.scalars(select(Refusal.at).where(Refusal.student == student, Refusal.at > now - HOUR))
+        Submission.student == student, Submission.submitted_at > now - HOUR, Submission.submitted_at <= until))
+    refused = session.scalars(select(Refusal.at).where(Refusal.student == student, Refusal.at > now - HOUR,
+                                                       Refusal.at <= until))
     return sorted([*accepted, *refused])
 
 
-def check_rate(session: Session, state: ServiceState, user: HubUser, now: dt.datetime) -> None:
-    """429 when the student's accepted and refused uploads of the last hour reach the limit."""
+def check_rate(session: Session, state: ServiceState, user: HubUser, now: dt.datetime, *,
+               others_in_progress: int = 0, until: dt.datetime | None = None) -> None:
+    """429 when the student's accepted and refused uploads of the last hour (made up to ``until``),
+    and those still being received (``others_in_progress``), reach the limit."""
     if user.is_ta:
         return
     limit = state.config.service.submissions_per_hour
-    recent = _attempts_in_last_hour(session, user.name, now)
-    if len(recent) < limit:
+    recent = _attempts_in_last_hour(session, user.name, now, until)
+    if len(recent) + others_in_progress < limit:
         return
+    if len(recent) < limit:  # the uploads in progress fill the hour: one of them may be refused yet
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
+                            f"Your other uploads still in progress would reach the limit of {limit} per "
+                            "hour; wait for them to finish.", headers={"Retry-After": "10"})
     retry = recent[len(recent) - limit] + HOUR - now
     minutes = max(1, int(retry.total_seconds() // 60) + 1)
     raise HTTPException(
@@ -140,9 +151,37 @@ def check_rate(session: Session, state: ServiceState, user: HubUser, now: dt.dat
     )
 
 
+class TooManyInProgress(HTTPException):
+    """429 for an upload beyond the per-student limit on uploads in progress (recorded as a refusal)."""
+
+
+@contextmanager
+def upload_slot(state: ServiceState, user: HubUser) -> Iterator[int]:
+    """Hold one of the student's ``uploads_in_progress`` slots while the body streams in; yields how
+    many of their other uploads are in progress. Staff are not limited."""
+    limit = state.config.service.uploads_in_progress
+    with state.submit_lock:
+        others = state.uploading.get(user.name, 0)
+        if others >= limit and not user.is_ta:
+            raise TooManyInProgress(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                f"You have {others} upload{'s' if others != 1 else ''} in progress (the limit is {limit} at "
+                "once); wait for them to finish and submit again.", headers={"Retry-After": "10"})
+        state.uploading[user.name] = others + 1
+    try:
+        yield others
+    finally:
+        with state.submit_lock:
+            left = state.uploading.get(user.name, 1) - 1
+            if left > 0:
+                state.uploading[user.name] = left
+            else:
+                state.uploading.pop(user.name, None)
+
+
 def _record_refusal(state: ServiceState, user: HubUser, exc: HTTPException) -> None:
-    if exc.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
-        return
+    if exc.status_code == status.HTTP_429_TOO_MANY_REQUESTS and not isinstance(exc, TooManyInProgress):
+        return  # the rate limit's own answers: recording them would extend the wait forever
     with state.db.session.begin() as session:
         session.add(Refusal(student=user.name, at=utcnow(), status=exc.status_code,
                             reason=str(exc.detail)[:300]))
@@ -151,11 +190,22 @@ def _record_refusal(state: ServiceState, user: HubUser, exc: HTTPException) -> N
 async def receive_submission(request: Request, state: ServiceState, user: HubUser) -> tuple[Submission, Job]:
     """Take an upload from ``request`` (the user is already known), store it, queue its grading job.
 
-    The rate limit is checked before the body is read and again, atomically, before the insert.
+    The number of the student's uploads in progress and the rate limit (counting those in progress)
+    are checked before the body is read, and the rate limit again, atomically, before the insert.
     Raises HTTPException on refusal; a refused upload leaves nothing on disk and is recorded.
     """
-    with state.db.session() as session:
-        check_rate(session, state, user, utcnow())
+    try:
+        with upload_slot(state, user) as others:
+            with state.db.session() as session:
+                check_rate(session, state, user, utcnow(), others_in_progress=others)
+            return await _receive(request, state, user)
+    except TooManyInProgress as exc:
+        _record_refusal(state, user, exc)
+        raise
+
+
+async def _receive(request: Request, state: ServiceState, user: HubUser) -> tuple[Submission, Job]:
+    started = utcnow()
     limit = state.config.service.max_upload_mb
     need_xsrf = user.by_cookie and not _xsrf_in_header(request, user)
     try:
@@ -171,10 +221,11 @@ async def receive_submission(request: Request, state: ServiceState, user: HubUse
         raise
     sheet = state.config.sheet(upload.fields["sheet"])
     try:
-        # One lock per process makes the rate-limit count and the insert atomic.
+        # One lock per process makes the rate-limit count and the insert atomic. Attempts made while
+        # this one streamed (others refused as too many at once) do not refuse it after the fact.
         with state.submit_lock, state.db.session.begin() as session:
             now = utcnow()
-            check_rate(session, state, user, now)
+            check_rate(session, state, user, now, until=started)
             late = lateness(sheet, now)
             submission = Submission(
                 student=user.name, sheet=sheet.name, filename=upload.filename,
