@@ -1,5 +1,8 @@
 """``autograder serve``: run the app under uvicorn as a JupyterHub managed service.
 
+The server is uvicorn's h11 protocol with read deadlines (:mod:`autograder.service.protocol`): headers
+within 10 s, no 30 s pause in a body, the whole request within 300 s, idle keep-alive 5 s.
+
 The hub stops a managed service with SIGINT, then SIGTERM, then SIGKILL. The first SIGINT or
 SIGTERM starts a graceful stop: no new jobs are taken, running jobs go back to the queue, open
 requests get a few seconds; a second signal exits at once. Either way nothing is lost: the next
@@ -21,6 +24,7 @@ import uvicorn
 
 from autograder.config import CourseConfig
 from autograder.service.app import create_app
+from autograder.service.protocol import DeadlineProtocol, ReadDeadlines
 from autograder.service.queue import GraderFactory, default_grader_factory
 from autograder.service.settings import HubEnvironment
 
@@ -88,8 +92,18 @@ def serve(
     _configure_logging(log_level)
     default_host, default_port = env.bind_address()
     app = create_app(config, grader_factory or default_grader_factory, environment=env)
-    server = _Server(uvicorn.Config(
-        app, host=host or default_host, port=port or default_port, log_level=log_level,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S, proxy_headers=True, lifespan="on",
-    ))
+    server = _Server(server_config(app, host=host or default_host, port=port or default_port,
+                                   log_level=log_level))
     server.run()
+
+
+def server_config(app: Any, *, host: str, port: int, log_level: str = "info",
+                  deadlines: ReadDeadlines | None = None) -> uvicorn.Config:
+    """uvicorn's settings for the service: h11 with read deadlines (:mod:`autograder.service.protocol`),
+    so that a client sending its headers or body slowly cannot hold connections open."""
+    deadlines = deadlines or ReadDeadlines()
+    return uvicorn.Config(
+        app, host=host, port=port, log_level=log_level, http=DeadlineProtocol.with_deadlines(deadlines),
+        timeout_keep_alive=int(max(1, deadlines.keep_alive_s)), timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        proxy_headers=True, lifespan="on",
+    )
