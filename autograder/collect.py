@@ -241,6 +241,9 @@ def _submission(folder: Path, root: Path, *, student: str, assignment: str, shee
                 notebook: str) -> Found:
     """One submission folder: the file the documented rule picks; the other candidates reported."""
     nbgrader = folder.parent.parent.name == "submitted"
+    if folder.resolve() != folder.absolute():  # the folder itself, or one above it, is a link inside the class
+        return Found(safe_id(student), None, folder=folder if nbgrader else None, base=folder,
+                     problem=f"the submission folder is a link {NOT_FOLLOWED}; hand in your own folder")
     try:
         top, deeper, links = _candidates(folder)
     except TooDeep as exc:

@@ -141,6 +141,17 @@ def test_a_link_to_a_classmates_notebook_is_not_graded_as_ones_own(graded: Grade
     assert graded.result("carl")["raw_score"] == 10  # a link that stays inside the submission
 
 
+def test_a_submission_folder_that_links_to_a_classmates_is_not_graded(tmp_path: Path) -> None:
+    _put(tmp_path / "class" / "bob" / "toy.py", CORRECT)
+    (tmp_path / "class" / "alice").symlink_to("bob")
+    _put(tmp_path / "nb" / "submitted" / "bob" / "toy" / "toy.py", CORRECT)
+    (tmp_path / "nb" / "submitted" / "alice").symlink_to("bob")
+    for root in (tmp_path / "class", tmp_path / "nb"):
+        found = {f.student_id: f for f in collect([root], sheet="toy", notebook="toy.ipynb").found}
+        assert found["bob"].path is not None
+        assert found["alice"].path is None and "is a link" in found["alice"].problem
+
+
 def test_a_folder_nested_1000_deep_is_not_gradable_and_the_rest_are_graded(graded: Graded) -> None:
     deep = graded.result("deep")
     assert deep["gradable"] is False and f"more than {MAX_DEPTH} levels" in deep["format_errors"]
