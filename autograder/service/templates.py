@@ -94,6 +94,7 @@ TA = """{% extends "base.html" %}
 <form class="inline" id="similarity" method="post" action="{{ prefix }}ta/similarity?sheet={{ sheet.name }}">
 <input type="hidden" name="_xsrf" value="{{ user.xsrf }}"><button type="submit">Check similarity</button></form>
 <a href="{{ prefix }}ta/similarity/{{ sheet.name }}/index.html">last similarity report</a>
+<a href="{{ prefix }}ta/similarity/{{ sheet.name }}/status">its status</a>
 <h3>Scores ({{ rows|length }} students{% if rows %}, mean {{ "%.1f"|format(mean) }}, median {{ "%.1f"|format(median) }}{% endif %})</h3>
 <div id="histogram">{{ histogram }}</div>
 <h3>Exercises</h3>
