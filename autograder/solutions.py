@@ -10,14 +10,13 @@ submission. It is written under the staff's output folder, never into the assign
 from __future__ import annotations
 
 import ast
-import importlib
 import inspect
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
-from autograder.authoring.values import Values, fill
+from autograder.authoring.values import Values, fill, import_reference_module
 from autograder.config import CourseConfig, SheetConfig
 from autograder.errors import AssignError
 
@@ -52,7 +51,7 @@ def _source(reference: Any, name: str, values: Values) -> str:
 
 
 def solutions_notebook(config: CourseConfig, sheet: SheetConfig) -> nbformat.NotebookNode:
-    reference = importlib.import_module(sheet.reference_module)
+    reference = import_reference_module(config, sheet)  # the course root on the path, as the judge has it
     values = Values(config, sheet, import_reference=lambda: reference)
     contract: dict[str, tuple[str, ...]] = getattr(reference, "CONTRACT", {})
     notes: dict[str, str] = getattr(reference, "SOLUTION_NOTES", {})

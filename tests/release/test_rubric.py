@@ -60,3 +60,21 @@ def test_neither_goes_into_the_student_bundle(written, tmp_path: Path) -> None:
     built, _ = build_bundle(config, sheet, tmp_path)
     names = [p.name for p in built.rglob("*")]
     assert not [n for n in names if "rubric" in n or "solutions" in n], names
+
+
+def test_rubric_command_writes_both_files_without_the_course_on_the_path(tmp_path: Path) -> None:
+    """`autograder rubric` as a TA types it: the reference is imported with the course root on the path
+    (no PYTHONPATH, run from another folder), so the solutions notebook is written next to rubric.md."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    run = subprocess.run(
+        [sys.executable, "-m", "autograder", "rubric", "sheet_3_2", "--out", str(tmp_path),
+         "--config", str(ROOT / "course_config.py")],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert (tmp_path / "rubric.md").is_file()
+    assert (tmp_path / "sheet_3_2_solutions.ipynb").is_file()
