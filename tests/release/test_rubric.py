@@ -71,7 +71,7 @@ def test_rubric_command_writes_both_files_without_the_course_on_the_path(tmp_pat
 
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     run = subprocess.run(
-        [sys.executable, "-m", "autograder", "rubric", "sheet_3_2", "--out", str(tmp_path),
+        [str(Path(sys.executable).with_name("autograder")), "rubric", "sheet_3_2", "--out", str(tmp_path),
          "--config", str(ROOT / "course_config.py")],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
     )
