@@ -78,14 +78,40 @@ def python_paths(secret_roots: Sequence[str]) -> list[str]:
 
     envs = [os.path.realpath(p) for p in {sys.prefix, sys.base_prefix, sys.exec_prefix}]
     roots = [os.path.realpath(r) for r in secret_roots]
-    paths = [sys.executable, os.path.join(sys.prefix, "pyvenv.cfg"), os.path.dirname(autograder.__file__)]
-    for entry in sys.path:
-        if not entry or not os.path.isabs(entry):
-            continue
-        real = os.path.realpath(entry)
-        if any(_within(real, env) for env in envs) and not any(_within(root, real) for root in roots):
-            paths.append(entry)
-    return paths
+    # the interpreter's installation whole (/usr, a conda or uv Python: its lib/ holds the shared
+    # libraries of lib-dynload's modules); of a virtual environment only what Python reads
+    paths = [sys.executable, os.path.join(sys.prefix, "pyvenv.cfg"), sys.base_prefix, *_mapped_folders()]
+    paths += [entry for entry in sys.path if entry and os.path.isabs(entry)
+              and any(_within(os.path.realpath(entry), env) for env in envs)]
+
+    def allowed(path: str) -> bool:
+        real = os.path.realpath(path)
+        if any(_within(root, real) for root in roots):
+            return False  # the path is a course root or holds one
+        return not any(_within(real, root) for root in roots) or any(_within(real, env) for env in envs)
+
+    return [os.path.dirname(autograder.__file__), *filter(allowed, paths)]
+
+
+def _mapped_folders() -> list[str]:
+    """Folders of the shared libraries this process has loaded (found the way the loader found them):
+    a library that a lazily imported module loads later usually lies next to one of them."""
+    folders = set()
+    try:
+        with open("/proc/self/maps") as handle:
+            for line in handle:
+                fields = line.split(maxsplit=5)
+                if len(fields) == 6 and fields[5].startswith("/") and ".so" in fields[5]:
+                    folders.add(os.path.dirname(fields[5].strip()))
+    except OSError:
+        return []
+    return sorted(f for f in folders if not f.startswith(("/proc", "/dev", "/tmp", "/var/tmp", "/run", "/memfd")))
+
+
+def wanted_paths(plan: iso.Plan) -> list[str]:
+    """Every host path the new root shows (as the host names it; symbolic links are followed later)."""
+    wanted = [*SYSTEM_PATHS, *ETC_FILES, *DEVICES, *python_paths(plan.secret_roots), *plan.allow]
+    return wanted + (_globbed(GPU_PATHS) if plan.gpu else list(CPU_SYS))
 
 
 def build_root(plan: iso.Plan, report: dict[str, Any], stage: str) -> str:
@@ -95,8 +121,7 @@ def build_root(plan: iso.Plan, report: dict[str, Any], stage: str) -> str:
     is looked up before the stage's tmpfs covers ``stage``: what to bind (held open as ``O_PATH``
     descriptors, so a path beneath ``stage`` can still be bound), the links to recreate, the secrets.
     """
-    wanted = [*SYSTEM_PATHS, *ETC_FILES, *DEVICES, *python_paths(plan.secret_roots), *plan.allow]
-    wanted += _globbed(GPU_PATHS) if plan.gpu else list(CPU_SYS)
+    wanted = wanted_paths(plan)
     binds = _binds(wanted)
     layout = [step for path in wanted for step in _links_on_the_way(path, binds)]
     folders = {path: os.path.isdir(path) for path in binds}

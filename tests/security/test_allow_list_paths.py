@@ -74,3 +74,20 @@ def test_the_plan_names_the_course_root_and_the_package_checkout() -> None:
         assert plan["allow"] == []
     finally:
         course.cleanup()
+
+
+def test_loaded_library_folders_are_bound_unless_they_lie_in_the_checkout(monkeypatch, tmp_path) -> None:
+    checkout = tmp_path / "course"
+    monkeypatch.setattr(rootfs, "_mapped_folders", lambda: [str(checkout / "native"), "/opt/vendor/lib"])
+    paths = rootfs.python_paths([str(checkout)])
+    assert "/opt/vendor/lib" in paths and str(checkout / "native") not in paths, paths
+
+
+def test_a_gpu_plan_binds_the_device_nodes_and_sys(monkeypatch) -> None:
+    from autograder.sandbox.isolation import Plan
+
+    monkeypatch.setattr(rootfs.glob, "glob", lambda pattern: ["/dev/nvidia0", "/dev/nvidiactl", "/dev/nvidia-uvm"])
+    gpu = rootfs.wanted_paths(Plan(uid=None, gpu=True))
+    cpu = rootfs.wanted_paths(Plan(uid=None, gpu=False))
+    assert {"/dev/nvidia0", "/dev/nvidiactl", "/dev/nvidia-uvm", "/sys", "/dev/null"} <= set(gpu)
+    assert "/sys" not in cpu and "/sys/devices/system/cpu" in cpu and not [p for p in cpu if "nvidia" in p]
