@@ -126,7 +126,7 @@ def build_root(plan: iso.Plan, report: dict[str, Any], stage: str) -> str:
     layout = [step for path in wanted for step in _links_on_the_way(path, binds)]
     folders = {path: os.path.isdir(path) for path in binds}
     secrets = [(path, os.path.realpath(path)) for path in plan.hide if os.path.lexists(path)]
-    fds = {path: os.open(path, os.O_PATH | os.O_CLOEXEC) for path in binds}
+    fds = _open_all(binds, report)
     source = plan.workdir_source if plan.workdir_source and os.path.isdir(plan.workdir_source) else None
     source_fd = os.open(source, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC) if source else None
     try:
@@ -138,7 +138,10 @@ def build_root(plan: iso.Plan, report: dict[str, Any], stage: str) -> str:
             elif not os.path.lexists(stage + path):
                 os.symlink(target, stage + path)
         for path, fd in fds.items():
-            _bind(f"/proc/self/fd/{fd}", stage + path, directory=folders[path])
+            try:
+                _bind(f"/proc/self/fd/{fd}", stage + path, directory=folders[path])
+            except OSError as exc:
+                report["warnings"].append(f"could not bind {path} into the sandbox's root ({exc.strerror})")
         iso.prepare_workdir(plan, plan.uid, target=stage + iso.WORKDIR,
                             source=f"/proc/self/fd/{source_fd}" if source_fd is not None else None)
     finally:
@@ -151,10 +154,21 @@ def build_root(plan: iso.Plan, report: dict[str, Any], stage: str) -> str:
     make_read_only(report, stage, binds=[stage + b for b in binds])
     report["hidden"] = _cover_secrets(secrets, stage)
     _private_proc(report, stage)
-    report["bound"] = binds
+    report["bound"] = sorted(fds)
     report["root"] = _enter(stage, report)
     os.chdir(iso.WORKDIR)
     return iso.WORKDIR
+
+
+def _open_all(paths: Sequence[str], report: dict[str, Any]) -> dict[str, int]:
+    """``O_PATH`` descriptors of ``paths``; one this process cannot reach is left out, and said so."""
+    fds = {}
+    for path in paths:
+        try:
+            fds[path] = os.open(path, os.O_PATH | os.O_CLOEXEC)
+        except OSError as exc:
+            report["warnings"].append(f"could not bind {path} into the sandbox's root ({exc.strerror})")
+    return fds
 
 
 def _globbed(patterns: Iterable[str]) -> list[str]:

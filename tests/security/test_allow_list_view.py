@@ -149,6 +149,7 @@ def test_no_other_copy_of_the_course_exists_for_student_code(hunts, scenario) ->
     assert leaks(hunter, course) == [], student_view(hunter)[-3000:]
     layers = hunter.extra_data["isolation"]
     assert layers["mount"] and layers["root"] == "pivot_root" and layers["read_only"], layers
+    assert layers["warnings"] == [], layers["warnings"]
     assert str(planted) not in layers["bound"] and str(REPO) not in layers["bound"], layers["bound"]
 
 
