@@ -110,7 +110,7 @@ def enter_namespaces(plan: Plan, report: dict[str, Any]) -> bool:
     if os.geteuid() != 0:
         # Unprivileged: a new user namespace gives us the capabilities to build the same layers. The
         # ids map to themselves, not to root: once drop_privileges clears the capabilities, nothing
-        # (not even exec of a setuid binary) gives them back, so the mounts that hide files stay.
+        # (not even exec of a setuid binary) gives them back, so the allow-listed root it builds stays.
         uid, gid = os.getuid(), os.getgid()
         try:
             unshare(CLONE_NEWUSER | flags)
@@ -206,7 +206,7 @@ def _current_vm_bytes() -> int:
 def drop_privileges(uid: int | None, report: dict[str, Any]) -> None:
     """Become ``uid`` (when root), or else keep the uid but shed every capability; never regain any.
 
-    Without capabilities the sandbox cannot undo the mounts that hide files (in a user namespace of
+    Without capabilities the sandbox cannot undo the mounts of its allow-listed root (in a user namespace of
     its own, or as a root that could not or was told not to switch uid). ``no_new_privs`` makes the
     kernel ignore setuid bits and file capabilities on exec, so ``su``, ``mount`` or ``umount`` run
     by student code gain nothing, and neither does uid 0 exec-ing a program.
