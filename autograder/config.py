@@ -62,14 +62,15 @@ class Isolation(_Model):
     network_namespace: bool = Field(True, description="no network: a fresh network namespace")
     pid_namespace: bool = Field(True, description="a pid namespace: every descendant dies with it")
     mount_namespace: bool = Field(
-        True, description="hide the hidden suite, reference, results and submissions; private /tmp"
+        True, description="an allow-listed root: student code sees only the system folders, the Python "
+        "environment, the autograder package and its own working folder (docs/security.md); private /tmp"
+    )
+    allow_paths: tuple[str, ...] = Field(
+        (), description="extra absolute host paths bound read-only into the sandbox's root (a data set "
+        "outside the sheet's folder); never a course checkout"
     )
     hide_paths: tuple[str, ...] = Field(
-        (), description="extra absolute paths made invisible to student code"
-    )
-    visible_repo_entries: tuple[str, ...] = Field(
-        (".venv", "autograder", "assignments"),
-        description="top-level entries of the project root that student code may read",
+        (), description="extra absolute paths covered should the allow-list ever show them"
     )
     require_all: bool = Field(
         False, description="refuse to grade when a requested layer is unavailable (else warn once)"

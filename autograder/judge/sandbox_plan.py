@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import autograder
 from autograder.config import CourseConfig, SheetConfig
 from autograder.sandbox import uids
 from autograder.sandbox.isolation import Plan
@@ -31,19 +32,21 @@ def uid_can_read(path: Path) -> bool:
     return True
 
 
+def secret_roots(config: CourseConfig) -> list[str]:
+    """Folders whose contents the sandbox must never see as a whole: the course root and the package's
+    own checkout (an editable install), which may differ from it."""
+    checkout = Path(autograder.__file__).resolve().parents[1]
+    return [str(config.root)] + ([str(checkout)] if (checkout / "pyproject.toml").exists() else [])
+
+
 def sandbox_request(
     config: CourseConfig, sheet: SheetConfig, *, worker_index: int, device: str, protected: list[str],
 ) -> tuple[dict[str, Any], list[str]]:
     """The plan the zygote applies to a new sandbox, and warnings about layers we cannot use."""
     iso, limits = config.isolation, config.limits
     warnings: list[str] = []
-    hide = {str(config.resolve(sheet.hidden_dir)), str(config.root / sheet.reference_module.split(".")[0])}
-    for entry in config.root.iterdir():
-        if entry.name not in iso.visible_repo_entries:
-            hide.add(str(entry))
-    hide.update(str(config.resolve(config.results_dir)) for _ in [0])
-    hide.update(iso.hide_paths)
-    hide.update(protected)
+    hide = {str(config.resolve(sheet.hidden_dir)), str(config.root / sheet.reference_module.split(".")[0]),
+            str(config.resolve(config.results_dir)), *iso.hide_paths, *protected}
     uid = None
     if iso.switch_uid and os.geteuid() == 0:
         if uid_can_read(Path(sys.prefix)) and uid_can_read(Path(__file__).resolve()):
@@ -59,7 +62,7 @@ def sandbox_request(
         "CUDA_VISIBLE_DEVICES": ""}
     plan = Plan(
         uid=uid, network=iso.network_namespace, pid=iso.pid_namespace, mount=iso.mount_namespace,
-        hide=sorted(hide), keep=[str(config.root), sys.prefix, str(Path(__file__).resolve().parents[2])],
+        allow=list(iso.allow_paths), secret_roots=secret_roots(config), hide=sorted(hide),
         workdir_source=str(config.resolve(sheet.assignment_dir)),
         workdir_skip=[sheet.notebook], workdir_mb=limits.workdir_mb, memory_mb=limits.memory_mb,
         gpu=device == "cuda", cpu_time_s=limits.cpu_time_s, max_processes=limits.max_processes,

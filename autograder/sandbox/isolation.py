@@ -10,13 +10,10 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
-import re
 import resource
 import shutil
 import signal
-import sys
 import tempfile
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,13 +38,6 @@ MS_PRIVATE = 1 << 18
 MS_RELATIME = 1 << 21
 MS_STRICTATIME = 1 << 24
 MNT_DETACH = 2
-# Per-mount options as /proc/self/mountinfo spells them; a read-only remount must repeat them (in a
-# user namespace the kernel refuses to clear flags that were locked when the namespace was made).
-_MOUNT_OPTION_FLAGS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC, "noatime": MS_NOATIME,
-                       "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME, "strictatime": MS_STRICTATIME}
-# Kernel interfaces, not storage: left as they are (device nodes stay usable on a read-only mount).
-_KEEP_WRITABLE = ("/proc", "/sys")
-
 PR_SET_PDEATHSIG = 1
 PR_SET_NO_NEW_PRIVS = 38
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
@@ -66,8 +56,13 @@ class Plan:
     network: bool = True
     pid: bool = True
     mount: bool = True
+    #: host paths bound read-only into the sandbox's empty root, besides the system's and Python's
+    #: (autograder.sandbox.rootfs)
+    allow: list[str] = field(default_factory=list)
+    #: course roots and the package's checkout: no Python path that is or holds one is bound
+    secret_roots: list[str] = field(default_factory=list)
+    #: secrets covered should the allow-list still show one of them (defence in depth)
     hide: list[str] = field(default_factory=list)
-    keep: list[str] = field(default_factory=list)
     workdir_source: str | None = None
     workdir_skip: list[str] = field(default_factory=list)
     workdir_mb: int = 256
@@ -115,7 +110,7 @@ def enter_namespaces(plan: Plan, report: dict[str, Any]) -> bool:
     if os.geteuid() != 0:
         # Unprivileged: a new user namespace gives us the capabilities to build the same layers. The
         # ids map to themselves, not to root: once drop_privileges clears the capabilities, nothing
-        # (not even exec of a setuid binary) gives them back, so the mounts that hide files stay.
+        # (not even exec of a setuid binary) gives them back, so the allow-listed root it builds stays.
         uid, gid = os.getuid(), os.getgid()
         try:
             unshare(CLONE_NEWUSER | flags)
@@ -140,120 +135,24 @@ def enter_namespaces(plan: Plan, report: dict[str, Any]) -> bool:
         return False
 
 
-def setup_mounts(plan: Plan, report: dict[str, Any]) -> None:
-    """Inside the new mount (and pid) namespace: private /proc, /tmp, /dev/shm; hide secrets."""
-    if not report.get("mount"):
-        return
-    mount("none", "/", None, MS_REC | MS_PRIVATE)
-    make_read_only(report, plan.keep)
-    if report.get("pid"):
-        try:
-            mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-        except OSError as exc:
-            report["warnings"].append(f"could not mount a private /proc: {exc}")
-    # The project (venv, package) may live under /tmp: park it on a holder mount, cover /tmp, bind it back.
-    keep = [p for p in plan.keep if p.startswith("/tmp/") and os.path.isdir(p)]
-    holder = "/mnt" if os.path.isdir("/mnt") else "/media"
-    if keep:
-        mount("tmpfs", holder, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=700")
-        for index, path in enumerate(keep):
-            os.makedirs(f"{holder}/{index}")
-            mount(path, f"{holder}/{index}", None, MS_BIND | MS_REC)
-    for scratch, size in (("/tmp", plan.workdir_mb), ("/dev/shm", 16), ("/var/tmp", 1)):
-        if os.path.isdir(scratch):
-            mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,mode=1777")
-    for index, path in enumerate(keep):
-        os.makedirs(path, exist_ok=True)
-        mount(f"{holder}/{index}", path, None, MS_BIND | MS_REC)
-        mount("none", path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)  # stays read-only
-    if keep:
-        umount(holder)  # no second path to the project (its hidden parts included) may stay behind
-    hidden = []
-    for path in plan.hide:
-        if not os.path.lexists(path):
-            continue
-        if os.path.isdir(path):
-            mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=000")
-        else:
-            mount("/dev/null", path, None, MS_BIND)
-        hidden.append(path)
-    report["hidden"] = hidden
-
-
-def make_read_only(report: dict[str, Any], keep: Sequence[str] = ()) -> None:
-    """Remount every file system read-only in this mount namespace (only /proc and /sys stay).
-
-    The sandbox then writes only to the private tmpfs mounted afterwards (/tmp, /dev/shm, /var/tmp):
-    nothing it writes lands on the host, even in world-writable folders such as /run/lock, and a
-    sandbox that runs as the grader's own uid (the user-namespace fallback) cannot rewrite the
-    grader's code, the virtual environment or the results.
-
-    A mount that refuses the remount (in a user namespace, some mounts of other tools, such as a
-    running container's storage, keep flags this namespace may not change) is covered by an empty
-    read-only tmpfs instead, unless the sandbox needs something beneath it (``keep``, Python, the
-    working folder, the system folders); a mount that vanished meanwhile needs nothing.
-    """
-    failed = []
-    needed = _needed_paths(keep)
-    for point, options in _mount_points():
-        if point.startswith(_KEEP_WRITABLE) and point != "/":
-            continue
-        flags = MS_REMOUNT | MS_BIND | MS_RDONLY
-        for option in options:
-            flags |= _MOUNT_OPTION_FLAGS.get(option, 0)
-        try:
-            mount("none", point, None, flags)
-        except OSError:
-            if point in {p for p, _ in _mount_points()} and not _cover(point, needed, report):
-                failed.append(point)
-    report["read_only"] = not failed
-    if failed:
-        report["warnings"].append(f"could not make {len(failed)} mount(s) read-only: {', '.join(failed[:5])}")
-
-
-def _needed_paths(keep: Sequence[str]) -> list[str]:
-    paths = [*keep, sys.prefix, sys.base_prefix, os.path.realpath(sys.executable), os.getcwd(), *sys.path,
-             "/usr", "/lib", "/lib64", "/bin", "/sbin", "/etc", "/dev", "/tmp", "/var/tmp"]
-    return [os.path.realpath(p) for p in paths if p]
-
-
-def _cover(point: str, needed: Sequence[str], report: dict[str, Any]) -> bool:
-    """Hide ``point`` under an empty read-only tmpfs when nothing the sandbox needs lies beneath it."""
-    if point == "/" or any(path == point or path.startswith(point.rstrip("/") + "/") for path in needed):
-        return False
-    try:
-        mount("tmpfs", point, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=000")
-    except OSError:
-        return False
-    report.setdefault("covered", []).append(point)
-    return True
-
-
-def _mount_points() -> list[tuple[str, list[str]]]:
-    """``(mount point, per-mount options)`` from /proc/self/mountinfo, parents before children."""
-    points = []
-    for line in Path("/proc/self/mountinfo").read_text().splitlines():
-        fields = line.split()
-        point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])  # \040 is a space
-        points.append((point, fields[5].split(",")))
-    return points
-
-
 #: the host-/tmp folders of sandboxes without a private /tmp (the judge removes them: client.remove_scratch)
 SCRATCH_PREFIX = "autograder-sandbox-"
 
 
-def prepare_workdir(plan: Plan, uid: int | None, *, private: bool = True) -> str:
+def prepare_workdir(plan: Plan, uid: int | None, *, target: str | None = None, source: str | None = None) -> str:
     """A working directory holding the sheet's public files (what students have).
 
-    ``private``: /tmp is this sandbox's own tmpfs. Without a mount namespace it is the host's /tmp,
-    shared with every other sandbox, so a fresh directory is made instead of reusing /tmp/work.
+    ``target``: where it goes, in the private /tmp of the sandbox's root being built (its path
+    there is ``WORKDIR``). Without a mount namespace /tmp is the host's, shared with every other
+    sandbox, so a fresh directory is made there instead. ``source``: another path to
+    ``plan.workdir_source`` (a descriptor's, while the new root covers the folder it lies in).
     """
-    workdir = WORKDIR if private else os.path.realpath(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
+    workdir = target or os.path.realpath(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
     os.makedirs(workdir, exist_ok=True)
-    if plan.workdir_source and os.path.isdir(plan.workdir_source):
+    source = source or plan.workdir_source
+    if source and os.path.isdir(source):
         skip = set(plan.workdir_skip)
-        for entry in os.scandir(plan.workdir_source):
+        for entry in os.scandir(source):
             if entry.name in skip or entry.name.startswith("."):
                 continue
             target = os.path.join(workdir, entry.name)
@@ -307,7 +206,7 @@ def _current_vm_bytes() -> int:
 def drop_privileges(uid: int | None, report: dict[str, Any]) -> None:
     """Become ``uid`` (when root), or else keep the uid but shed every capability; never regain any.
 
-    Without capabilities the sandbox cannot undo the mounts that hide files (in a user namespace of
+    Without capabilities the sandbox cannot undo the mounts of its allow-listed root (in a user namespace of
     its own, or as a root that could not or was told not to switch uid). ``no_new_privs`` makes the
     kernel ignore setuid bits and file capabilities on exec, so ``su``, ``mount`` or ``umount`` run
     by student code gain nothing, and neither does uid 0 exec-ing a program.

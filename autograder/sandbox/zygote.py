@@ -31,7 +31,7 @@ import traceback
 from typing import Any
 
 from autograder import codec
-from autograder.sandbox import isolation, wire
+from autograder.sandbox import isolation, rootfs, wire
 
 WARM_MODULES = (
     "numpy", "torch", "torch.nn", "torch.optim", "transformers",
@@ -165,9 +165,9 @@ def sandbox_main(
         # A session of its own: kill(0, ...) or killpg from student code reaches only the sandbox,
         # never the zygote's process group (which matters when the sandbox keeps the grader's uid).
         os.setsid()
-        isolation.setup_mounts(plan, report)
-        workdir = isolation.prepare_workdir(plan, plan.uid, private=bool(report.get("mount")))
-        if not report.get("mount"):
+        workdir = rootfs.setup_mounts(plan, report)  # the allow-listed root, entered; None without one
+        if workdir is None:
+            workdir = isolation.prepare_workdir(plan, plan.uid)
             report["scratch"] = workdir  # in the host's /tmp: the judge removes it with the sandbox
         isolation.apply_rlimits(plan)
         isolation.drop_privileges(plan.uid, report)

@@ -23,8 +23,8 @@ def active_layers(isolation: dict[str, Any]) -> list[str]:
         layers.append(f"separate uid {isolation.get('uid')}")
     if isolation.get("read_only"):
         layers.append("read-only mounts")
-    if isolation.get("hidden"):
-        layers.append(f"{len(isolation['hidden'])} course path(s) hidden")
+    if isolation.get("root"):
+        layers.append(f"allow-listed root ({isolation['root']}, {len(isolation.get('bound') or [])} read-only binds)")
     return layers + ["rlimits", "scrubbed environment"]
 
 
