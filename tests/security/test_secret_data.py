@@ -1,0 +1,117 @@
+"""The judge's held-out data never comes back to a student (issue 19, item 1).
+
+Sheet 3.2's judge feeds held-out names into the student's trained ``CharLSTM`` and held-out
+questions into ``make_extractive_example`` and the trained QA model. A hostile notebook
+(:mod:`security_secret_notebook`) prints, stashes and raises everything it receives. Graded once
+(with the complete solution as the control, in one batch through warm workers), no held-out
+record, secret-test literal or expected answer may appear in anything a student is shown: the
+results JSON's student fields, the exported Gradescope ``results.json``, the feedback page, the
+service's student view. The staff fields must still hold what the attack printed (so the attack is
+shown to work), and the grade of the printing notebook equals the complete solution's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import pytest
+from security_secret_notebook import COMPLETE, ROOT, hostile_notebook
+
+from autograder.batch import grade_batch
+from autograder.config import load_config
+from autograder.exports import export_results
+from autograder.feedback import context_for
+from autograder.results import to_gradescope
+from autograder.student_view import student_view
+
+DATA = ROOT / "tests" / "hidden" / "sheet_3_2" / "data"
+SECRET_TEST_LITERALS = ("Which of the many things listed here",)
+
+
+def heldout_names() -> list[str]:
+    data = json.loads((DATA / "names-heldout.json").read_text(encoding="utf-8"))
+    return [name for names in data.values() for name in names]
+
+
+def heldout_questions() -> list[dict]:
+    return [json.loads(line) for line in (DATA / "qa_heldout.jsonl").read_text().splitlines() if line.strip()]
+
+
+def record_patterns() -> list[re.Pattern[str]]:
+    """A held-out question's options in order, in any format (a list's repr, the prompt "A. x B. y")."""
+    return [re.compile(r"\W+(?:[A-E]\.\s*)?".join(re.escape(o) for o in item["options"][:3]))
+            for item in heldout_questions()]
+
+
+def leaks(text: str) -> list[str]:
+    found = [name for name in heldout_names() if len(name) >= 4 and name in text]
+    found += [p.pattern for p in record_patterns() if p.search(text)]
+    found += [item["id"] for item in heldout_questions() if item["id"] in text]
+    found += [literal for literal in SECRET_TEST_LITERALS if literal in text]
+    return found
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    config = load_config(ROOT / "course_config.py")
+    subs = tmp_path_factory.mktemp("subs")
+    (subs / "complete.ipynb").write_bytes(COMPLETE.read_bytes())
+    hostile_notebook(subs / "printer.ipynb", "print")
+    hostile_notebook(subs / "raiser.ipynb", "raise")
+    out = tmp_path_factory.mktemp("out")
+    summary = grade_batch(config=config, sheet="sheet_3_2", paths=[subs], out_dir=out, jobs=2, device="cpu",
+                          config_file=ROOT / "course_config.py")
+    results = {r.student_id: r for r in summary.results}
+    sheet = config.sheet("sheet_3_2")
+    exported = tmp_path_factory.mktemp("export")
+    export_results(config=config, sheet=sheet, results=list(results.values()), out_dir=exported)
+    return config, sheet, results, exported
+
+
+def student_facing(graded, student: str) -> dict[str, str]:
+    config, sheet, results, exported = graded
+    result = results[student]
+    context = context_for(config, sheet, now=dt.datetime(2030, 1, 1, tzinfo=dt.UTC), published=True)
+    return {
+        "results JSON (student fields)": json.dumps(to_gradescope(result, include_staff=False)),
+        "Gradescope results.json": (exported / "gradescope" / student / "results.json").read_text(),
+        "feedback HTML": (exported / "feedback" / f"{student}.html").read_text(),
+        "service student view": json.dumps(student_view(result, context)),
+    }
+
+
+@pytest.mark.parametrize("student", ["printer", "raiser"])
+def test_no_held_out_record_reaches_any_student_facing_output(graded, student):
+    for where, text in student_facing(graded, student).items():
+        assert not leaks(text), f"{where} of {student} shows held-out data: {leaks(text)[:5]}"
+
+
+@pytest.mark.parametrize("student", ["printer", "raiser"])
+def test_the_attack_worked_and_staff_keep_what_it_printed(graded, student):
+    _, _, results, _ = graded
+    result = results[student]
+    staff = json.dumps(to_gradescope(result, include_staff=True))
+    assert len(set(leaks(staff))) >= 10, "the hostile notebook did not get held-out data: the test proves nothing"
+    secret_cases = [case for case in result.tests if case.secret]
+    assert secret_cases and all(not leaks(case.output + case.student_output) for case in secret_cases)
+
+
+def test_printing_changes_no_grade(graded):
+    _, _, results, _ = graded
+    complete, printer = results["complete"], results["printer"]
+    assert complete.score == 100
+    assert printer.score == complete.score
+    assert {c.name: c.score for c in printer.tests} == {c.name: c.score for c in complete.tests}
+
+
+def test_the_judges_own_aggregates_are_still_shown(graded):
+    """A failing training check keeps its safe-marked message (the held-out NLL), the rest is neutral."""
+    _, _, results, _ = graded
+    raiser = {case.name: case for case in results["raiser"].tests}
+    threshold = raiser["test_train_char_lstm_reaches_the_held_out_threshold"]
+    assert threshold.secret and threshold.status == "failed"
+    assert "LEAK" not in threshold.output and "LEAK" in threshold.staff_message
+    complete = {case.name: case for case in results["complete"].tests}
+    assert all(case.status == "passed" for case in complete.values())
