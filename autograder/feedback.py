@@ -221,11 +221,31 @@ def md_text(text: object) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(escaped.split()))
 
 
-def md_fence(text: str) -> str:
-    """``text`` verbatim in a fenced code block that nothing inside it can close."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}text\n{text}\n{fence}"
+_MD_INLINE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;",
+                            **{c: "\\" + c for c in "\\`*_[]|~!{}"}})
+_MD_LINE_START = re.compile(r"^([#>+=-]|\d+[.)])")
+
+
+def md_block(text: str) -> str:
+    """Multi-line ``text`` (the student's) as inert markdown, line for line: HTML and markdown syntax
+    escaped everywhere (no tag, entity, link, emphasis, code span, heading, list or quote can start
+    in it), indentation kept, lines joined by hard line breaks. Unlike a code fence, whose content
+    a renderer passes on verbatim, nothing here depends on the renderer honouring the fence."""
+    lines = []
+    for line in text.expandtabs(4).splitlines():
+        body = line.lstrip(" ")
+        escaped = _MD_LINE_START.sub(lambda m: "\\" + m.group(0) if len(m.group(0)) == 1
+                                     else m.group(0)[:-1] + "\\" + m.group(0)[-1], body.translate(_MD_INLINE))
+        lines.append("&nbsp;" * (len(line) - len(body)) + escaped)
+    return "  \n".join(lines)
+
+
+def case_markdown(case: CaseResult) -> str:
+    """One check's message and printed output as inert markdown (Gradescope's per-test ``output``)."""
+    parts = [md_block(case.output)] if case.output else []
+    if case.student_output:
+        parts.append("**Your code printed:**\n\n" + md_block(case.student_output))
+    return "\n\n".join(parts)
 
 
 def summary_markdown(result: SubmissionResult, context: FeedbackContext, *, max_items: int = 12) -> str:
@@ -271,9 +291,9 @@ def with_summary(result: SubmissionResult, context: FeedbackContext) -> Submissi
 
 
 def student_markdown(result: SubmissionResult, context: FeedbackContext) -> str:
-    """What a student reads as markdown: the summary, then what the notebook printed, fenced."""
+    """What a student reads as markdown: the summary, then what the notebook printed, escaped."""
     rest = notebook_output(result)
-    ran = f"\n\n**While running your notebook**\n\n{md_fence(rest[:20000])}" if rest else ""
+    ran = f"\n\n**While running your notebook**\n\n{md_block(rest[:20000])}" if rest else ""
     return summary_markdown(result, context) + ran + "\n"
 
 
