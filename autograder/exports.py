@@ -16,13 +16,13 @@ from typing import Any
 from autograder.config import CourseConfig, SheetConfig
 from autograder.feedback import (
     FeedbackContext,
-    case_markdown,
     context_for,
     student_markdown,
     with_summary,
     write_feedback_pages,
 )
 from autograder.late import LatePenaltyFn, apply_late_policy, counted_per_student
+from autograder.mdtext import case_markdown
 from autograder.results import (
     SubmissionResult,
     csv_text,
@@ -61,7 +61,7 @@ def load_results(results_dir: Path, *, sheet: str | None = None) -> list[Submiss
 def gradescope_json(result: SubmissionResult, context: FeedbackContext) -> dict[str, Any]:
     """What a student may see, in Gradescope's schema: no staff fields (no ``extra_data``: it holds
     host paths, the sandbox uid and warnings naming the hidden suite; no grader error). ``output`` and
-    every test's ``output`` are markdown with all student text escaped (:func:`autograder.feedback.md_block`):
+    every test's ``output`` are markdown with all student text escaped (:func:`autograder.mdtext.md_block`):
     the summary, then the notebook's own output; a check's message, then what the code printed.
     Each test keeps Gradescope's ``visibility``, which Gradescope applies as our rule does."""
     data = to_gradescope(result, include_staff=False)

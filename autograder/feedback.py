@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from autograder import visibility
 from autograder.config import CourseConfig, SheetConfig
 from autograder.late import format_time, lateness
+from autograder.mdtext import md_block, md_text
 from autograder.plots import charts_for, render_chart
 from autograder.results import CaseResult, SubmissionResult
 
@@ -210,42 +211,6 @@ def score_lines(result: SubmissionResult, context: FeedbackContext) -> tuple[str
 def _first_line(text: str, limit: int = 220) -> str:
     line = next((part.strip() for part in text.splitlines() if part.strip()), "")
     return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")  # emphasis, code, links, tables, strikethrough
-
-
-def md_text(text: object) -> str:
-    """``text`` (possibly the student's) as inert markdown: HTML escaped, markdown syntax escaped."""
-    escaped = html.escape(str(text), quote=False)
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(escaped.split()))
-
-
-_MD_INLINE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;",
-                            **{c: "\\" + c for c in "\\`*_[]|~!{}"}})
-_MD_LINE_START = re.compile(r"^([#>+=-]|\d+[.)])")
-
-
-def md_block(text: str) -> str:
-    """Multi-line ``text`` (the student's) as inert markdown, line for line: HTML and markdown syntax
-    escaped everywhere (no tag, entity, link, emphasis, code span, heading, list or quote can start
-    in it), indentation kept, lines joined by hard line breaks. Unlike a code fence, whose content
-    a renderer passes on verbatim, nothing here depends on the renderer honouring the fence."""
-    lines = []
-    for line in text.expandtabs(4).splitlines():
-        body = line.lstrip(" ")
-        escaped = _MD_LINE_START.sub(lambda m: "\\" + m.group(0) if len(m.group(0)) == 1
-                                     else m.group(0)[:-1] + "\\" + m.group(0)[-1], body.translate(_MD_INLINE))
-        lines.append("&nbsp;" * (len(line) - len(body)) + escaped)
-    return "  \n".join(lines)
-
-
-def case_markdown(case: CaseResult) -> str:
-    """One check's message and printed output as inert markdown (Gradescope's per-test ``output``)."""
-    parts = [md_block(case.output)] if case.output else []
-    if case.student_output:
-        parts.append("**Your code printed:**\n\n" + md_block(case.student_output))
-    return "\n\n".join(parts)
 
 
 def summary_markdown(result: SubmissionResult, context: FeedbackContext, *, max_items: int = 12) -> str:

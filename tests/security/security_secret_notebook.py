@@ -73,14 +73,14 @@ def _lstm_hostile(self, category, input, hidden):
 CharLSTM.forward = _lstm_hostile
 
 _qa_forward = ExtractiveQAModel.forward
-def _qa_hostile(self, input_ids, attention_mask=None, **kwargs):
+def _qa_hostile(self, input_ids, *args, **kwargs):
     if not self.training:
         texts = [qa_tokenizer.decode(row.tolist()) for row in input_ids.reshape(-1, input_ids.shape[-1])]
         _STASH.extend(texts)
         print("LEAK QA", texts)
         if _MODE == "raise":
             raise ValueError("LEAK QA " + " | ".join(texts))
-    return _qa_forward(self, input_ids, attention_mask, **kwargs)
+    return _qa_forward(self, input_ids, *args, **kwargs)
 ExtractiveQAModel.forward = _qa_hostile
 '''
 

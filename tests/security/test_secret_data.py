@@ -106,8 +106,7 @@ def test_printing_changes_no_grade(graded):
     assert {c.name: c.score for c in printer.tests} == {c.name: c.score for c in complete.tests}
 
 
-def test_the_judges_own_aggregates_are_still_shown(graded):
-    """A failing training check keeps its safe-marked message (the held-out NLL), the rest is neutral."""
+def test_a_failing_secret_check_shows_neutral_text_and_staff_keep_the_original(graded):
     _, _, results, _ = graded
     raiser = {case.name: case for case in results["raiser"].tests}
     threshold = raiser["test_train_char_lstm_reaches_the_held_out_threshold"]
@@ -115,3 +114,53 @@ def test_the_judges_own_aggregates_are_still_shown(graded):
     assert "LEAK" not in threshold.output and "LEAK" in threshold.staff_message
     complete = {case.name: case for case in results["complete"].tests}
     assert all(case.status == "passed" for case in complete.values())
+
+
+# ------------------------------------------------------------------ the service's student pages
+
+
+class ReplayGrader:
+    """The service's grader interface, answering with the hostile notebook's real graded result."""
+
+    result = None
+
+    def __init__(self, config) -> None:
+        self.config = config
+
+    def grade_file(self, *, sheet, path, student_id, submitted_at):
+        return self.result.model_copy(update={"student_id": student_id, "sheet": sheet,
+                                              "submitted_at": submitted_at})
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("student", ["printer", "raiser"])
+def test_the_services_pages_api_and_client_show_no_held_out_record(graded, student, tmp_path):
+    pytest.importorskip("fastapi", reason="the service needs the 'service' extra")
+    import sys
+    from contextlib import ExitStack
+
+    sys.path.insert(0, str(ROOT / "tests" / "service"))
+    from fastapi.testclient import TestClient
+    from svc_fakehub import make_fake_hub
+    from svc_support import API_TOKEN, LiveServer, Service, hub_environment, make_config
+
+    from autograder import client
+    from autograder.service.app import create_app
+
+    ReplayGrader.result = graded[2][student]
+    with ExitStack() as stack:
+        hub = stack.enter_context(LiveServer(make_fake_hub(API_TOKEN)))
+        config = make_config(tmp_path)
+        app = create_app(config, ReplayGrader, environment=hub_environment(hub.url))
+        service = Service(app=app, client=stack.enter_context(TestClient(app)), config=config, graders=[])
+        submission = service.submit("mallory", sheet="sheet_3_2").json()["id"]
+        view = service.wait("mallory", submission, timeout=60)
+        pages = {"API view": json.dumps(view), "student page": service.get("mallory", "").text,
+                 "submission page": service.get("mallory", f"submissions/{submission}").text,
+                 "notebook client (HTML)": client.result_html(view),
+                 "notebook client (text)": client.result_text(view)}
+    assert view["result"]["score"] == graded[2][student].score
+    for where, text in pages.items():
+        assert not leaks(text), f"{where} shows held-out data: {leaks(text)[:5]}"
