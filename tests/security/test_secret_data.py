@@ -12,6 +12,7 @@ shown to work), and the grade of the printing notebook equals the complete solut
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import json
 import re
@@ -98,6 +99,26 @@ def test_the_attack_worked_and_staff_keep_what_it_printed(graded, student):
     assert secret_cases and all(not leaks(case.output + case.student_output) for case in secret_cases)
 
 
+def marked_secret() -> set[str]:
+    """The Sheet 3.2 hidden tests marked ``@pytest.mark.secret`` (read from their source)."""
+    names = set()
+    for path in (ROOT / "tests" / "hidden" / "sheet_3_2").glob("test_*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef) and any(
+                    ast.unparse(d).endswith("mark.secret") for d in node.decorator_list):
+                names.add(node.name)
+    return names
+
+
+def test_only_the_checks_that_use_held_out_data_are_withheld(graded):
+    _, _, results, _ = graded
+    assert len(marked_secret()) >= 6
+    for student in ("complete", "printer", "raiser"):
+        assert {case.name for case in results[student].tests if case.secret} == marked_secret(), student
+    printer = {case.name: case for case in results["printer"].tests}
+    assert "LEAK" in printer["test_cosine_lr_matches_transformers_schedule"].student_output  # other checks: full feedback
+
+
 def test_printing_changes_no_grade(graded):
     _, _, results, _ = graded
     complete, printer = results["complete"], results["printer"]
@@ -155,10 +176,10 @@ def test_the_services_pages_api_and_client_show_no_held_out_record(graded, stude
         config = make_config(tmp_path)
         app = create_app(config, ReplayGrader, environment=hub_environment(hub.url))
         service = Service(app=app, client=stack.enter_context(TestClient(app)), config=config, graders=[])
-        submission = service.submit("mallory", sheet="sheet_3_2").json()["id"]
-        view = service.wait("mallory", submission, timeout=60)
-        pages = {"API view": json.dumps(view), "student page": service.get("mallory", "").text,
-                 "submission page": service.get("mallory", f"submissions/{submission}").text,
+        submission = service.submit("alice", sheet="sheet_3_2").json()["id"]
+        view = service.wait("alice", submission, timeout=60)
+        pages = {"API view": json.dumps(view), "student page": service.get("alice", "").text,
+                 "submission page": service.get("alice", f"submissions/{submission}").text,
                  "notebook client (HTML)": client.result_html(view),
                  "notebook client (text)": client.result_text(view)}
     assert view["result"]["score"] == graded[2][student].score
