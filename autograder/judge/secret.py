@@ -179,6 +179,14 @@ def withhold(case: CaseResult, *, message_safe: bool, reason: str) -> CaseResult
 def _audit(event: str, args: tuple[Any, ...]) -> None:
     if event != "open" or not _folders:
         return
+    try:
+        _on_open(args)
+    except Exception:  # noqa: BLE001 - a hook that raised would break every open() in the judge
+        if _active is not None and _active.current is not None:  # fail closed: withhold this check
+            _active.mark(_active.current, "the secret-data check of an open() failed")
+
+
+def _on_open(args: tuple[Any, ...]) -> None:
     path = args[0] if args else None
     if not isinstance(path, (str, bytes, os.PathLike)):
         return
@@ -192,20 +200,20 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
         _active.taint(f"read {os.path.basename(name)} from the hidden folder")
     # The functions on the stack now hold (or cache) secret data: a later judge in this process (a
     # fork of a warm worker, say) wraps them, so that a cached answer taints its caller too.
-    frame = sys._getframe(1)
+    frame: Any = sys._getframe(1)
     while frame is not None:
         _warm_sources.add(frame.f_code)
-        frame = frame.f_back  # type: ignore[assignment]
+        frame = frame.f_back
 
 
 def _hidden_frames() -> set[str]:
-    frame = sys._getframe(2)
+    frame: Any = sys._getframe(1)
     found = set()
     while frame is not None:
         filename = os.path.abspath(frame.f_code.co_filename)
         if filename.endswith(".py") and any(filename.startswith(folder) for folder in _folders):
             found.add(filename)
-        frame = frame.f_back  # type: ignore[assignment]
+        frame = frame.f_back
     return found
 
 
@@ -227,17 +235,22 @@ def wrap_warm_sources(package: str) -> int:
     return wrapped
 
 
+_CACHE_TYPE = type(functools.cache(lambda: None))
+
+
 def _reads_secret(value: Any) -> bool:
-    if getattr(value, "__autograder_secret__", False):
-        return False
+    """Whether ``value`` is a function (or a cache or ``functools.wraps`` wrapper around one) whose
+    code read secret data. Plain functions and caches only: no attribute of an arbitrary object is
+    read (a lazy module's ``__getattr__`` could import, or raise)."""
     inner = value
-    for _ in range(4):  # functools.cache, lru_cache, wraps chains
-        code = getattr(inner, "__code__", None)
-        if isinstance(inner, FunctionType) and code in _warm_sources:
+    for _ in range(4):
+        if not isinstance(inner, (FunctionType, _CACHE_TYPE)):
+            return False
+        if getattr(inner, "__autograder_secret__", False):
+            return False
+        if isinstance(inner, FunctionType) and inner.__code__ in _warm_sources:
             return True
         inner = getattr(inner, "__wrapped__", None)
-        if inner is None:
-            return False
     return False
 
 
