@@ -22,6 +22,7 @@ from autograder.feedback import (
     write_feedback_pages,
 )
 from autograder.late import LatePenaltyFn, apply_late_policy, counted_per_student
+from autograder.mdtext import case_markdown
 from autograder.results import (
     SubmissionResult,
     csv_text,
@@ -59,14 +60,17 @@ def load_results(results_dir: Path, *, sheet: str | None = None) -> list[Submiss
 
 def gradescope_json(result: SubmissionResult, context: FeedbackContext) -> dict[str, Any]:
     """What a student may see, in Gradescope's schema: no staff fields (no ``extra_data``: it holds
-    host paths, the sandbox uid and warnings naming the hidden suite; no grader error). ``output`` is
-    markdown: the summary with student text escaped, then the notebook's own output in a fence.
+    host paths, the sandbox uid and warnings naming the hidden suite; no grader error). ``output`` and
+    every test's ``output`` are markdown with all student text escaped (:func:`autograder.mdtext.md_block`):
+    the summary, then the notebook's own output; a check's message, then what the code printed.
     Each test keeps Gradescope's ``visibility``, which Gradescope applies as our rule does."""
     data = to_gradescope(result, include_staff=False)
     data.pop("extra_data", None)
+    for entry, case in zip(data["tests"], result.tests, strict=True):
+        entry["output"] = case_markdown(case)
     data["output"] = student_markdown(result, context)
     data["output_format"] = "md"
-    data["test_output_format"] = "text"
+    data["test_output_format"] = "md"
     return data
 
 

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from autograder import visibility
 from autograder.config import CourseConfig, SheetConfig
 from autograder.late import format_time, lateness
+from autograder.mdtext import md_block, md_text
 from autograder.plots import charts_for, render_chart
 from autograder.results import CaseResult, SubmissionResult
 
@@ -212,22 +213,6 @@ def _first_line(text: str, limit: int = 220) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")  # emphasis, code, links, tables, strikethrough
-
-
-def md_text(text: object) -> str:
-    """``text`` (possibly the student's) as inert markdown: HTML escaped, markdown syntax escaped."""
-    escaped = html.escape(str(text), quote=False)
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(escaped.split()))
-
-
-def md_fence(text: str) -> str:
-    """``text`` verbatim in a fenced code block that nothing inside it can close."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}text\n{text}\n{fence}"
-
-
 def summary_markdown(result: SubmissionResult, context: FeedbackContext, *, max_items: int = 12) -> str:
     """The at-a-glance summary: score and what is final, a table per exercise, what to look at."""
     headline, finality, late_text = score_lines(result, context)
@@ -271,9 +256,9 @@ def with_summary(result: SubmissionResult, context: FeedbackContext) -> Submissi
 
 
 def student_markdown(result: SubmissionResult, context: FeedbackContext) -> str:
-    """What a student reads as markdown: the summary, then what the notebook printed, fenced."""
+    """What a student reads as markdown: the summary, then what the notebook printed, escaped."""
     rest = notebook_output(result)
-    ran = f"\n\n**While running your notebook**\n\n{md_fence(rest[:20000])}" if rest else ""
+    ran = f"\n\n**While running your notebook**\n\n{md_block(rest[:20000])}" if rest else ""
     return summary_markdown(result, context) + ran + "\n"
 
 

@@ -64,6 +64,11 @@ class CaseResult(_Frozen):
     duration_s: float = 0.0
     student_output: str = ""
     staff_output: str = Field("", description="traceback for staff; never rendered for students")
+    secret: bool = Field(False, description="secret data was in play: output and student_output hold "
+                                            "neutral text, the originals are in the staff fields")
+    secret_reason: str = ""
+    staff_message: str = Field("", description="the original message of a secret check (staff only)")
+    staff_printed: str = Field("", description="what the student's code printed in a secret check (staff only)")
 
 
 class SubmissionResult(_Frozen):
@@ -152,6 +157,9 @@ def to_gradescope(result: SubmissionResult, *, include_staff: bool = False) -> d
             entry["nodeid"] = case.nodeid
             entry["staff_output"] = case.staff_output
             entry["duration_s"] = case.duration_s
+            if case.secret:
+                entry.update(secret=True, secret_reason=case.secret_reason,
+                             staff_message=case.staff_message, staff_printed=case.staff_printed)
         tests.append(entry)
     data = json.loads(result.model_dump_json(exclude={"tests"}))
     data["tests"] = tests
@@ -159,6 +167,8 @@ def to_gradescope(result: SubmissionResult, *, include_staff: bool = False) -> d
     data["raw_score"] = result.score
     if not include_staff:
         data.pop("grader_error", None)
+        if isinstance(data.get("extra_data"), dict):  # charts of checks that used secret data
+            data["extra_data"].pop("staff_plots", None)
     return data
 
 

@@ -12,6 +12,7 @@ remaining tests still run.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,6 +91,8 @@ class StudentSession:
         self.layers: dict[str, Any] = {}
         self.load_time_s = 0.0
         self.pending_seed: int | None = None
+        # told the process generation before every request (the judge's secret-data tracker)
+        self.on_call: Callable[[int], None] | None = None
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -172,6 +175,8 @@ class StudentSession:
         if self.process is None:
             self.start()
         assert self.process is not None
+        if self.on_call is not None:
+            self.on_call(self.generation)
         deadline = self.deadline or (time.monotonic() + self.default_timeout)
         if deadline - time.monotonic() <= 0:
             raise SandboxTimeout("this check ran past its time limit")

@@ -6,7 +6,7 @@ client and the exported feedback say the same thing. It carries no staff data: n
 (host paths, the sandbox uid, warnings naming the hidden suite), no tracebacks, no grader error,
 and of a check that is not shown only its points. ``feedback_html`` is the rendered fragment
 (:func:`autograder.feedback.feedback_fragment`) and ``feedback_markdown`` the markdown summary
-with the notebook's own output fenced; the client shows one or the other.
+with all student text escaped; the client shows one or the other.
 """
 
 from __future__ import annotations

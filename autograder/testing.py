@@ -6,6 +6,11 @@ so a sheet's ``conftest.py`` only adds its own data fixtures:
 - ``memo``: a :class:`Memo` (one per submission) for student calls several tests read;
 - ``seeded``: :func:`build_seeded`, for judge-side models built under a fixed seed.
 
+Secret data (:mod:`autograder.judge.secret`): files under the hidden suite's folder are secret by
+default; :func:`secret` declares more (in a test, a fixture or a memo computation), and
+``@pytest.mark.secret`` a whole test; :func:`safe_message` marks a failure message that holds only
+the judge's own aggregates, so that it is shown even in a check that used secret data.
+
 Property tests register the sheet's profile once in its conftest and use it per test::
 
     PROFILE = register_hypothesis_profile("sheet_3_3")      # conftest.py
@@ -22,9 +27,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from autograder.judge import secret as secret_data
+from autograder.judge.secret import safe_message, secret
 from autograder.rpc import StudentFailure
 
-__all__ = ["Memo", "build_seeded", "register_hypothesis_profile"]
+__all__ = ["Memo", "build_seeded", "register_hypothesis_profile", "safe_message", "secret"]
 
 
 class Memo:
@@ -44,9 +51,13 @@ class Memo:
         self._errors: dict[str, BaseException] = {}
 
     def once(self, key: str, compute: Callable[[], Any], *, judged: str | None = None) -> Any:
+        tracker = secret_data.tracker()
+        if tracker is not None:  # a value computed with secret data carries its taint to its readers
+            tracker.memo_read(key)
         if key in self._errors:
             raise self._errors[key]
         if key not in self._values:
+            reads = tracker.reads if tracker is not None else 0
             try:
                 self._values[key] = compute()
             except (AssertionError, StudentFailure) as exc:
@@ -59,6 +70,9 @@ class Memo:
                 failure = AssertionError(f"{judged} ({type(exc).__name__}: {exc})")
                 self._errors[key] = failure
                 raise failure from exc
+            finally:
+                if tracker is not None:
+                    tracker.memo_computed(key, reads)
         return self._values[key]
 
 

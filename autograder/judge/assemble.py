@@ -37,7 +37,7 @@ def _indent(text: str) -> str:
 def _assemble(
     common: dict[str, Any], cases: list[CaseResult], suite_errors: list[str], session: StudentSession,
     *, timings: dict[str, float], device: str, warnings: list[str], elapsed: float,
-    plots: dict[str, Any] | None = None,
+    plots: dict[str, Any] | None = None, staff_plots: dict[str, Any] | None = None,
 ) -> SubmissionResult:
     import torch
     import transformers
@@ -57,6 +57,8 @@ def _assemble(
     }
     if plots:
         extra["plots"] = plots
+    if staff_plots:  # charts of checks that had secret data in play: staff only
+        extra["staff_plots"] = staff_plots
     return SubmissionResult(
         student_id=common["student_id"], sheet=common["sheet"], submission=common["submission"],
         submission_sha256=common["sha256"], score=score, max_score=common["max_score"],

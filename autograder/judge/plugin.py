@@ -6,11 +6,12 @@ phase, read once at the end. Outcomes come from the reports' exceptions, never f
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 import traceback
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from autograder.judge import secret as secret_data
 from autograder.results import CaseResult
 from autograder.rpc import (
     SandboxCrashed,
@@ -40,6 +42,9 @@ MARKERS = (
     "gpu: runs on the GPU when the grading run has one",
     ("visibility(value): when students see this check's feedback: visible (default), hidden, "
      "after_due_date or after_published (Gradescope's values; see autograder.visibility)"),
+    ("secret: the test uses data the student must not see (held-out splits, hidden inputs): what "
+     "the student's code printed, raised or returned in it is staff-only (autograder.judge.secret); "
+     "secret tests run after the others"),
 )
 JUDGE_GRACE_S = 15.0
 MESSAGE_LIMIT = 4000
@@ -61,6 +66,7 @@ class _Case:
     duration: float = 0.0
     student_output: str = ""
     visibility: str = "visible"
+    message_safe: bool = True  # the message is the engine's or the author's own (safe_message) text
 
 
 @dataclass
@@ -72,7 +78,7 @@ class JudgeState:
 class JudgePlugin:
     def __init__(
         self, *, session: StudentSession, reference: ModuleType, device: str, default_timeout: float,
-        points: dict[str, float], base_seed: int = 0,
+        points: dict[str, float], base_seed: int = 0, secret_folders: Sequence[Path] = (),
     ) -> None:
         self.session = session
         self.proxy = StudentProxy(session)
@@ -83,6 +89,11 @@ class JudgePlugin:
         self.base_seed = base_seed
         self.state = JudgeState()
         self.reference_file = str(Path(getattr(reference, "__file__", "") or "").parent)
+        self.secrets = secret_data.start(secret_folders)
+        self.literal_messages: set[str] = set()
+        secret_data.wrap_warm_sources(reference.__name__)
+        if hasattr(session, "on_call"):
+            session.on_call = self.secrets.student_call
 
     # ---------------------------------------------------------------- set-up
 
@@ -115,6 +126,11 @@ class JudgePlugin:
                 )
         for number in totals.keys() - self.points.keys():
             self.state.suite_errors.append(f"exercise {number} is not in the course config")
+        # Secret tests last (stable): a sandbox that received secret data taints every later check
+        # until it restarts, so the other checks keep their full feedback.
+        items.sort(key=lambda item: item.get_closest_marker("secret") is not None)
+        for path in {str(item.path) for item in items}:
+            self.literal_messages |= secret_data.literal_messages(Path(path))
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -183,6 +199,36 @@ class JudgePlugin:
             signal.signal(signal.SIGALRM, previous)
             self.session.deadline = None
 
+    # ---------------------------------------------------------------- secret data
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, None, None]:
+        self.secrets.current = item.nodeid
+        if item.get_closest_marker("secret") is not None:
+            self.secrets.mark(item.nodeid, "marked secret")
+        if os.path.abspath(str(item.path)) in self.secrets.files:
+            self.secrets.mark(item.nodeid, "its module read secret data")
+        try:
+            yield
+        finally:
+            self.secrets.current = None
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
+        used = set(getattr(item, "fixturenames", ())) & self.secrets.fixtures
+        if used:
+            self.secrets.mark(item.nodeid, f"fixture {min(used)} holds secret data")
+        yield
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_fixture_setup(self, fixturedef: Any, request: Any) -> Generator[None, None, None]:
+        before = self.secrets.reads
+        yield
+        if self.secrets.reads > before or set(fixturedef.argnames) & self.secrets.fixtures:
+            self.secrets.fixtures.add(fixturedef.argname)
+            if self.secrets.current is not None:
+                self.secrets.mark(self.secrets.current, f"fixture {fixturedef.argname} holds secret data")
+
     # ---------------------------------------------------------------- outcomes
 
     @pytest.hookimpl(hookwrapper=True)
@@ -203,6 +249,7 @@ class JudgePlugin:
         exc = excinfo.value if excinfo is not None else None
         case.staff = staff_traceback(excinfo)[-6000:]
         case.status, case.output = self.classify(exc, excinfo)
+        case.message_safe = self.message_is_safe(exc, case.output)
         if len(case.output) > MESSAGE_LIMIT:  # a message may quote a huge student value
             case.output = case.output[:MESSAGE_LIMIT] + " ... [message truncated]"
         if isinstance(exc, JudgeTimeout):
@@ -238,6 +285,22 @@ class JudgePlugin:
             "shape your function returns against its docstring."
         )
 
+    def message_is_safe(self, exc: BaseException | None, message: str) -> bool:
+        """Whether ``message`` may be shown in a check that had secret data in play: the engine's
+        fixed texts and what the author marked with ``safe_message``; never a student's text."""
+        if secret_data.is_safe(message) or message in self.literal_messages:
+            return True
+        student = _find_student_failure(exc)
+        if isinstance(student, (SandboxTimeout, SandboxCrashed)):
+            return True  # fixed texts of rpc
+        if isinstance(student, StudentCodeError):
+            return False
+        return message in (
+            "The checker failed on our side; course staff have been told.",
+            "The checker itself ran out of time; course staff have been told.",
+            "The result is not correct.",
+        )
+
     def _raised_in_reference(self, excinfo: Any) -> bool:
         if excinfo is None or not self.reference_file:
             return False
@@ -245,17 +308,28 @@ class JudgePlugin:
         return bool(frames) and frames[-1].filename.startswith(self.reference_file)
 
     def results(self) -> list[CaseResult]:
+        """The cases, with the secret-data rule applied (:func:`autograder.judge.secret.withhold`)."""
         out = []
         for case in self.state.cases.values():
             passed = case.status == "passed"
-            out.append(CaseResult(
+            result = CaseResult(
                 name=case.name, number=case.number, score=case.points if passed else 0.0,
                 max_score=case.points, status=case.status,  # type: ignore[arg-type]
                 output="" if passed else case.output, nodeid=case.nodeid,
                 duration_s=round(case.duration, 4), student_output=case.student_output,
                 staff_output=case.staff, visibility=case.visibility,  # type: ignore[arg-type]
-            ))
+            )
+            if self.secrets.is_tainted(case.nodeid):
+                result = secret_data.withhold(result, message_safe=case.message_safe,
+                                              reason=self.secrets.tainted[case.nodeid])
+            out.append(result)
         return out
+
+    def student_plots(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``(plots, staff_plots)``: a check that had secret data in play keeps its charts for staff."""
+        plots = dict(self.__dict__.get("recorded_plots", {}))
+        staff = {nodeid: plots.pop(nodeid) for nodeid in list(plots) if self.secrets.is_tainted(nodeid)}
+        return plots, staff
 
 
 def _visibility(item: pytest.Item) -> str | None:

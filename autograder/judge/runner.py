@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from autograder.config import CourseConfig, SheetConfig
+from autograder.judge import secret
 from autograder.judge.assemble import _assemble, load_summary
 from autograder.judge.fingerprint import engine_fingerprint, suite_hash
 from autograder.judge.plugin import JudgePlugin
@@ -29,7 +30,6 @@ from autograder.judge.sandbox_plan import (
     uid_can_read,
 )
 from autograder.judge.warmup import hidden_suite_imports, warm_judge
-from autograder.plots import recorded_plots
 from autograder.results import SubmissionResult
 from autograder.rpc import StudentSession
 from autograder.sandbox.client import SandboxSetupError, Zygote
@@ -50,6 +50,9 @@ def prepare_imports(config: CourseConfig, sheet: SheetConfig) -> None:
 
 
 def import_reference(config: CourseConfig, sheet: SheetConfig) -> Any:
+    """The sheet's reference module. From here on, files under its hidden folder are secret in this
+    process (:mod:`autograder.judge.secret`): a warm worker's caches of them are tracked too."""
+    secret.watch([config.resolve(sheet.hidden_dir)])
     prepare_imports(config, sheet)
     return importlib.import_module(sheet.reference_module)
 
@@ -83,15 +86,17 @@ def run_judge(
         return SubmissionResult.crashed(
             message=f"refusing to grade: isolation layers unavailable: {', '.join(missing)}", **common)  # type: ignore[arg-type]
     loaded_at = time.monotonic()
-    plugin = JudgePlugin(session=session, reference=reference, device=device,
-                         default_timeout=limits.test_timeout_s, points=sheet.points)
     hidden = config.resolve(sheet.hidden_dir)
+    plugin = JudgePlugin(session=session, reference=reference, device=device,
+                         default_timeout=limits.test_timeout_s, points=sheet.points, secret_folders=[hidden])
     try:
         exit_code = pytest.main([str(hidden), "--rootdir", str(hidden), "--confcutdir", str(hidden),
                                  *PYTEST_ARGS], plugins=[plugin])
     finally:
         session.close()
+        secret.stop()
     cases = plugin.results()
+    plots, staff_plots = plugin.student_plots()
     suite_errors = list(plugin.state.suite_errors)
     if exit_code not in (0, 1) and not cases:
         suite_errors.append(f"pytest exited with code {int(exit_code)}")
@@ -101,5 +106,5 @@ def run_judge(
         timings={"load_s": round(loaded_at - started, 3), "tests_s": round(finished - loaded_at, 3)},
         device=device, warnings=warnings + [f"isolation layer unavailable: {m}" for m in missing]
         + [str(w) for w in session.layers.get("warnings", [])] + exposed_secrets(config, sheet, missing),
-        elapsed=finished - started, plots=recorded_plots(plugin),
+        elapsed=finished - started, plots=plots, staff_plots=staff_plots,
     )

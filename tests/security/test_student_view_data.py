@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from pathlib import Path
 
 from autograder.config import CourseConfig, SheetConfig
@@ -39,16 +38,13 @@ def _result() -> SubmissionResult:
                             grader_error="")
 
 
-def _fenced_blocks_are_closed_only_at_their_end(markdown: str) -> None:
-    lines = markdown.splitlines()
-    opener = next(k for k, line in enumerate(lines) if re.fullmatch(r"`{3,}text", line))
-    fence = lines[opener][:-4]
-    closing = [k for k in range(opener + 1, len(lines)) if lines[k].strip() == fence]
-    assert closing == [len(lines) - 1], "the student's output closed the fence early"
-    assert all(not line.startswith(fence) for line in lines[opener + 1:-1])
+def _no_live_markup(markdown: str) -> None:
+    """Student text is escaped everywhere in the markdown: no tag, fence, link or heading survives."""
+    for raw in ("<img", "<script", "[click here](", "**bold**", "| col |", "```", "\n# Your grade"):
+        assert raw not in markdown, raw
 
 
-def test_the_gradescope_export_keeps_no_staff_data_and_fences_student_text(tmp_path: Path) -> None:
+def test_the_gradescope_export_keeps_no_staff_data_and_escapes_student_text(tmp_path: Path) -> None:
     sheet = _sheet()
     config = CourseConfig(root=tmp_path, sheets={"s": sheet})
     export_results(config=config, sheet=sheet, results=[_result()], out_dir=tmp_path / "out", feedback=False)
@@ -57,12 +53,12 @@ def test_the_gradescope_export_keeps_no_staff_data_and_fences_student_text(tmp_p
     assert "extra_data" not in data and "61000" not in flat and "/srv/course" not in flat
     assert "staff_output" not in flat and "Traceback" not in flat
     output = data["output"]
-    assert data["output_format"] == "md"
-    for raw in ("<img", "<script", "[click here](", "**bold**", "| col |"):
-        assert raw not in output.split("```")[0], raw  # the summary part: escaped
-    assert "&lt;img src=x" in output
-    _fenced_blocks_are_closed_only_at_their_end(output)
-    assert "<script>alert(2)</script>" in output  # verbatim, but only inside the fence
+    assert data["output_format"] == "md" and data["test_output_format"] == "md"
+    assert "&lt;img src=x" in output and "&lt;script&gt;alert(2)" in output  # shown, escaped
+    _no_live_markup(output)
+    for test in data["tests"]:  # each check's message and printed output: markdown, escaped too
+        _no_live_markup(test["output"])
+        assert "&lt;script&gt;alert(2)" in test["output"] and "&lt;img src=x" in test["output"]
 
 
 def test_the_services_student_view_keeps_no_staff_data() -> None:
@@ -71,4 +67,4 @@ def test_the_services_student_view_keeps_no_staff_data() -> None:
     assert "extra_data" not in view and "61000" not in flat and "/srv/course" not in flat
     assert "Traceback" not in flat and "grader_error" not in view
     assert "<img src=x" not in view["feedback_html"] and "<script>alert" not in view["feedback_html"]
-    _fenced_blocks_are_closed_only_at_their_end(view["feedback_markdown"])
+    _no_live_markup(view["feedback_markdown"])

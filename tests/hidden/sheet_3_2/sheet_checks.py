@@ -37,19 +37,37 @@ def number_list(value: Any, what: str) -> list[float]:
     return numbers
 
 
-def _state_tensors(state: Any) -> list[torch.Tensor]:
-    if isinstance(state, torch.Tensor):
-        return [state]
-    if isinstance(state, dict):
-        state = list(state.values())
-    if isinstance(state, (list, tuple)):
-        return [t for part in state for t in _state_tensors(part)]
-    return []
+#: an LSTM's state is a few tensors (h and c, maybe per layer or nested once); a state with more is
+#: not an LSTM's, and pairing every two of thousands of tensors would cost the judge gigabytes
+MAX_STATE_TENSORS = 16
 
 
-def lstm_state_pairs(state: Any) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Candidate ``(h, c)`` pairs in an opaque recurrent state: two tensors of one size, or halves of one."""
-    tensors = [t.detach().double().reshape(-1) for t in _state_tensors(state) if t.is_floating_point()]
+def _state_tensors(state: Any, limit: int = MAX_STATE_TENSORS + 1) -> list[torch.Tensor]:
+    """The tensors in ``state`` (nested tuples, lists, dict values), at most ``limit`` of them."""
+    found: list[torch.Tensor] = []
+    stack = [state]
+    while stack and len(found) < limit:
+        part = stack.pop()
+        if isinstance(part, torch.Tensor):
+            found.append(part)
+        elif isinstance(part, dict):
+            stack.extend(reversed(list(part.values())[:limit]))
+        elif isinstance(part, (list, tuple)):
+            stack.extend(reversed(part[:limit]))
+    return found
+
+
+def lstm_state_pairs(state: Any, what: str = "the state") -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Candidate ``(h, c)`` pairs in an opaque recurrent state: two tensors of one size, or halves of one.
+
+    Bounded by :data:`MAX_STATE_TENSORS`: a state with more tensors fails the check at once.
+    """
+    tensors = [t for t in _state_tensors(state) if t.is_floating_point()]
+    if len(tensors) > MAX_STATE_TENSORS or len(_state_tensors(state)) > MAX_STATE_TENSORS:
+        raise AssertionError(
+            f"{what} should be an LSTM's state: a few tensors (h and c); the state it returned holds "
+            f"more than {MAX_STATE_TENSORS} tensors")
+    tensors = [t.detach().double().reshape(-1) for t in tensors]
     pairs = [(a, b) for i, a in enumerate(tensors) for j, b in enumerate(tensors) if i != j and a.numel() == b.numel()]
     pairs += [(t[: t.numel() // 2], t[t.numel() // 2 :]) for t in tensors if t.numel() % 2 == 0]
     pairs += [(c, h) for h, c in pairs]
@@ -63,7 +81,7 @@ def assert_lstm_state(state: Any, what: str) -> None:
     A GRU or plain RNN has no separate cell state (and ``(h, h)`` fails: ``|tanh(h)| < |h|``).
     Tolerances allow float32 arithmetic; the state must be non-trivial (not all zeros).
     """
-    for h, c in lstm_state_pairs(state):
+    for h, c in lstm_state_pairs(state, what):
         bound = torch.tanh(c).abs()
         if float(c.abs().max()) < 1e-3:
             continue

@@ -16,6 +16,7 @@ from sheet_checks import assert_lstm_state, number_list
 
 import reference.sheet_3_2.grading as ref_settings
 from autograder.judge.compare import assert_close, assert_tensor
+from autograder.testing import safe_message
 
 EXERCISE = "3.2.3.1"
 HIDDEN = 32
@@ -152,6 +153,7 @@ def heldout_nll(student, ref, memo, names_data, seed) -> float:
 @pytest.mark.points(2)
 @pytest.mark.exercise(EXERCISE)
 @pytest.mark.timeout(TRAINING_TIMEOUT)
+@pytest.mark.secret  # held-out names
 def test_train_char_lstm_returns_model_and_losses(student, ref, memo, names_data, seed):
     _, losses = training_run(student, ref, memo, names_data, seed)
     losses = number_list(losses, "the losses train_char_lstm returns")
@@ -163,10 +165,11 @@ def test_train_char_lstm_returns_model_and_losses(student, ref, memo, names_data
 @pytest.mark.points(3)
 @pytest.mark.exercise(EXERCISE)
 @pytest.mark.timeout(TRAINING_TIMEOUT)
+@pytest.mark.secret  # held-out names
 def test_train_char_lstm_learns_the_names(student, ref, memo, names_data, seed):
     nll = heldout_nll(student, ref, memo, names_data, seed)
     halfway = (ref.UNIFORM_NLL + ref.LSTM_NLL_THRESHOLD) / 2
-    assert nll < halfway, (
+    assert nll < halfway, safe_message(
         f"the trained CharLSTM's held-out NLL per character is {nll:.3f}; for these points it "
         f"should be below {halfway:.2f}, halfway between a uniform guess ({ref.UNIFORM_NLL:.2f}) "
         f"and the threshold ({ref.LSTM_NLL_THRESHOLD})"
@@ -176,6 +179,7 @@ def test_train_char_lstm_learns_the_names(student, ref, memo, names_data, seed):
 @pytest.mark.points(7)
 @pytest.mark.exercise(EXERCISE)
 @pytest.mark.timeout(TRAINING_TIMEOUT)
+@pytest.mark.secret  # held-out names
 def test_train_char_lstm_reaches_the_held_out_threshold(student, ref, memo, names_data, seed, plot):
     nll = heldout_nll(student, ref, memo, names_data, seed)
     _, losses = training_run(student, ref, memo, names_data, seed)
@@ -187,7 +191,7 @@ def test_train_char_lstm_reaches_the_held_out_threshold(student, ref, memo, name
         plot("your training loss (per name) and the judge's held-out loss (per character)",
              {"your training loss per name": series}, x_label="step", y_label="loss", smooth=True,
              hlines={"held-out NLL per character (judge)": nll, "threshold": ref.LSTM_NLL_THRESHOLD})
-    assert nll < ref.LSTM_NLL_THRESHOLD, (
+    assert nll < ref.LSTM_NLL_THRESHOLD, safe_message(
         f"the trained CharLSTM's held-out NLL per character is {nll:.3f}; it should be below "
         f"{ref.LSTM_NLL_THRESHOLD} (a uniform guess gives {ref.UNIFORM_NLL:.2f})"
     )

@@ -20,6 +20,7 @@ from transformers import GPT2Config, GPT2ForQuestionAnswering
 
 import reference.sheet_3_2.grading as ref_settings
 from autograder.judge.compare import assert_close, assert_tensor
+from autograder.testing import safe_message
 
 EXERCISE = "3.2.3.2"
 LABELS = "ABCDE"
@@ -67,6 +68,7 @@ def qa_items(ref) -> dict[str, list[dict]]:
 
 @pytest.mark.points(2)
 @pytest.mark.exercise(EXERCISE)
+@pytest.mark.secret  # held-out questions
 def test_example_span_decodes_to_the_answer(student, ref, qa_items, qa_tokenizer):
     tokenizer = student.make("qa_tokenizer")
     for item in qa_items["heldout"][:12]:
@@ -82,6 +84,7 @@ def test_example_span_decodes_to_the_answer(student, ref, qa_items, qa_tokenizer
 
 @pytest.mark.points(1)
 @pytest.mark.exercise(EXERCISE)
+@pytest.mark.secret  # held-out questions
 def test_example_layout_and_padding_side(student, ref, qa_items, qa_tokenizer):
     max_length = ref.QA_MAX_LENGTH
     for side in ("right", "left"):
@@ -112,6 +115,7 @@ def test_example_layout_and_padding_side(student, ref, qa_items, qa_tokenizer):
 
 @pytest.mark.points(1)
 @pytest.mark.exercise(EXERCISE)
+@pytest.mark.secret  # held-out questions
 def test_example_answer_cut_off_by_truncation(student, qa_items):
     item = dict(qa_items["heldout"][0])
     item["question"] = " ".join(["Which of the many things listed here"] * 6) + " " + item["question"]
@@ -245,6 +249,7 @@ def heldout_accuracy(student, ref, memo, qa_examples, seed, device) -> float:
 @pytest.mark.exercise(EXERCISE)
 @pytest.mark.gpu
 @pytest.mark.timeout(TRAINING_TIMEOUT)
+@pytest.mark.secret  # held-out questions
 def test_train_extractive_qa_returns_model_and_losses(student, ref, memo, qa_examples, seed, device):
     _, losses = training_run(student, ref, memo, qa_examples, seed, device)
     losses = number_list(losses, "the losses train_extractive_qa returns")
@@ -257,10 +262,11 @@ def test_train_extractive_qa_returns_model_and_losses(student, ref, memo, qa_exa
 @pytest.mark.exercise(EXERCISE)
 @pytest.mark.gpu
 @pytest.mark.timeout(TRAINING_TIMEOUT)
+@pytest.mark.secret  # held-out questions
 def test_train_extractive_qa_learns(student, ref, memo, qa_examples, seed, device):
     accuracy = heldout_accuracy(student, ref, memo, qa_examples, seed, device)
     halfway = (0.2 + ref.QA_ACCURACY_THRESHOLD) / 2
-    assert accuracy >= halfway, (
+    assert accuracy >= halfway, safe_message(
         f"the trained model finds the exact answer span for {accuracy:.1%} of the held-out "
         f"questions; for these points it should be at least {halfway:.0%}, halfway between chance "
         f"(20%) and the threshold ({ref.QA_ACCURACY_THRESHOLD:.0%})"
@@ -271,10 +277,11 @@ def test_train_extractive_qa_learns(student, ref, memo, qa_examples, seed, devic
 @pytest.mark.exercise(EXERCISE)
 @pytest.mark.gpu
 @pytest.mark.timeout(TRAINING_TIMEOUT)
+@pytest.mark.secret  # held-out questions
 def test_train_extractive_qa_reaches_the_held_out_threshold(student, ref, memo, qa_examples, seed,
                                                             device):
     accuracy = heldout_accuracy(student, ref, memo, qa_examples, seed, device)
-    assert accuracy >= ref.QA_ACCURACY_THRESHOLD, (
+    assert accuracy >= ref.QA_ACCURACY_THRESHOLD, safe_message(
         f"the trained model finds the exact answer span for {accuracy:.1%} of the held-out "
         f"questions; it should be at least {ref.QA_ACCURACY_THRESHOLD:.0%}"
     )
