@@ -16,6 +16,7 @@ from typing import Any, Self
 
 from autograder.collect import Found, collect
 from autograder.config import CourseConfig, SheetConfig
+from autograder.dedup import mark_shared, shared_copy, split_twins
 from autograder.errors import UsageError
 from autograder.exports import finalize_result
 from autograder.feedback import context_for
@@ -223,6 +224,7 @@ class BatchSummary:
     reused: int = 0  # results kept from an earlier run (same submission, suite and engine)
     refused: list[str] = field(default_factory=list)  # why some submissions were not graded
     notes: list[str] = field(default_factory=list)  # files seen but not graded, per student
+    shared: int = 0  # recorded from the grading of an identical submission (graded once for all)
 
 
 def plan(paths: Sequence[Path], *, sheet: SheetConfig) -> tuple[list[BatchItem], list[str]]:
@@ -292,7 +294,8 @@ def _grade_all(grader: Grader, batch: OpenBatch, emit: Callable[[str, Any], None
     try:
         futures = [pool.submit(_grade_one, grader, batch, item) for item in batch.todo]
         for future in as_completed(futures):
-            emit("done", future.result())
+            for result in future.result():
+                emit("done", result)
     finally:
         # Ctrl-C: grade nothing more; the workers, closed next, abandon what they grade.
         pool.shutdown(wait=False, cancel_futures=True)
@@ -312,6 +315,7 @@ class OpenBatch:
     protected: tuple[str, ...]
     reused: int = 0
     refused: list[str] = field(default_factory=list)
+    twins: dict[str, list[BatchItem]] = field(default_factory=dict)  # same content: graded by the key's id
 
     def feedback_context(self) -> Any:
         """What the student-facing summary needs (public checks, deadline); built once per batch."""
@@ -321,7 +325,7 @@ class OpenBatch:
 
     @property
     def skipped(self) -> int:
-        return len(self.items) - len(self.todo)
+        return len(self.items) - len(self.todo) - self.shared
 
     def started(self, item: BatchItem) -> None:
         self.store.mark(item.student_id, item.sha256, self.suite, "running")
@@ -342,6 +346,22 @@ class OpenBatch:
         self.store.mark(item.student_id, item.sha256, self.suite, "error" if result.grader_error else "done")
         return result
 
+    def record_all(self, item: BatchItem, result: SubmissionResult) -> list[SubmissionResult]:
+        """Record ``item``'s result and, as copies of it, those of its twins (same content, graded once)."""
+        twins = self.twins.get(item.student_id, [])
+        group = [item.student_id, *(twin.student_id for twin in twins)]
+        recorded = [self.record(item, mark_shared(result, [sid for sid in group if sid != item.student_id]))]
+        for twin in twins:
+            copy = shared_copy(result, student_id=twin.student_id, submission=twin.file.name,
+                               submitted_at=submitted_at(twin), others=group)
+            recorded.append(self.record(twin, copy))
+        return recorded
+
+    @property
+    def shared(self) -> int:
+        """Submissions recorded from another's grading (identical content)."""
+        return sum(len(twins) for twins in self.twins.values())
+
     def finish(self) -> BatchSummary:
         """Read every result back (under the late policy in force now) and write grades.csv (atomically)."""
         results, missing = [], []
@@ -361,7 +381,7 @@ class OpenBatch:
         notes = [f"{item.student_id}: graded {item.path.name if item.path else 'nothing'}; not graded: "
                  + ", ".join(item.found.ignored) for item in self.items if item.found and item.found.ignored]
         return BatchSummary(results=results, skipped=self.skipped, graded=len(self.todo), missing=missing,
-                            reused=self.reused, refused=list(self.refused), notes=notes)
+                            reused=self.reused, refused=list(self.refused), notes=notes, shared=self.shared)
 
 
 def open_batch(*, config: CourseConfig, sheet: str, paths: Sequence[Path], out_dir: Path,
@@ -383,15 +403,20 @@ def open_batch(*, config: CourseConfig, sheet: str, paths: Sequence[Path], out_d
     protected = (*protected_roots(items), str(out_dir.resolve()))
     batch = OpenBatch(config, sheet, out_dir, items, [], suite, store, protected, reused=len(done),
                       refused=refused)
+    todo, twins = split_twins([item for item in items if item.student_id not in done and item.path is not None],
+                              graded=[item for item in items if item.student_id in done])
+    batch.todo, batch.twins = todo, twins
     for item in items:
-        if item.student_id in done:
-            continue
-        if item.path is None:
+        if item.student_id not in done and item.path is None:
             batch.record(item, SubmissionResult.not_gradable(
                 student_id=item.student_id, sheet=sheet, submission="", max_score=sheet_config.total_points,
                 message=item.found.problem if item.found else "no file", points=sheet_config.points))
-        else:
-            batch.todo.append(item)
+    for sid in [sid for sid in twins if sid in done]:  # twins of a grading an earlier run finished
+        stored = read_result(out_dir / f"{sid}.json")
+        for twin in twins.pop(sid):
+            batch.record(twin, shared_copy(stored, student_id=twin.student_id, submission=twin.file.name,
+                                           submitted_at=submitted_at(twin), others=[sid]))
+            batch.reused += 1
     return batch
 
 
@@ -410,10 +435,11 @@ def _done(store: JobStore, item: BatchItem, suite: str, out_dir: Path) -> bool:
         return False
 
 
-def _grade_one(grader: Grader, batch: OpenBatch, item: BatchItem) -> SubmissionResult:
+def _grade_one(grader: Grader, batch: OpenBatch, item: BatchItem) -> list[SubmissionResult]:
+    """The item's result and its twins' (identical content, recorded from the same grading)."""
     batch.started(item)
     result = grader.grade_file(sheet=batch.sheet, path=item.file, student_id=item.student_id,
                                submitted_at=submitted_at(item), protected=batch.protected)
     if result.grader_error and grader.closing:
-        return result  # interrupted (Ctrl-C): not a result; the next run grades it
-    return batch.record(item, result)
+        return [result]  # interrupted (Ctrl-C): not a result; the next run grades it
+    return batch.record_all(item, result)

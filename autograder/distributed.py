@@ -129,7 +129,8 @@ def _run(client: Any, batch: OpenBatch, emit: Callable[[str, Any], None], *, con
                 pure=False, retries=1)
             futures[future] = item
         for future in as_completed(futures, loop=client.loop):
-            emit("done", batch.record(futures[future], _result_of(future, batch, futures[future])))
+            for result in batch.record_all(futures[future], _result_of(future, batch, futures[future])):
+                emit("done", result)
     finally:
         client.cancel(list(futures))  # Ctrl-C: nothing more is graded; finished results are kept
 
