@@ -161,7 +161,8 @@ class WorkerRuntime:
             _judge_child(self, task, loaded, zygote, write_end)
             os._exit(0)
         os.close(write_end)
-        limit = self.config.limits.submission_timeout_s + SUBMISSION_GRACE_S
+        limits = self.config.limits  # a wall-clock backstop: RLIMIT_CPU (cpu_time_s) is the CPU cap
+        limit = limits.wall_backstop(limits.submission_timeout_s) + SUBMISSION_GRACE_S
         lines, status = _read_lines(read_end, time.monotonic() + limit, watch=self.parent_fd)
         os.close(read_end)
         finished = status == "finished"

@@ -7,7 +7,6 @@ phase, read once at the end. Outcomes come from the reports' exceptions, never f
 from __future__ import annotations
 
 import signal
-import time
 import traceback
 import zlib
 from collections.abc import Callable
@@ -36,7 +35,7 @@ from autograder.visibility import VISIBILITIES
 MARKERS = (
     "points(n): points the test is worth (required)",
     "exercise(id): the exercise id the test belongs to, e.g. 3.2.2 (required)",
-    "timeout(seconds): wall-clock limit for the test, student calls included",
+    "timeout(seconds): CPU-time limit of the sandbox for the test's student calls (wall clock: a backstop)",
     "gpu: runs on the GPU when the grading run has one",
     ("visibility(value): when students see this check's feedback: visible (default), hidden, "
      "after_due_date or after_published (Gradescope's values; see autograder.visibility)"),
@@ -171,17 +170,17 @@ class JudgePlugin:
         limit = float(marker.args[0]) if marker and marker.args else self.default_timeout
         seed = self._seed_for(request.node.nodeid)
         reseed(seed)
-        self.session.deadline = time.monotonic() + limit
+        self.session.begin_check(limit, request.node.nodeid)  # CPU seconds of the sandbox
         self.session.take_output()
         previous = signal.signal(signal.SIGALRM, _judge_timeout)
-        signal.setitimer(signal.ITIMER_REAL, limit + JUDGE_GRACE_S + self.session.load_time_s)
+        signal.setitimer(signal.ITIMER_REAL, self.session.backstop(limit) + JUDGE_GRACE_S + self.session.load_time_s)
         try:
             self.proxy.reseed(seed)
             yield
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
-            self.session.deadline = None
+            self.session.end_check()
 
     # ---------------------------------------------------------------- outcomes
 
