@@ -8,7 +8,7 @@ import os
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +16,7 @@ from typing import Any, Self
 
 from autograder.collect import Found, collect
 from autograder.config import CourseConfig, SheetConfig
-from autograder.dedup import mark_shared, shared_copy, split_twins
+from autograder.dedup import content_key, mark_shared, shared_copy, split_twins
 from autograder.errors import UsageError
 from autograder.exports import finalize_result
 from autograder.feedback import context_for
@@ -117,12 +117,14 @@ class Grader:
         return [worker.gpu_slot for worker in self._all]
 
     def grade_file(self, *, sheet: str, path: Path, student_id: str | None = None,
-                   submitted_at: dt.datetime | None = None, protected: Iterable[str] = ()) -> SubmissionResult:
+                   submitted_at: dt.datetime | None = None, protected: Iterable[str] = (),
+                   skip_tests: Sequence[str] = ()) -> SubmissionResult:
         sheet_config = self.config.sheet(sheet)
         sid = student_id or student_id_for(path)
         task = GradeTask(sheet=sheet, path=str(Path(path).resolve()), student_id=sid,
                          protected=tuple(protected) or (str(Path(path).resolve().parent),),
-                         submitted_at=submitted_at.isoformat() if submitted_at else None)
+                         submitted_at=submitted_at.isoformat() if submitted_at else None,
+                         skip_tests=tuple(skip_tests))
         worker = self._idle.get()
         try:
             reply = worker.grade(task)
@@ -268,13 +270,17 @@ def grade_batch(
     *, config: CourseConfig, sheet: str, paths: Sequence[Path], out_dir: Path, jobs: int = 1,
     device: str = "auto", regrade: bool = False, on_event: Callable[[str, Any], None] | None = None,
     config_file: Path | None = None, grader: Grader | None = None,
+    skip_tests: Mapping[str, Sequence[str]] | None = None,
 ) -> BatchSummary:
     """Grade ``paths`` into ``out_dir``; finished results are kept across interrupted runs.
 
     ``grader``: a warm pool to use (and leave open), e.g. for several batches in a row; by default
-    one is started for this batch (``jobs`` workers) and closed after it.
+    one is started for this batch (``jobs`` workers) and closed after it. ``skip_tests``: per student
+    id, hidden tests (node ids) not to run for that submission (the release gate's reuse of the
+    reference's outcome); such a result is kept apart from a full one in the job store.
     """
-    batch = open_batch(config=config, sheet=sheet, paths=paths, out_dir=out_dir, regrade=regrade)
+    batch = open_batch(config=config, sheet=sheet, paths=paths, out_dir=out_dir, regrade=regrade,
+                       skip_tests=skip_tests)
     emit = on_event or (lambda kind, payload: None)
     emit("start", {"total": len(batch.items), "todo": len(batch.todo), "skipped": batch.skipped,
                    "reused": batch.reused})
@@ -316,6 +322,7 @@ class OpenBatch:
     reused: int = 0
     refused: list[str] = field(default_factory=list)
     twins: dict[str, list[BatchItem]] = field(default_factory=dict)  # same content: graded by the key's id
+    skip: dict[str, tuple[str, ...]] = field(default_factory=dict)  # per student id: tests not to run
 
     def feedback_context(self) -> Any:
         """What the student-facing summary needs (public checks, deadline); built once per batch."""
@@ -327,8 +334,15 @@ class OpenBatch:
     def skipped(self) -> int:
         return len(self.items) - len(self.todo) - self.shared
 
+    def suite_for(self, item: BatchItem | str) -> str:
+        """The job store's suite key of a submission: the suite's hash, and which tests it skips."""
+        skip = self.skip.get(item if isinstance(item, str) else item.student_id)
+        if not skip:
+            return self.suite
+        return self.suite + ":skip:" + hashlib.sha256("\n".join(sorted(skip)).encode()).hexdigest()[:16]
+
     def started(self, item: BatchItem) -> None:
-        self.store.mark(item.student_id, item.sha256, self.suite, "running")
+        self.store.mark(item.student_id, item.sha256, self.suite_for(item), "running")
 
     def record(self, item: BatchItem, result: SubmissionResult) -> SubmissionResult:
         """Save one result (atomically), then mark it in the job store: a crash never loses it.
@@ -343,7 +357,7 @@ class OpenBatch:
                                                               "not_graded_files": list(item.found.ignored)}})
         result = finalize_result(result, self.feedback_context())
         write_result(self.out_dir, result)
-        self.store.mark(item.student_id, item.sha256, self.suite, "error" if result.grader_error else "done")
+        self.store.mark(item.student_id, item.sha256, self.suite_for(item), "error" if result.grader_error else "done")
         return result
 
     def record_all(self, item: BatchItem, result: SubmissionResult) -> list[SubmissionResult]:
@@ -385,7 +399,7 @@ class OpenBatch:
 
 
 def open_batch(*, config: CourseConfig, sheet: str, paths: Sequence[Path], out_dir: Path,
-               regrade: bool) -> OpenBatch:
+               regrade: bool, skip_tests: Mapping[str, Sequence[str]] | None = None) -> OpenBatch:
     """Plan a batch: ids, hashes, the job store, and what a previous run already finished.
 
     A submission folder with nothing to grade gets its "not gradable" result here, without a worker.
@@ -399,12 +413,14 @@ def open_batch(*, config: CourseConfig, sheet: str, paths: Sequence[Path], out_d
     for stale in out_dir.glob(".*.tmp"):  # left by a run killed while writing
         stale.unlink(missing_ok=True)
     store = JobStore(out_dir / ".jobs.sqlite")
-    done = {item.student_id for item in items if not regrade and _done(store, item, suite, out_dir)}
     protected = (*protected_roots(items), str(out_dir.resolve()))
-    batch = OpenBatch(config, sheet, out_dir, items, [], suite, store, protected, reused=len(done),
-                      refused=refused)
+    batch = OpenBatch(config, sheet, out_dir, items, [], suite, store, protected, refused=refused,
+                      skip={sid: tuple(tests) for sid, tests in (skip_tests or {}).items() if tests})
+    done = {item.student_id for item in items if not regrade and _done(store, item, batch.suite_for(item), out_dir)}
+    batch.reused = len(done)
     todo, twins = split_twins([item for item in items if item.student_id not in done and item.path is not None],
-                              graded=[item for item in items if item.student_id in done])
+                              graded=[item for item in items if item.student_id in done],
+                              key=lambda item: (content_key(item), batch.skip.get(item.student_id, ())))
     batch.todo, batch.twins = todo, twins
     for item in items:
         if item.student_id not in done and item.path is None:
@@ -439,7 +455,8 @@ def _grade_one(grader: Grader, batch: OpenBatch, item: BatchItem) -> list[Submis
     """The item's result and its twins' (identical content, recorded from the same grading)."""
     batch.started(item)
     result = grader.grade_file(sheet=batch.sheet, path=item.file, student_id=item.student_id,
-                               submitted_at=submitted_at(item), protected=batch.protected)
+                               submitted_at=submitted_at(item), protected=batch.protected,
+                               skip_tests=batch.skip.get(item.student_id, ()))
     if result.grader_error and grader.closing:
         return [result]  # interrupted (Ctrl-C): not a result; the next run grades it
     return batch.record_all(item, result)

@@ -11,7 +11,7 @@ no verdict on the pair: the similarity report still lists it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -43,22 +43,29 @@ def content_key(item: _Item) -> str | None:
     return f"{item.sha256}:{item.path.suffix}"
 
 
-def split_twins(items: Iterable[T], *, graded: Iterable[T] = ()) -> tuple[list[T], dict[str, list[T]]]:
+def split_twins(items: Iterable[T], *, graded: Iterable[T] = (),
+                key: Callable[[T], Hashable] | None = None) -> tuple[list[T], dict[str, list[T]]]:
     """``(to grade, twins)``: the first item of each content, and the others under the first's id.
 
     ``graded``: items whose grading is already finished; an item with the same content as one of
-    them is its twin.
+    them is its twin. ``key``: what must be equal besides (default :func:`content_key`; an item
+    whose content key is None is never a twin).
     """
-    first = {key: item.student_id for item in graded if (key := content_key(item)) is not None}
+    keyed = key or content_key
+
+    def usable(item: T) -> Hashable | None:
+        return keyed(item) if content_key(item) is not None else None
+
+    first = {k: item.student_id for item in graded if (k := usable(item)) is not None}
     todo: list[T] = []
     twins: dict[str, list[T]] = {}
     for item in items:
-        key = content_key(item)
-        if key is not None and key in first:
-            twins.setdefault(first[key], []).append(item)
+        k = usable(item)
+        if k is not None and k in first:
+            twins.setdefault(first[k], []).append(item)
             continue
-        if key is not None:
-            first[key] = item.student_id
+        if k is not None:
+            first[k] = item.student_id
         todo.append(item)
     return todo, twins
 

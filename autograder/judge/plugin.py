@@ -71,7 +71,7 @@ class JudgeState:
 class JudgePlugin:
     def __init__(
         self, *, session: StudentSession, reference: ModuleType, device: str, default_timeout: float,
-        points: dict[str, float], base_seed: int = 0,
+        points: dict[str, float], base_seed: int = 0, skip: frozenset[str] = frozenset(),
     ) -> None:
         self.session = session
         self.proxy = StudentProxy(session)
@@ -80,6 +80,7 @@ class JudgePlugin:
         self.default_timeout = default_timeout
         self.points = points
         self.base_seed = base_seed
+        self.skip = skip  # node ids not to run (the release gate reuses the reference's outcome for them)
         self.state = JudgeState()
         self.reference_file = str(Path(getattr(reference, "__file__", "") or "").parent)
 
@@ -89,7 +90,7 @@ class JudgePlugin:
         for line in MARKERS:
             config.addinivalue_line("markers", line)
 
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         totals: dict[str, float] = {}
         for item in items:
             points = item.get_closest_marker("points")
@@ -114,6 +115,12 @@ class JudgePlugin:
                 )
         for number in totals.keys() - self.points.keys():
             self.state.suite_errors.append(f"exercise {number} is not in the course config")
+        if self.skip:  # after the totals: the suite as a whole is still checked
+            dropped = [item for item in items if item.nodeid.split("[")[0] in self.skip or item.nodeid in self.skip]
+            for item in dropped:
+                self.state.cases.pop(item.nodeid, None)
+            items[:] = [item for item in items if item not in dropped]
+            config.hook.pytest_deselected(items=dropped)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:

@@ -57,9 +57,12 @@ def import_reference(config: CourseConfig, sheet: SheetConfig) -> Any:
 def run_judge(
     *, config: CourseConfig, sheet: SheetConfig, submission: LoadedSubmission, student_id: str,
     zygote: Zygote, worker_index: int, device: str, protected: list[str],
-    on_sandbox: Any = None,
+    on_sandbox: Any = None, skip_tests: tuple[str, ...] = (),
 ) -> SubmissionResult:
-    """Grade ``submission`` in this process. Never raises for anything the student did."""
+    """Grade ``submission`` in this process. Never raises for anything the student did.
+
+    ``skip_tests``: node ids not to run (their cases are left out of the result).
+    """
     started = time.monotonic()
     request, warnings = sandbox_request(config, sheet, worker_index=worker_index, device=device,
                                         protected=protected)
@@ -86,7 +89,7 @@ def run_judge(
             message=f"refusing to grade: isolation layers unavailable: {', '.join(missing)}", **common)  # type: ignore[arg-type]
     loaded_at, judge_loaded = time.monotonic(), time.process_time()
     plugin = JudgePlugin(session=session, reference=reference, device=device,
-                         default_timeout=limits.test_timeout_s, points=sheet.points)
+                         default_timeout=limits.test_timeout_s, points=sheet.points, skip=frozenset(skip_tests))
     hidden = config.resolve(sheet.hidden_dir)
     try:
         exit_code = pytest.main([str(hidden), "--rootdir", str(hidden), "--confcutdir", str(hidden),
