@@ -283,7 +283,7 @@ def grade_batch(
                        skip_tests=skip_tests)
     emit = on_event or (lambda kind, payload: None)
     emit("start", {"total": len(batch.items), "todo": len(batch.todo), "skipped": batch.skipped,
-                   "reused": batch.reused})
+                   "reused": batch.reused, "shared": batch.shared})
     if not batch.todo:
         return batch.finish()
     if grader is not None:
@@ -298,7 +298,7 @@ def _grade_all(grader: Grader, batch: OpenBatch, emit: Callable[[str, Any], None
     emit("workers", {"jobs": grader.jobs, "device": grader.device})
     pool = ThreadPoolExecutor(grader.jobs)
     try:
-        futures = [pool.submit(_grade_one, grader, batch, item) for item in batch.todo]
+        futures = [pool.submit(_grade_one, grader, batch, item, emit) for item in batch.todo]
         for future in as_completed(futures):
             for result in future.result():
                 emit("done", result)
@@ -451,9 +451,11 @@ def _done(store: JobStore, item: BatchItem, suite: str, out_dir: Path) -> bool:
         return False
 
 
-def _grade_one(grader: Grader, batch: OpenBatch, item: BatchItem) -> list[SubmissionResult]:
+def _grade_one(grader: Grader, batch: OpenBatch, item: BatchItem,
+               emit: Callable[[str, Any], None]) -> list[SubmissionResult]:
     """The item's result and its twins' (identical content, recorded from the same grading)."""
     batch.started(item)
+    emit("started", {"student_id": item.student_id})  # from this worker thread, once a worker is free
     result = grader.grade_file(sheet=batch.sheet, path=item.file, student_id=item.student_id,
                                submitted_at=submitted_at(item), protected=batch.protected,
                                skip_tests=batch.skip.get(item.student_id, ()))

@@ -49,7 +49,7 @@ def grade_on_cluster(
     batch = open_batch(config=config, sheet=sheet, paths=paths, out_dir=out_dir, regrade=regrade)
     emit = on_event or (lambda kind, payload: None)
     emit("start", {"total": len(batch.items), "todo": len(batch.todo), "skipped": batch.skipped,
-                   "reused": batch.reused})
+                   "reused": batch.reused, "shared": batch.shared})
     if not batch.todo:
         return batch.finish()
     remote_config = str(config_file.resolve())

@@ -8,6 +8,7 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -96,9 +97,8 @@ def test_code_that_only_sleeps_meets_the_wall_clock_backstop(session):
 
 
 def test_the_result_shows_cpu_and_wall_time_per_phase_and_per_test(toy_grader, tmp_path):
-    from conftest import TOY
-
-    result = toy_grader.grade_file(sheet="toy", path=TOY / "submissions" / "correct.py", student_id="timed")
+    toy = Path(__file__).resolve().parents[1] / "toy_course"
+    result = toy_grader.grade_file(sheet="toy", path=toy / "submissions" / "correct.py", student_id="timed")
     timings = result.extra_data["timings"]
     assert {"load_s", "tests_s", "load_cpu_s", "tests_cpu_s", "sandbox_cpu_s", "judge_tests_cpu_s"} <= set(timings)
     per_test = timings["per_test"]

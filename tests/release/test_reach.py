@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from autograder.release.reach import EVERYTHING, changed_names, hidden_tests, reusable_training_checks, uses_graph
+from autograder.release.reach import (
+    EVERYTHING,
+    changed_names,
+    hidden_tests,
+    reusable_training_checks,
+    uses_graph,
+)
 from autograder.release.wrap import variant_cells
 
 ROOT = Path(__file__).resolve().parents[2]
