@@ -6,7 +6,6 @@ import datetime as dt
 import hashlib
 import os
 import queue
-import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -20,6 +19,7 @@ from autograder.dedup import content_key, mark_shared, shared_copy, split_twins
 from autograder.errors import UsageError
 from autograder.exports import finalize_result
 from autograder.feedback import context_for
+from autograder.jobstore import JobStore
 from autograder.results import (
     SubmissionResult,
     grades_table,
@@ -162,36 +162,6 @@ class Grader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-# ------------------------------------------------------------------ job store
-
-
-class JobStore:
-    """SQLite: which (student, submission hash, suite hash) already has a finished result."""
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS jobs (student_id TEXT PRIMARY KEY, submission_sha TEXT, "
-            "suite_sha TEXT, status TEXT, updated TEXT)")
-        self.lock = threading.Lock()
-
-    def finished(self, student_id: str, submission_sha: str, suite_sha: str) -> bool:
-        with self.lock:
-            row = self.db.execute("SELECT submission_sha, suite_sha, status FROM jobs WHERE student_id=?",
-                                  (student_id,)).fetchone()
-        return row == (submission_sha, suite_sha, "done")
-
-    def mark(self, student_id: str, submission_sha: str, suite_sha: str, status: str) -> None:
-        with self.lock:
-            self.db.execute(
-                "INSERT INTO jobs VALUES (?,?,?,?,?) ON CONFLICT(student_id) DO UPDATE SET "
-                "submission_sha=excluded.submission_sha, suite_sha=excluded.suite_sha, "
-                "status=excluded.status, updated=excluded.updated",
-                (student_id, submission_sha, suite_sha, status, dt.datetime.now(dt.UTC).isoformat()))
 
 
 # ------------------------------------------------------------------ batches
