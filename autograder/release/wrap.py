@@ -80,11 +80,15 @@ def overlay(config: CourseConfig, sheet: SheetConfig, extra_cells: list[str] | N
 
 
 def notebook_from_cells(cells: list[str]) -> str:
-    """An ``.ipynb`` (nbformat 4) of code cells."""
+    """An ``.ipynb`` (nbformat 4) of code cells, the same bytes for the same cells.
+
+    nbformat gives every new cell a random id: the same alternative would then be a new submission
+    (a new SHA-256) at every gate run and be graded again; the ids here come from the cell's place.
+    """
     import nbformat
 
     notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    notebook.cells = [nbformat.v4.new_code_cell(source, id=f"cell-{index}") for index, source in enumerate(cells)]
     return nbformat.writes(notebook)
 
 

@@ -57,3 +57,18 @@ def test_variants_without_a_declaration_run_everything_and_the_report_says_what_
         assert "reused_from_reference" not in read_result(gated.results_dir / f"variant-{name}.json").extra_data
     assert "1 training check(s) of 1 variant(s) not run" in gated.render()
     assert gated.catchers[SOFTMAX] == ["unnormalised_and_slow"]
+
+
+def test_an_alternative_is_staged_as_the_same_notebook_every_run(releasable_course: Path, tmp_path: Path) -> None:
+    """Same bytes each run (no random cell ids), so a rerun of the gate resumes instead of grading it again."""
+    from autograder.release.gate import ALTERNATIVE_PREFIX, stage_submissions
+
+    alternative = tmp_path / "float_sum.py"
+    alternative.write_text("def add(a, b):\n    return float(a) + float(b)\n")
+    config = load_config(releasable_course / "course_config.py")
+    runs = []
+    for run in ("first", "second"):
+        staged = stage_submissions(config, config.sheet("toy"), [], tmp_path / run, [alternative])
+        (notebook,) = [p for p in staged if p.name.startswith(ALTERNATIVE_PREFIX)]
+        runs.append(notebook.read_bytes())
+    assert notebook.suffix == ".ipynb" and runs[0] == runs[1]
