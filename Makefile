@@ -47,7 +47,7 @@ container-demo: image
 # Sheet 3.2 end to end alone: the release gate's gradings (reference, untouched notebook, every known-wrong
 # variant and correct alternative) and the alternatives as notebooks (also in `test`).
 validate: venv
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests/sheet_3_2 -o addopts="-p no:cacheprovider" $(PYTEST_ARGS)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests/sheet_3_2 -o addopts="-p no:cacheprovider --durations=25" $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check autograder tests

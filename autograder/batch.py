@@ -6,9 +6,8 @@ import datetime as dt
 import hashlib
 import os
 import queue
-import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,10 +15,12 @@ from typing import Any, Self
 
 from autograder.collect import Found, SubmissionTimes, collect
 from autograder.config import CourseConfig, SheetConfig
+from autograder.dedup import content_key, mark_shared, shared_copy, split_twins
 from autograder.errors import UsageError
 from autograder.exports import finalize_result
 from autograder.feedback import context_for
 from autograder.lookalike import look_alike_warnings
+from autograder.jobstore import JobStore
 from autograder.results import (
     SubmissionResult,
     grades_table,
@@ -117,12 +118,14 @@ class Grader:
         return [worker.gpu_slot for worker in self._all]
 
     def grade_file(self, *, sheet: str, path: Path, student_id: str | None = None,
-                   submitted_at: dt.datetime | None = None, protected: Iterable[str] = ()) -> SubmissionResult:
+                   submitted_at: dt.datetime | None = None, protected: Iterable[str] = (),
+                   skip_tests: Sequence[str] = ()) -> SubmissionResult:
         sheet_config = self.config.sheet(sheet)
         sid = student_id or student_id_for(path)
         task = GradeTask(sheet=sheet, path=str(Path(path).resolve()), student_id=sid,
                          protected=tuple(protected) or (str(Path(path).resolve().parent),),
-                         submitted_at=submitted_at.isoformat() if submitted_at else None)
+                         submitted_at=submitted_at.isoformat() if submitted_at else None,
+                         skip_tests=tuple(skip_tests))
         worker = self._idle.get()
         try:
             reply = worker.grade(task)
@@ -162,36 +165,6 @@ class Grader:
         self.close()
 
 
-# ------------------------------------------------------------------ job store
-
-
-class JobStore:
-    """SQLite: which (student, submission hash, suite hash) already has a finished result."""
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS jobs (student_id TEXT PRIMARY KEY, submission_sha TEXT, "
-            "suite_sha TEXT, status TEXT, updated TEXT)")
-        self.lock = threading.Lock()
-
-    def finished(self, student_id: str, submission_sha: str, suite_sha: str) -> bool:
-        with self.lock:
-            row = self.db.execute("SELECT submission_sha, suite_sha, status FROM jobs WHERE student_id=?",
-                                  (student_id,)).fetchone()
-        return row == (submission_sha, suite_sha, "done")
-
-    def mark(self, student_id: str, submission_sha: str, suite_sha: str, status: str) -> None:
-        with self.lock:
-            self.db.execute(
-                "INSERT INTO jobs VALUES (?,?,?,?,?) ON CONFLICT(student_id) DO UPDATE SET "
-                "submission_sha=excluded.submission_sha, suite_sha=excluded.suite_sha, "
-                "status=excluded.status, updated=excluded.updated",
-                (student_id, submission_sha, suite_sha, status, dt.datetime.now(dt.UTC).isoformat()))
-
-
 # ------------------------------------------------------------------ batches
 
 
@@ -225,6 +198,7 @@ class BatchSummary:
     refused: list[str] = field(default_factory=list)  # why some submissions were not graded
     notes: list[str] = field(default_factory=list)  # files seen but not graded, per student
     warnings: list[str] = field(default_factory=list)  # ids that look alike (case, confusable letters)
+    shared: int = 0  # recorded from the grading of an identical submission (graded once for all)
 
 
 def plan(paths: Sequence[Path], *, sheet: SheetConfig,
@@ -269,17 +243,21 @@ def grade_batch(
     *, config: CourseConfig, sheet: str, paths: Sequence[Path], out_dir: Path, jobs: int = 1,
     device: str = "auto", regrade: bool = False, on_event: Callable[[str, Any], None] | None = None,
     config_file: Path | None = None, grader: Grader | None = None, times: SubmissionTimes | None = None,
+    skip_tests: Mapping[str, Sequence[str]] | None = None,
 ) -> BatchSummary:
     """Grade ``paths`` into ``out_dir``; finished results are kept across interrupted runs.
 
     ``grader``: a warm pool to use (and leave open), e.g. for several batches in a row; by default
     one is started for this batch (``jobs`` workers) and closed after it. ``times``: where submission
     times come from (default: nbgrader's ``timestamp.txt`` only, never the file's modification time).
+    ``skip_tests``: per student id, hidden tests (node ids) not to run for that submission (the release
+    gate's reuse of the reference's outcome); such a result is kept apart from a full one in the job store.
     """
-    batch = open_batch(config=config, sheet=sheet, paths=paths, out_dir=out_dir, regrade=regrade, times=times)
+    batch = open_batch(config=config, sheet=sheet, paths=paths, out_dir=out_dir, regrade=regrade, times=times,
+                       skip_tests=skip_tests)
     emit = on_event or (lambda kind, payload: None)
     emit("start", {"total": len(batch.items), "todo": len(batch.todo), "skipped": batch.skipped,
-                   "reused": batch.reused})
+                   "reused": batch.reused, "shared": batch.shared})
     if not batch.todo:
         return batch.finish()
     if grader is not None:
@@ -294,9 +272,10 @@ def _grade_all(grader: Grader, batch: OpenBatch, emit: Callable[[str, Any], None
     emit("workers", {"jobs": grader.jobs, "device": grader.device})
     pool = ThreadPoolExecutor(grader.jobs)
     try:
-        futures = [pool.submit(_grade_one, grader, batch, item) for item in batch.todo]
+        futures = [pool.submit(_grade_one, grader, batch, item, emit) for item in batch.todo]
         for future in as_completed(futures):
-            emit("done", future.result())
+            for result in future.result():
+                emit("done", result)
     finally:
         # Ctrl-C: grade nothing more; the workers, closed next, abandon what they grade.
         pool.shutdown(wait=False, cancel_futures=True)
@@ -316,6 +295,8 @@ class OpenBatch:
     protected: tuple[str, ...]
     reused: int = 0
     refused: list[str] = field(default_factory=list)
+    twins: dict[str, list[BatchItem]] = field(default_factory=dict)  # same content: graded by the key's id
+    skip: dict[str, tuple[str, ...]] = field(default_factory=dict)  # per student id: tests not to run
 
     def feedback_context(self) -> Any:
         """What the student-facing summary needs (public checks, deadline); built once per batch."""
@@ -325,10 +306,17 @@ class OpenBatch:
 
     @property
     def skipped(self) -> int:
-        return len(self.items) - len(self.todo)
+        return len(self.items) - len(self.todo) - self.shared
+
+    def suite_for(self, item: BatchItem | str) -> str:
+        """The job store's suite key of a submission: the suite's hash, and which tests it skips."""
+        skip = self.skip.get(item if isinstance(item, str) else item.student_id)
+        if not skip:
+            return self.suite
+        return self.suite + ":skip:" + hashlib.sha256("\n".join(sorted(skip)).encode()).hexdigest()[:16]
 
     def started(self, item: BatchItem) -> None:
-        self.store.mark(item.student_id, item.sha256, self.suite, "running")
+        self.store.mark(item.student_id, item.sha256, self.suite_for(item), "running")
 
     def record(self, item: BatchItem, result: SubmissionResult) -> SubmissionResult:
         """Save one result (atomically), then mark it in the job store: a crash never loses it.
@@ -346,8 +334,24 @@ class OpenBatch:
                 **result.extra_data, "submitted_at_source": item.found.submission_time()[1]}})
         result = finalize_result(result, self.feedback_context())
         write_result(self.out_dir, result)
-        self.store.mark(item.student_id, item.sha256, self.suite, "error" if result.grader_error else "done")
+        self.store.mark(item.student_id, item.sha256, self.suite_for(item), "error" if result.grader_error else "done")
         return result
+
+    def record_all(self, item: BatchItem, result: SubmissionResult) -> list[SubmissionResult]:
+        """Record ``item``'s result and, as copies of it, those of its twins (same content, graded once)."""
+        twins = self.twins.get(item.student_id, [])
+        group = [item.student_id, *(twin.student_id for twin in twins)]
+        recorded = [self.record(item, mark_shared(result, [sid for sid in group if sid != item.student_id]))]
+        for twin in twins:
+            copy = shared_copy(result, student_id=twin.student_id, submission=twin.file.name,
+                               submitted_at=submitted_at(twin), others=group)
+            recorded.append(self.record(twin, copy))
+        return recorded
+
+    @property
+    def shared(self) -> int:
+        """Submissions recorded from another's grading (identical content)."""
+        return sum(len(twins) for twins in self.twins.values())
 
     def finish(self) -> BatchSummary:
         """Read every result back (under the late policy in force now) and write grades.csv (atomically)."""
@@ -368,12 +372,13 @@ class OpenBatch:
         notes = [f"{item.student_id}: graded {item.path.name if item.path else 'nothing'}; not graded: "
                  + ", ".join(item.found.ignored) for item in self.items if item.found and item.found.ignored]
         return BatchSummary(results=results, skipped=self.skipped, graded=len(self.todo), missing=missing,
-                            reused=self.reused, refused=list(self.refused), notes=notes,
+                            reused=self.reused, refused=list(self.refused), notes=notes, shared=self.shared,
                             warnings=look_alike_warnings([item.student_id for item in self.items]))
 
 
 def open_batch(*, config: CourseConfig, sheet: str, paths: Sequence[Path], out_dir: Path,
-               regrade: bool, times: SubmissionTimes | None = None) -> OpenBatch:
+               regrade: bool, times: SubmissionTimes | None = None,
+               skip_tests: Mapping[str, Sequence[str]] | None = None) -> OpenBatch:
     """Plan a batch: ids, hashes, the job store, and what a previous run already finished.
 
     A submission folder with nothing to grade gets its "not gradable" result here, without a worker.
@@ -387,19 +392,26 @@ def open_batch(*, config: CourseConfig, sheet: str, paths: Sequence[Path], out_d
     for stale in out_dir.glob(".*.tmp"):  # left by a run killed while writing
         stale.unlink(missing_ok=True)
     store = JobStore(out_dir / ".jobs.sqlite")
-    done = {item.student_id for item in items if not regrade and _done(store, item, suite, out_dir)}
     protected = (*protected_roots(items), str(out_dir.resolve()))
-    batch = OpenBatch(config, sheet, out_dir, items, [], suite, store, protected, reused=len(done),
-                      refused=refused)
+    batch = OpenBatch(config, sheet, out_dir, items, [], suite, store, protected, refused=refused,
+                      skip={sid: tuple(tests) for sid, tests in (skip_tests or {}).items() if tests})
+    done = {item.student_id for item in items if not regrade and _done(store, item, batch.suite_for(item), out_dir)}
+    batch.reused = len(done)
+    todo, twins = split_twins([item for item in items if item.student_id not in done and item.path is not None],
+                              graded=[item for item in items if item.student_id in done],
+                              key=lambda item: (content_key(item), batch.skip.get(item.student_id, ())))
+    batch.todo, batch.twins = todo, twins
     for item in items:
-        if item.student_id in done:
-            continue
-        if item.path is None:
+        if item.student_id not in done and item.path is None:
             batch.record(item, SubmissionResult.not_gradable(
                 student_id=item.student_id, sheet=sheet, submission="", max_score=sheet_config.total_points,
                 message=item.found.problem if item.found else "no file", points=sheet_config.points))
-        else:
-            batch.todo.append(item)
+    for sid in [sid for sid in twins if sid in done]:  # twins of a grading an earlier run finished
+        stored = read_result(out_dir / f"{sid}.json")
+        for twin in twins.pop(sid):
+            batch.record(twin, shared_copy(stored, student_id=twin.student_id, submission=twin.file.name,
+                                           submitted_at=submitted_at(twin), others=[sid]))
+            batch.reused += 1
     return batch
 
 
@@ -418,10 +430,14 @@ def _done(store: JobStore, item: BatchItem, suite: str, out_dir: Path) -> bool:
         return False
 
 
-def _grade_one(grader: Grader, batch: OpenBatch, item: BatchItem) -> SubmissionResult:
+def _grade_one(grader: Grader, batch: OpenBatch, item: BatchItem,
+               emit: Callable[[str, Any], None]) -> list[SubmissionResult]:
+    """The item's result and its twins' (identical content, recorded from the same grading)."""
     batch.started(item)
+    emit("started", {"student_id": item.student_id})  # from this worker thread, once a worker is free
     result = grader.grade_file(sheet=batch.sheet, path=item.file, student_id=item.student_id,
-                               submitted_at=submitted_at(item), protected=batch.protected)
+                               submitted_at=submitted_at(item), protected=batch.protected,
+                               skip_tests=batch.skip.get(item.student_id, ()))
     if result.grader_error and grader.closing:
-        return result  # interrupted (Ctrl-C): not a result; the next run grades it
-    return batch.record(item, result)
+        return [result]  # interrupted (Ctrl-C): not a result; the next run grades it
+    return batch.record_all(item, result)

@@ -17,13 +17,14 @@ from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
+from rich.live import Live
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from autograder import api
 from autograder.checks import SUMMARY
 from autograder.errors import AutograderError
+from autograder.progress import GradingProgress
 
 app = typer.Typer(
     help=__doc__, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -329,36 +330,35 @@ def similarity(
 
 
 class _Progress:
-    """A rich progress bar (done, failed, ETA) fed by the batch's events; silent when disabled."""
+    """The live display of :class:`autograder.progress.GradingProgress`, fed by the batch's events;
+    silent when disabled."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self.progress = Progress(
-            TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[failed]} failed"),
-            TimeRemainingColumn(), console=console, disable=not enabled,
-        )
-        self.task: Any = None
-        self.failed = 0
+        self.view = GradingProgress()
+        self.live = Live(self.view, console=console, refresh_per_second=2, transient=False)
 
     def __enter__(self) -> Any:
-        self.progress.__enter__()
+        if self.enabled:
+            self.live.__enter__()
         return self.on_event
 
     def __exit__(self, *exc: object) -> None:
-        self.progress.__exit__(*exc)  # type: ignore[arg-type]
+        if self.enabled:
+            self.live.__exit__(*exc)  # type: ignore[arg-type]
+            if not console.is_terminal:
+                console.line()  # the last frame, printed once, ends without a newline there
 
     def on_event(self, kind: str, payload: Any) -> None:
-        if kind == "start":
-            self.task = self.progress.add_task("grading", total=payload["total"], completed=payload["skipped"],
-                                               failed=0)
-            if payload.get("reused") and self.enabled:
-                console.print(f"{payload['reused']} submission(s) already graded: reused (use --regrade)")
-        elif kind == "workers" and self.enabled:
+        self.view.on_event(kind, payload)
+        if not self.enabled:
+            return
+        if kind == "start" and payload.get("reused"):
+            console.print(f"{payload['reused']} submission(s) already graded: reused (use --regrade)")
+        if kind == "start" and payload.get("shared"):
+            console.print(f"{payload['shared']} submission(s) identical to another's: graded once for all")
+        elif kind == "workers":
             console.print(f"{payload['jobs']} warm worker(s) on {payload['device']}")
-        elif kind == "done" and self.task is not None:
-            if not payload.gradable or payload.grader_error:
-                self.failed += 1
-            self.progress.update(self.task, advance=1, failed=self.failed)
 
 
 def _print_summary(summary: Any, exercises: list[str], sheet: str, out: Path, seconds: float) -> None:

@@ -28,11 +28,22 @@ class _Model(BaseModel):
 class Limits(_Model):
     """Resource limits for one sandbox (one submission's student process)."""
 
-    cell_timeout_s: float = Field(60.0, gt=0, description="wall-clock limit for one notebook cell")
-    test_timeout_s: float = Field(60.0, gt=0, description="default wall-clock limit for one hidden test")
+    cell_timeout_s: float = Field(
+        60.0, gt=0, description="CPU-time limit for one notebook cell: user+system seconds of the sandbox's "
+        "processes and threads, so a busy grading machine never times out correct work")
+    test_timeout_s: float = Field(
+        60.0, gt=0, description="default CPU-time limit of the sandbox for one hidden test (its `timeout` "
+        "marker overrides it), all the student calls of that test together")
     submission_timeout_s: float = Field(
-        1800.0, gt=0, description="wall-clock limit for grading one submission, all tests together"
+        1800.0, gt=0, description="limit for grading one submission, all tests together; charged on the wall "
+        "clock, with the backstop below applied (the CPU cap is cpu_time_s)"
     )
+    wall_backstop_factor: float = Field(
+        3.0, ge=1.0, description="wall clock allowed per CPU-time limit: a cell, test or submission is "
+        "stopped after factor x its limit + wall_backstop_margin_s on the wall clock even when it uses "
+        "no CPU (code that sleeps or waits); far enough that load on the machine never reaches it")
+    wall_backstop_margin_s: float = Field(
+        30.0, ge=0, description="seconds added to every wall-clock backstop (see wall_backstop_factor)")
     memory_mb: int = Field(6144, ge=256, description="address-space (CPU) or data-segment (GPU) limit")
     cpu_time_s: int = Field(1800, ge=10, description="RLIMIT_CPU of the sandbox, all tests together")
     max_processes: int = Field(256, ge=16, description="RLIMIT_NPROC: processes and threads of the uid")
@@ -51,6 +62,10 @@ class Limits(_Model):
     judge_memory_mb: int = Field(
         2048, ge=256, description="memory the judge process of one submission may take beyond what it "
         "starts with; past it, that submission's checks fail and the batch goes on")
+
+    def wall_backstop(self, cpu_limit_s: float) -> float:
+        """The wall-clock seconds after which a CPU-time limit of ``cpu_limit_s`` stops waiting."""
+        return cpu_limit_s * self.wall_backstop_factor + self.wall_backstop_margin_s
 
 
 class Isolation(_Model):

@@ -49,7 +49,7 @@ def grade_on_cluster(
     batch = open_batch(config=config, sheet=sheet, paths=paths, out_dir=out_dir, regrade=regrade)
     emit = on_event or (lambda kind, payload: None)
     emit("start", {"total": len(batch.items), "todo": len(batch.todo), "skipped": batch.skipped,
-                   "reused": batch.reused})
+                   "reused": batch.reused, "shared": batch.shared})
     if not batch.todo:
         return batch.finish()
     remote_config = str(config_file.resolve())
@@ -129,7 +129,8 @@ def _run(client: Any, batch: OpenBatch, emit: Callable[[str, Any], None], *, con
                 pure=False, retries=1)
             futures[future] = item
         for future in as_completed(futures, loop=client.loop):
-            emit("done", batch.record(futures[future], _result_of(future, batch, futures[future])))
+            for result in batch.record_all(futures[future], _result_of(future, batch, futures[future])):
+                emit("done", result)
     finally:
         client.cancel(list(futures))  # Ctrl-C: nothing more is graded; finished results are kept
 

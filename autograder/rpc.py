@@ -74,7 +74,11 @@ class StudentSession:
     def __init__(
         self, zygote: Zygote, request: dict[str, Any], cells: list[Cell], *,
         cell_timeout: float, default_timeout: float, output_limit: int,
+        wall_backstop: tuple[float, float] = (3.0, 30.0),
     ) -> None:
+        """Time limits (``cell_timeout``, ``default_timeout``, :meth:`begin_check`) are CPU seconds of
+        the sandbox; ``wall_backstop`` = (factor, margin): the wall clock stops a call after
+        factor x its limit + margin (code that sleeps uses no CPU)."""
         self.zygote = zygote
         self.request_template = request
         self.cells = cells
@@ -90,9 +94,52 @@ class StudentSession:
         self.deadline: float | None = None
         self.layers: dict[str, Any] = {}
         self.load_time_s = 0.0
+        self.load_cpu_s = 0.0
         self.pending_seed: int | None = None
         # told the process generation before every request (the judge's secret-data tracker)
         self.on_call: Callable[[int], None] | None = None
+        self.wall_factor, self.wall_margin = wall_backstop
+        self.cpu_limit: float | None = None  # the CPU seconds of the check that runs (begin_check)
+        self.check_times: dict[str, dict[str, float]] = {}  # per check: sandbox CPU and wall seconds
+        self._check: tuple[str, float] | None = None
+        self._cpu_spent = 0.0  # by the running check, in sandboxes killed since it began
+        self._cpu_base: tuple[int, float] | None = None  # (sandbox generation, its CPU when counting began)
+
+    def backstop(self, cpu_limit: float) -> float:
+        """Wall-clock seconds allowed for a CPU-time limit of ``cpu_limit`` seconds."""
+        return cpu_limit * self.wall_factor + self.wall_margin
+
+    # ---------------------------------------------------------------- time limits
+
+    def begin_check(self, limit: float, name: str = "") -> None:
+        """A check (hidden test) begins: its calls together may use ``limit`` CPU seconds of the sandbox."""
+        self.cpu_limit = limit
+        self.deadline = time.monotonic() + self.backstop(limit)
+        self._cpu_spent, self._cpu_base = 0.0, None
+        self._check = (name, time.monotonic())
+
+    def end_check(self) -> dict[str, float]:
+        """The check is over: its sandbox CPU and wall seconds (also kept in ``check_times``)."""
+        spent = {"cpu_s": round(self._check_cpu(), 4), "wall_s": 0.0}
+        if self._check is not None:
+            name, began = self._check
+            spent["wall_s"] = round(time.monotonic() - began, 4)
+            if name:
+                self.check_times[name] = spent
+        self.cpu_limit, self.deadline, self._check, self._cpu_base = None, None, None, None
+        return spent
+
+    def _check_cpu(self, now: float | None = None) -> float:
+        """CPU seconds the running check has used in the sandbox (restarts included, replays not)."""
+        if self.process is None or self._cpu_base is None or self._cpu_base[0] != self.generation:
+            return self._cpu_spent
+        current = self.process.cpu_seconds() if now is None else now
+        return self._cpu_spent + max(0.0, current - self._cpu_base[1])
+
+    def _count_from(self, now: float) -> None:
+        """Charge the running check from ``now`` on, in the current sandbox (after a start or restart)."""
+        if self._cpu_base is None or self._cpu_base[0] != self.generation:
+            self._cpu_base = (self.generation, now)
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -122,18 +169,19 @@ class StudentSession:
             self.load_reports = sorted(reports + fatal, key=lambda r: r.index)
             self.load_output = self.process.output.take() if self.process else ""
             self.load_time_s = time.monotonic() - started
+            self.load_cpu_s = self.process.cpu_seconds() if self.process else 0.0
         elif self.process is not None:
             self.process.output.take()
 
     def _exec_cell(self, cell: Cell) -> CellReport:
         assert self.process is not None
         began = time.monotonic()
-        deadline = began + self.cell_timeout + 2.0
+        deadline = began + self.backstop(self.cell_timeout) + 2.0
         report = CellReport(cell.index)
         try:
             kind, value = self.process.request(
-                "exec", {"source": cell.source, "index": cell.index}, deadline=deadline, soft_margin=2.0
-            )
+                "exec", {"source": cell.source, "index": cell.index}, deadline=deadline, soft_margin=2.0,
+                cpu_budget=self.cell_timeout + 2.0)
         except wire.WireTimeout:
             report.fatal = f"cell {cell.index} ran past the {self.cell_timeout:g} s limit and was stopped"
             self._kill()
@@ -157,6 +205,8 @@ class StudentSession:
 
     def _kill(self) -> None:
         if self.process is not None:
+            self._cpu_spent = self._check_cpu()  # what the running check used in this sandbox
+            self._cpu_base = None
             self.process.kill()
             self.process = None
             self.restarts += 1
@@ -177,13 +227,22 @@ class StudentSession:
         assert self.process is not None
         if self.on_call is not None:
             self.on_call(self.generation)
-        deadline = self.deadline or (time.monotonic() + self.default_timeout)
-        if deadline - time.monotonic() <= 0:
+        cpu_now = self.process.cpu_seconds()
+        if self.cpu_limit is not None:  # a check's CPU budget, what is left of it
+            self._count_from(cpu_now)
+            budget: float | None = self.cpu_limit - self._check_cpu(cpu_now)
+            deadline = self.deadline or (time.monotonic() + self.backstop(self.cpu_limit))
+        elif self.deadline is not None:  # a bare wall-clock deadline, set by the caller
+            budget, deadline = None, self.deadline
+        else:  # outside any check (a session fixture, say): the default limit for this call alone
+            budget, deadline = self.default_timeout, time.monotonic() + self.backstop(self.default_timeout)
+        if deadline - time.monotonic() <= 0 or (budget is not None and budget <= 0):
             raise SandboxTimeout("this check ran past its time limit")
         try:
             encoded = _outgoing(args)
             seed, self.pending_seed = self.pending_seed, None
-            kind, value = self.process.request(op, encoded, deadline=deadline, seed=seed)
+            kind, value = self.process.request(op, encoded, deadline=deadline, seed=seed, cpu_budget=budget,
+                                               cpu_now=cpu_now)
         except wire.WireTimeout:
             self._kill()
             raise SandboxTimeout("your code ran past the time limit for this check and was stopped") from None

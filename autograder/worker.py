@@ -47,6 +47,7 @@ class GradeTask:
     student_id: str
     protected: tuple[str, ...] = ()
     submitted_at: str | None = None
+    skip_tests: tuple[str, ...] = ()  # hidden tests not to run (the release gate's reuse)
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__)
@@ -55,6 +56,7 @@ class GradeTask:
     def from_json(cls, text: str) -> GradeTask:
         data = json.loads(text)
         data["protected"] = tuple(data.get("protected", ()))
+        data["skip_tests"] = tuple(data.get("skip_tests", ()))
         return cls(**data)
 
 
@@ -161,7 +163,8 @@ class WorkerRuntime:
             _judge_child(self, task, loaded, zygote, write_end)
             os._exit(0)
         os.close(write_end)
-        limit = self.config.limits.submission_timeout_s + SUBMISSION_GRACE_S
+        limits = self.config.limits  # a wall-clock backstop: RLIMIT_CPU (cpu_time_s) is the CPU cap
+        limit = limits.wall_backstop(limits.submission_timeout_s) + SUBMISSION_GRACE_S
         lines, status = _read_lines(read_end, time.monotonic() + limit, watch=self.parent_fd)
         os.close(read_end)
         finished = status == "finished"
@@ -232,7 +235,7 @@ def _judge_child(runtime: WorkerRuntime, task: GradeTask, loaded: Any, zygote: A
         result = runner.run_judge(
             config=runtime.config, sheet=sheet, submission=loaded, student_id=task.student_id,
             zygote=zygote, worker_index=runtime.worker_index, device=runtime.device,
-            protected=list(task.protected), on_sandbox=report_sandbox,
+            protected=list(task.protected), on_sandbox=report_sandbox, skip_tests=task.skip_tests,
         )
         out.write(json.dumps({"result": json.loads(result.model_dump_json())}) + "\n")
     except BaseException:  # noqa: BLE001

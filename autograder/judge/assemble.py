@@ -36,7 +36,7 @@ def _indent(text: str) -> str:
 
 def _assemble(
     common: dict[str, Any], cases: list[CaseResult], suite_errors: list[str], session: StudentSession,
-    *, timings: dict[str, float], device: str, warnings: list[str], elapsed: float,
+    *, timings: dict[str, Any], device: str, warnings: list[str], elapsed: float,
     plots: dict[str, Any] | None = None, staff_plots: dict[str, Any] | None = None,
 ) -> SubmissionResult:
     import torch

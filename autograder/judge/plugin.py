@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 import traceback
 import zlib
 from collections.abc import Callable, Generator, Sequence
@@ -38,7 +37,7 @@ from autograder.visibility import VISIBILITIES
 MARKERS = (
     "points(n): points the test is worth (required)",
     "exercise(id): the exercise id the test belongs to, e.g. 3.2.2 (required)",
-    "timeout(seconds): wall-clock limit for the test, student calls included",
+    "timeout(seconds): CPU-time limit of the sandbox for the test's student calls (wall clock: a backstop)",
     "gpu: runs on the GPU when the grading run has one",
     ("visibility(value): when students see this check's feedback: visible (default), hidden, "
      "after_due_date or after_published (Gradescope's values; see autograder.visibility)"),
@@ -79,6 +78,7 @@ class JudgePlugin:
     def __init__(
         self, *, session: StudentSession, reference: ModuleType, device: str, default_timeout: float,
         points: dict[str, float], base_seed: int = 0, secret_folders: Sequence[Path] = (),
+        skip: frozenset[str] = frozenset(),
     ) -> None:
         self.session = session
         self.proxy = StudentProxy(session)
@@ -87,6 +87,7 @@ class JudgePlugin:
         self.default_timeout = default_timeout
         self.points = points
         self.base_seed = base_seed
+        self.skip = skip  # node ids not to run (the release gate reuses the reference's outcome for them)
         self.state = JudgeState()
         self.reference_file = str(Path(getattr(reference, "__file__", "") or "").parent)
         self.secrets = secret_data.start(secret_folders)
@@ -101,7 +102,7 @@ class JudgePlugin:
         for line in MARKERS:
             config.addinivalue_line("markers", line)
 
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         totals: dict[str, float] = {}
         for item in items:
             points = item.get_closest_marker("points")
@@ -126,6 +127,12 @@ class JudgePlugin:
                 )
         for number in totals.keys() - self.points.keys():
             self.state.suite_errors.append(f"exercise {number} is not in the course config")
+        if self.skip:  # after the totals: the suite as a whole is still checked
+            dropped = [item for item in items if item.nodeid.split("[")[0] in self.skip or item.nodeid in self.skip]
+            for item in dropped:
+                self.state.cases.pop(item.nodeid, None)
+            items[:] = [item for item in items if item not in dropped]
+            config.hook.pytest_deselected(items=dropped)
         # Secret tests last (stable): a sandbox that received secret data taints every later check
         # until it restarts, so the other checks keep their full feedback.
         items.sort(key=lambda item: item.get_closest_marker("secret") is not None)
@@ -187,17 +194,17 @@ class JudgePlugin:
         limit = float(marker.args[0]) if marker and marker.args else self.default_timeout
         seed = self._seed_for(request.node.nodeid)
         reseed(seed)
-        self.session.deadline = time.monotonic() + limit
+        self.session.begin_check(limit, request.node.nodeid)  # CPU seconds of the sandbox
         self.session.take_output()
         previous = signal.signal(signal.SIGALRM, _judge_timeout)
-        signal.setitimer(signal.ITIMER_REAL, limit + JUDGE_GRACE_S + self.session.load_time_s)
+        signal.setitimer(signal.ITIMER_REAL, self.session.backstop(limit) + JUDGE_GRACE_S + self.session.load_time_s)
         try:
             self.proxy.reseed(seed)
             yield
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
-            self.session.deadline = None
+            self.session.end_check()
 
     # ---------------------------------------------------------------- secret data
 

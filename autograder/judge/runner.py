@@ -60,15 +60,20 @@ def import_reference(config: CourseConfig, sheet: SheetConfig) -> Any:
 def run_judge(
     *, config: CourseConfig, sheet: SheetConfig, submission: LoadedSubmission, student_id: str,
     zygote: Zygote, worker_index: int, device: str, protected: list[str],
-    on_sandbox: Any = None,
+    on_sandbox: Any = None, skip_tests: tuple[str, ...] = (),
 ) -> SubmissionResult:
-    """Grade ``submission`` in this process. Never raises for anything the student did."""
+    """Grade ``submission`` in this process. Never raises for anything the student did.
+
+    ``skip_tests``: node ids not to run (their cases are left out of the result).
+    """
     started = time.monotonic()
     request, warnings = sandbox_request(config, sheet, worker_index=worker_index, device=device,
                                         protected=protected)
     limits = config.limits
     session = StudentSession(zygote, request, list(submission.cells), cell_timeout=limits.cell_timeout_s,
-                             default_timeout=limits.test_timeout_s, output_limit=limits.output_bytes)
+                             default_timeout=limits.test_timeout_s, output_limit=limits.output_bytes,
+                             wall_backstop=(limits.wall_backstop_factor, limits.wall_backstop_margin_s))
+    judge_cpu = time.process_time()
     common = {"student_id": student_id, "sheet": sheet.name, "submission": submission.path.name,
                   "sha256": submission.sha256, "max_score": sheet.total_points, "points": sheet.points}
     try:
@@ -85,14 +90,16 @@ def run_judge(
         session.close()
         return SubmissionResult.crashed(
             message=f"refusing to grade: isolation layers unavailable: {', '.join(missing)}", **common)  # type: ignore[arg-type]
-    loaded_at = time.monotonic()
+    loaded_at, judge_loaded = time.monotonic(), time.process_time()
     hidden = config.resolve(sheet.hidden_dir)
     plugin = JudgePlugin(session=session, reference=reference, device=device,
-                         default_timeout=limits.test_timeout_s, points=sheet.points, secret_folders=[hidden])
+                         default_timeout=limits.test_timeout_s, points=sheet.points, secret_folders=[hidden],
+                         skip=frozenset(skip_tests))
     try:
         exit_code = pytest.main([str(hidden), "--rootdir", str(hidden), "--confcutdir", str(hidden),
                                  *PYTEST_ARGS], plugins=[plugin])
     finally:
+        sandbox_cpu = session.process.cpu_seconds() if session.process is not None else None
         session.close()
         secret.stop()
     cases = plugin.results()
@@ -103,8 +110,23 @@ def run_judge(
     finished = time.monotonic()
     return _assemble(
         common, cases, suite_errors, session,
-        timings={"load_s": round(loaded_at - started, 3), "tests_s": round(finished - loaded_at, 3)},
+        timings=_timings(session, started=started, loaded_at=loaded_at, finished=finished, judge_cpu=judge_cpu,
+                         judge_loaded=judge_loaded, sandbox_cpu=sandbox_cpu),
         device=device, warnings=warnings + [f"isolation layer unavailable: {m}" for m in missing]
         + [str(w) for w in session.layers.get("warnings", [])] + exposed_secrets(config, sheet, missing),
         elapsed=finished - started, plots=plots, staff_plots=staff_plots,
     )
+
+
+def _timings(session: StudentSession, *, started: float, loaded_at: float, finished: float, judge_cpu: float,
+             judge_loaded: float, sandbox_cpu: float | None) -> dict[str, Any]:
+    """Wall and CPU seconds per phase (the sandbox's CPU is what the limits charge), and per test."""
+    tests_cpu = sum(times["cpu_s"] for times in session.check_times.values())
+    return {
+        "load_s": round(loaded_at - started, 3), "tests_s": round(finished - loaded_at, 3),
+        "load_cpu_s": round(session.load_cpu_s, 3), "tests_cpu_s": round(tests_cpu, 3),
+        "sandbox_cpu_s": round(sandbox_cpu, 3) if sandbox_cpu is not None else None,
+        "judge_load_cpu_s": round(judge_loaded - judge_cpu, 3),
+        "judge_tests_cpu_s": round(time.process_time() - judge_loaded, 3),
+        "per_test": dict(session.check_times),
+    }

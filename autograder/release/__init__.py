@@ -15,6 +15,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from autograder.config import CourseConfig, SheetConfig
 from autograder.errors import AssignError, ReleaseRefused
@@ -54,14 +55,18 @@ def assign_first(config: CourseConfig, sheet: SheetConfig) -> Finding | None:
 def release_sheet(
     *, config: CourseConfig, sheet: str, out: Path, nbgrader: bool = False, variants: Path | None = None,
     jobs: int = 2, device: str = "auto", work_dir: Path | None = None, config_file: Path | None = None,
+    grader: Any = None,
 ) -> ReleaseOutcome:
-    """Gate, build, scan, publish. Raises ReleaseRefused (nothing is written to ``out``) on any problem."""
+    """Gate, build, scan, publish. Raises ReleaseRefused (nothing is written to ``out``) on any problem.
+
+    ``grader``: warm workers (:class:`autograder.batch.Grader`) for the gate's gradings, left open.
+    """
     sheet_config = config.sheet(sheet)
     work = (work_dir or default_work_dir(config, sheet)).resolve()
     work.mkdir(parents=True, exist_ok=True)
     built_from = assign_first(config, sheet_config)
     report = run_gate(config=config, sheet=sheet_config, work_dir=work, variants_dir=variants, jobs=jobs,
-                      device=device, config_file=config_file)
+                      device=device, config_file=config_file, grader=grader)
     if built_from is not None:
         report.findings.insert(0, built_from)
     if report.ok:

@@ -12,7 +12,12 @@ Checks, in this order (static ones first, so a broken sheet is refused in second
    scores 0; every variant is gradable, loses points, and every hidden test fails for at least one
    variant (a test nothing fails cannot tell right from wrong); every known-correct alternative
    (``tests/alternatives/<sheet>/`` or ``alternatives/<sheet>/``: the reference with some items
-   written another legitimate way) scores full marks (a test one fails is unfair to correct work).
+   written another legitimate way, graded as a notebook) scores full marks (a test one fails is
+   unfair to correct work).
+
+Each thing is graded once: the training checks of an exercise a variant neither declares nor reaches
+(:mod:`autograder.release.reach`) are not run for it; the reference's outcome stands in for them, the
+variant's result lists them in ``extra_data["reused_from_reference"]`` and the report says so.
 """
 
 from __future__ import annotations
@@ -22,11 +27,22 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from autograder.config import CourseConfig, SheetConfig
+from autograder.release.reach import hidden_tests, reusable_training_checks, uses_graph
 from autograder.release.stubs import check_stubs, reference_modules
-from autograder.release.wrap import overlay, variant_cells, wrapped_reference
-from autograder.results import SubmissionResult
+from autograder.release.wrap import (
+    notebook_from_cells,
+    overlay,
+    overlay_cells,
+    variant_cells,
+    wrapped_reference,
+)
+from autograder.results import SubmissionResult, write_result
+
+if TYPE_CHECKING:
+    from autograder.batch import Grader
 
 REFERENCE_ID = "gate-reference"
 NOTEBOOK_ID = "gate-untouched-notebook"
@@ -135,12 +151,43 @@ def stage_submissions(config: CourseConfig, sheet: SheetConfig, variants: Sequen
     notebook = folder / f"{NOTEBOOK_ID}.ipynb"
     shutil.copyfile(config.resolve(sheet.assignment_dir) / sheet.notebook, notebook)
     staged = [reference, notebook]
-    for prefix, files in ((VARIANT_PREFIX, variants), (ALTERNATIVE_PREFIX, alternatives)):
-        for path in files:
-            target = folder / f"{prefix}{path.stem}.py"
-            target.write_text(overlay(config, sheet, variant_cells(path)), encoding="utf-8")
-            staged.append(target)
+    for path in variants:
+        target = folder / f"{VARIANT_PREFIX}{path.stem}.py"
+        target.write_text(overlay(config, sheet, variant_cells(path)), encoding="utf-8")
+        staged.append(target)
+    for path in alternatives:  # as a student hands work in: a notebook
+        target = folder / f"{ALTERNATIVE_PREFIX}{path.stem}.ipynb"
+        target.write_text(notebook_from_cells(overlay_cells(config, sheet, variant_cells(path))), encoding="utf-8")
+        staged.append(target)
     return staged
+
+
+def training_reuse(config: CourseConfig, sheet: SheetConfig, variants: Sequence[Path]) -> dict[str, list[str]]:
+    """Per variant's student id, the training checks it cannot change (see :mod:`autograder.release.reach`)."""
+    tests = hidden_tests(config.resolve(sheet.hidden_dir))
+    graph = uses_graph(path.read_text(encoding="utf-8") for _, path in reference_modules(config, sheet).values())
+    reuse = {}
+    for path in variants:
+        own = {*declared(path, "exercise"), *declared(path, "also")} if declared(path, "exercise") else set()
+        skipped = reusable_training_checks(tests, graph, variant_cells(path), own)
+        if skipped:
+            reuse[f"{VARIANT_PREFIX}{path.stem}"] = skipped
+    return reuse
+
+
+def with_reference_outcomes(result: SubmissionResult, ref: SubmissionResult, skipped: Sequence[str]) -> SubmissionResult:
+    """``result`` (graded without ``skipped``) completed with the reference's outcome of those tests."""
+    have = {case.nodeid for case in result.tests}
+    wanted = set(skipped)
+    reused = [case for case in ref.tests if case.nodeid.split("[")[0] in wanted and case.nodeid not in have]
+    if not reused or not result.gradable or result.grader_error:
+        return result
+    by_id = {case.nodeid: case for case in (*result.tests, *reused)}
+    order = [case.nodeid for case in ref.tests] + [case.nodeid for case in result.tests]
+    cases = tuple(by_id[nodeid] for nodeid in dict.fromkeys(order) if nodeid in by_id)
+    extra = {**result.extra_data, "reused_from_reference": sorted(c.nodeid for c in reused)}
+    return result.model_copy(update={"tests": cases, "score": round(sum(c.score for c in cases), 4),
+                                     "extra_data": extra})
 
 
 def declared(path: Path, key: str) -> list[str]:
@@ -261,8 +308,13 @@ def _misplaced(name: str, result: SubmissionResult, full: dict[str, float], own:
 def run_gate(
     *, config: CourseConfig, sheet: SheetConfig, work_dir: Path, variants_dir: Path | None = None,
     jobs: int = 2, device: str = "auto", config_file: Path | None = None, alternatives_dir: Path | None = None,
+    grader: Grader | None = None, reuse_reference: bool = True,
 ) -> GateReport:
-    """All checks; the grading ones only when the static ones pass. Never raises for a failed check."""
+    """All checks; the grading ones only when the static ones pass. Never raises for a failed check.
+
+    ``grader``: warm workers to grade with (left open); ``reuse_reference=False`` runs every training
+    check for every variant.
+    """
     from autograder.batch import grade_batch
 
     report = GateReport(sheet=sheet.name)
@@ -274,9 +326,36 @@ def run_gate(
     alternatives = variant_files(alternatives_dir or default_variants_dir(config, sheet, "alternatives"))
     staged = stage_submissions(config, sheet, variants, work_dir / "submissions", alternatives)
     out = work_dir / "results"
+    reuse = training_reuse(config, sheet, variants) if reuse_reference else {}
     summary = grade_batch(config=config, sheet=sheet.name, paths=staged, out_dir=out, jobs=jobs, device=device,
-                          config_file=config_file)  # unchanged submissions of an earlier run are kept
+                          config_file=config_file, grader=grader,
+                          skip_tests=reuse)  # unchanged submissions of an earlier run are kept
     report.graded, report.results_dir = True, out
+    results = {r.student_id: r for r in summary.results}
+    _complete_from_reference(report, results, reuse, out, config, sheet)
     headers = {v.stem: (declared(v, "exercise"), declared(v, "also")) for v in variants}
-    judge_results(report, sheet, {r.student_id: r for r in summary.results}, {k: h for k, h in headers.items() if h[0]})
+    judge_results(report, sheet, results, {k: h for k, h in headers.items() if h[0]})
     return report
+
+
+def _complete_from_reference(report: GateReport, results: dict[str, SubmissionResult],
+                             reuse: dict[str, list[str]], out: Path, config: CourseConfig, sheet: SheetConfig) -> None:
+    """Fill in the training checks not run for a variant with the reference's outcome (and save it)."""
+    from autograder.exports import finalize_result
+    from autograder.feedback import context_for
+
+    ref = results.get(REFERENCE_ID)
+    if not reuse or ref is None:
+        return
+    context = context_for(config, sheet)
+    for sid, skipped in reuse.items():
+        if sid in results:
+            completed = with_reference_outcomes(results[sid], ref, skipped)
+            if completed is not results[sid]:
+                completed = finalize_result(completed, context)  # its summary, with the new score
+                write_result(out, completed)
+                results[sid] = completed
+    runs = sum(len(skipped) for skipped in reuse.values())
+    report.notes.append(f"{runs} training check(s) of {len(reuse)} variant(s) not run: those variants neither "
+                        "declare nor reach the exercise, so the reference's outcome is reused "
+                        "(extra_data.reused_from_reference in their results; reuse_reference=False runs them)")

@@ -69,10 +69,27 @@ def reference_cells(config: CourseConfig, sheet: SheetConfig) -> list[str]:
     return ["\n".join(lines), f"from {sheet.reference_module} import *  # noqa: F403"]
 
 
+def overlay_cells(config: CourseConfig, sheet: SheetConfig, extra_cells: list[str] | None = None) -> list[str]:
+    """Notebook cells, then the reference, then ``extra_cells``."""
+    return [*notebook_code_cells(config, sheet), *reference_cells(config, sheet), *(extra_cells or [])]
+
+
 def overlay(config: CourseConfig, sheet: SheetConfig, extra_cells: list[str] | None = None) -> str:
-    """Notebook cells, then the reference, then ``extra_cells``, as one percent-format ``.py``."""
-    cells = [*notebook_code_cells(config, sheet), *reference_cells(config, sheet), *(extra_cells or [])]
-    return "".join(_cell(source) for source in cells)
+    """:func:`overlay_cells` as one percent-format ``.py``."""
+    return "".join(_cell(source) for source in overlay_cells(config, sheet, extra_cells))
+
+
+def notebook_from_cells(cells: list[str]) -> str:
+    """An ``.ipynb`` (nbformat 4) of code cells, the same bytes for the same cells.
+
+    nbformat gives every new cell a random id: the same alternative would then be a new submission
+    (a new SHA-256) at every gate run and be graded again; the ids here come from the cell's place.
+    """
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(source, id=f"cell-{index}") for index, source in enumerate(cells)]
+    return nbformat.writes(notebook)
 
 
 def wrapped_reference(config: CourseConfig, sheet: SheetConfig) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -18,6 +19,8 @@ from autograder.sandbox.zygote import send_request
 
 ZYGOTE_START_TIMEOUT_S = 120.0
 HELLO_TIMEOUT_S = 60.0
+CPU_POLL_S = 0.1  # how often a request that has not answered yet checks the sandbox's CPU time
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 class SandboxError(Exception):
@@ -126,6 +129,7 @@ class SandboxProcess:
         self.max_value_bytes = int(request.get("max_value_bytes") or self.max_bytes)
         self.closed = False
         self.seq = 0
+        self._cpu_last = 0.0
         try:
             kind, info = self._recv(time.monotonic() + HELLO_TIMEOUT_S)
         except (wire.WireTimeout, wire.PeerClosed, codec.CodecError) as exc:
@@ -158,18 +162,66 @@ class SandboxProcess:
             self._drain(self.out_fd)
 
     def request(self, op: str, args: Any, *, deadline: float, soft_margin: float = 1.0,
-                seed: int | None = None) -> Any:
+                seed: int | None = None, cpu_budget: float | None = None, cpu_now: float | None = None) -> Any:
         """Send one request; returns ``("ok", value)`` or ``("err", info)``; raises wire errors.
 
         Every request carries a sequence number that the reply must echo: a reply the student's
         code forged on the socket, or an old one it left behind, is a protocol error (the sandbox
         is killed), never the answer to a later request. ``seed``: reseed the sandbox's random
         generators before running the request.
+
+        ``cpu_budget``: CPU seconds the sandbox may spend on it (:meth:`cpu_seconds`, read at the
+        start, or ``cpu_now``); past it the request times out (``WireTimeout``), and the sandbox's
+        own soft timer stops the code ``soft_margin`` earlier. ``deadline`` (wall clock) still
+        applies: with a CPU budget it is the far backstop against code that sleeps.
         """
-        soft = max(0.05, deadline - time.monotonic() - soft_margin)
+        wall_soft = max(0.05, deadline - time.monotonic() - soft_margin)
+        # The sandbox's own CPU timer counts less than cpu_seconds (no children): a small margin will do.
+        soft: Any = wall_soft if cpu_budget is None else (
+            max(0.05, cpu_budget - min(soft_margin, 0.1 * cpu_budget)), wall_soft)
+        start = None if cpu_budget is None else (self.cpu_seconds() if cpu_now is None else cpu_now)
         self.seq += 1
         wire.send(self.sock, (op, args, soft, self.seq, seed))
+        if cpu_budget is not None and start is not None:
+            self._await_reply(deadline, start + cpu_budget)
         return check_reply(self._recv(deadline), op=op, seq=self.seq)
+
+    def _await_reply(self, deadline: float, cpu_limit: float) -> None:
+        """Wait until the reply starts to arrive; ``WireTimeout`` once the sandbox's CPU time passes
+        ``cpu_limit`` or the wall clock passes ``deadline``. Output is drained meanwhile."""
+        fds = [self.sock.fileno(), self.out_fd]
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise wire.WireTimeout()
+            ready, _, _ = select.select(fds, [], [], min(CPU_POLL_S, remaining))
+            if self.out_fd in ready and not self._drain(self.out_fd):
+                fds.remove(self.out_fd)
+            if self.sock.fileno() in ready:
+                return
+            if self.cpu_seconds() > cpu_limit:
+                raise wire.WireTimeout()
+
+    def cpu_seconds(self) -> float:
+        """User+system CPU seconds of the sandbox so far: its process (all threads), the children it
+        waited for, and the processes it still runs (``/proc``). The last value once it is gone."""
+        total = 0.0
+        pending, seen = [self.pid], set()
+        while pending and len(seen) < 512:
+            pid = pending.pop()
+            if pid in seen:
+                continue
+            seen.add(pid)
+            try:
+                with open(f"/proc/{pid}/stat", "rb") as handle:
+                    fields = handle.read().rsplit(b")", 1)[1].split()
+                total += sum(int(value) for value in fields[11:15]) / _CLOCK_TICKS
+                pending += _children(pid)
+            except (OSError, IndexError, ValueError):
+                continue
+        if seen and total >= self._cpu_last:
+            self._cpu_last = total
+        return self._cpu_last
 
     def kill(self) -> None:
         if self.closed:
@@ -196,6 +248,22 @@ class SandboxProcess:
             except OSError:
                 pass
             remove_scratch(layers.get("scratch"))
+
+
+def _children(pid: int) -> list[int]:
+    """The child processes of every thread of ``pid`` (Linux's ``task/*/children``)."""
+    found: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children", "rb") as handle:
+                found += [int(child) for child in handle.read().split()]
+        except (OSError, ValueError):
+            continue
+    return found
 
 
 def remove_scratch(path: Any) -> None:

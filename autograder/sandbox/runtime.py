@@ -200,6 +200,7 @@ class SandboxRuntime:
 
     def serve(self) -> None:
         signal.signal(signal.SIGALRM, _soft_timeout)
+        signal.signal(signal.SIGPROF, _soft_timeout)  # the CPU-time soft limit (ITIMER_PROF)
         while True:
             try:
                 message = wire.recv(self.sock)
@@ -207,7 +208,11 @@ class SandboxRuntime:
                 return
             op, args, soft_timeout, seq, seed = message
             if soft_timeout:
-                signal.setitimer(signal.ITIMER_REAL, soft_timeout)
+                # a number: seconds of wall clock; a pair: (CPU seconds of this process, wall seconds)
+                cpu_soft, wall_soft = soft_timeout if type(soft_timeout) is tuple else (None, soft_timeout)
+                signal.setitimer(signal.ITIMER_REAL, wall_soft)
+                if cpu_soft:
+                    signal.setitimer(signal.ITIMER_PROF, cpu_soft)
             try:
                 if seed is not None:
                     reseed(seed)
@@ -220,6 +225,7 @@ class SandboxRuntime:
                 reply = ("err", _describe(exc), seq)
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.setitimer(signal.ITIMER_PROF, 0)
             _flush_std()
             try:
                 wire.send(self.sock, reply, fallback=self.to_wire, max_bytes=self.max_message_bytes)

@@ -198,6 +198,7 @@ def test_cell_that_hangs_is_skipped_on_replay(toy_config, zygote):
     sheet = toy_config.sheet("toy")
     request, _ = sandbox_request(toy_config, sheet, worker_index=0, device="cpu", protected=[])
     cells = [Cell(0, "a = 1"), Cell(1, "import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
+                                       "signal.signal(signal.SIGPROF, signal.SIG_IGN)\n"  # no soft stop
                                        "while True: pass"), Cell(2, "b = a + 1")]
     s = StudentSession(zygote, request, cells, cell_timeout=1, default_timeout=4, output_limit=1000)
     try:

@@ -78,7 +78,9 @@ def test_the_judge_plugin_provides_memo_and_seeded(tmp_path: Path) -> None:
     from autograder.judge.plugin import JudgePlugin
 
     (tmp_path / "test_shared_fixtures.py").write_text(SUITE)
-    session = types.SimpleNamespace(deadline=None, load_time_s=0.0, take_output=lambda: "")
+    session = types.SimpleNamespace(deadline=None, load_time_s=0.0, take_output=lambda: "",
+                                    begin_check=lambda limit, name="": None, end_check=dict,
+                                    backstop=lambda limit: limit)
     plugin = JudgePlugin(session=session, reference=types.ModuleType("ref"),  # type: ignore[arg-type]
                          device="cpu", default_timeout=30.0, points={"e": 2})
     code = pytest.main([str(tmp_path), "-q", "-p", "no:cacheprovider", "--import-mode=importlib",

@@ -1,14 +1,16 @@
 """Sheet 3.2 validated end to end through the real sandbox path, graded once and shared.
 
-The release gate (:func:`autograder.release.gate.run_gate`, the same code `autograder release` runs)
-grades, in ``build/validation/sheet_3_2/gate`` (resumable: an unchanged submission is not regraded):
-the wrapped reference, the untouched notebook, every one-bug variant (tests/variants/sheet_3_2: the
-reference plus one cell that redefines one item with a bug) and every alternative correct solution
-(tests/alternatives/sheet_3_2, as a ``.py`` over the reference). This module adds a second batch in
-``build/validation/sheet_3_2/extra``: each alternative as a *notebook* (the complete example
-solution's cells plus the alternative's) and the complete example twice, to show grading is
-deterministic. ``test_sheet_3_2_release.py`` releases the real sheet through the real gate and
-reuses these gradings.
+The release gate (:func:`autograder.release.gate.run_gate`, the same code `autograder release` runs;
+the ``gate_report`` fixture of ``conftest.py``, once per run) grades, in
+``build/validation/sheet_3_2/gate`` (resumable: an unchanged submission is not regraded): the wrapped
+reference, the untouched notebook, every one-bug variant (tests/variants/sheet_3_2: the reference plus
+one cell that redefines one item with a bug; training checks it cannot change take the reference's
+outcome) and every alternative correct solution (tests/alternatives/sheet_3_2, as a notebook: the
+notebook's cells, the reference, the alternative's cells). This module adds a second batch in
+``build/validation/sheet_3_2/extra`` on the same warm workers: the complete example twice (the second
+copy with one more, empty-effect cell, so that it is graded again and not shared as identical
+content), to show grading is deterministic. ``test_sheet_3_2_release.py`` releases the real sheet
+through the real gate and reuses these gradings.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from validation_paths import ROOT
 
 from autograder.batch import grade_batch
 from autograder.release.gate import (
@@ -25,15 +28,12 @@ from autograder.release.gate import (
     NOTEBOOK_ID,
     REFERENCE_ID,
     VARIANT_PREFIX,
-    run_gate,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 VARIANTS = ROOT / "tests" / "variants" / "sheet_3_2"
 ALTERNATIVES = ROOT / "tests" / "alternatives" / "sheet_3_2"
 COMPLETE = ROOT / "examples" / "submissions" / "complete.ipynb"
 OUT = ROOT / "build" / "validation" / "sheet_3_2"
-GATE_WORK = OUT / "gate"
 
 
 def complete_cells() -> list[str]:
@@ -42,9 +42,10 @@ def complete_cells() -> list[str]:
 
 
 def as_notebook(cells: list[str]) -> str:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-    return nbformat.writes(nb)
+    """The same bytes for the same cells (fixed cell ids), so that a rerun resumes instead of regrading."""
+    from autograder.release.wrap import notebook_from_cells
+
+    return notebook_from_cells(cells)
 
 
 def declared(path: Path, key: str) -> list[str]:
@@ -61,16 +62,8 @@ def _config():
     return load_config(ROOT / "course_config.py")
 
 
-@pytest.fixture(scope="session")
-def gate_report():
-    """The real gate on the real sheet (its gradings are resumed by the release test and later runs)."""
-    config = _config()
-    return run_gate(config=config, sheet=config.sheet("sheet_3_2"), work_dir=GATE_WORK, jobs=2, device="cpu",
-                    config_file=ROOT / "course_config.py")
-
-
 @pytest.fixture(scope="module")
-def graded(gate_report):
+def graded(gate_report, sheet_3_2_grader):
     from autograder.exports import load_results
 
     assert gate_report.graded, gate_report.render()
@@ -78,12 +71,14 @@ def graded(gate_report):
     subs = OUT / "extra" / "submissions"
     subs.mkdir(parents=True, exist_ok=True)
     base = complete_cells()
-    files = {"complete.ipynb": as_notebook(base), "complete_again.ipynb": as_notebook(base)}
-    files |= {f"altnb_{alt.stem}.ipynb": as_notebook(base + [alt.read_text()]) for alt in ALTERNATIVE_FILES}
+    files = {"complete.ipynb": as_notebook(base),
+             "complete_again.ipynb": as_notebook([*base, "# graded again: the same grades, or grading is not deterministic"])}
+    for stale in subs.glob("altnb_*.ipynb"):  # the alternatives are the gate's (graded once, as notebooks)
+        stale.unlink()
     for name, text in files.items():
         _write_if_changed(subs / name, text)
     summary = grade_batch(config=_config(), sheet="sheet_3_2", paths=[subs], out_dir=OUT / "extra" / "results",
-                          jobs=2, device="cpu", config_file=ROOT / "course_config.py")
+                          jobs=2, device="cpu", config_file=ROOT / "course_config.py", grader=sheet_3_2_grader)
     assert not summary.missing
     return results | {result.student_id: result for result in summary.results}
 
@@ -137,7 +132,7 @@ def test_each_bug_loses_points_in_its_own_exercise_only(graded, variant):
 
 
 @pytest.mark.parametrize("alternative", ALTERNATIVE_FILES, ids=lambda p: p.stem)
-@pytest.mark.parametrize("form", [ALTERNATIVE_PREFIX, "altnb_"], ids=["py", "notebook"])
-def test_alternative_correct_solutions_score_full_marks(graded, alternative, form):
-    result = graded[f"{form}{alternative.stem}"]
-    assert result.score == 100, _failed(result)
+def test_alternative_correct_solutions_score_full_marks(graded, alternative):
+    """Each alternative graded once, as a notebook (the gate's grading)."""
+    result = graded[f"{ALTERNATIVE_PREFIX}{alternative.stem}"]
+    assert result.submission.endswith(".ipynb") and result.score == 100, _failed(result)
