@@ -298,7 +298,7 @@ def report(
     out: Annotated[Path, typer.Option("--out", help="the HTML report to write")] = Path("report.html"),
     config: ConfigOption = None,
 ) -> None:
-    """A TA report: score distribution, pass rates, common failure messages, grading time."""
+    """A TA report: scores, tests by pass rate, failures by message, work not attempted, a roster, grading time."""
     try:
         api.report(sheet=sheet, results_dir=results_dir, out=out, config_path=config)
     except AutograderError as exc:
