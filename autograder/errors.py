@@ -16,7 +16,6 @@ Codes 4 and 6-8 are outcomes the CLI returns after the work is done: no exceptio
 
 from __future__ import annotations
 
-
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_USAGE = 2

@@ -15,14 +15,16 @@ import json
 import os
 import re
 import statistics
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 from autograder.config import SheetConfig
-from autograder.feedback import _NOT_ATTEMPTED as NOT_ATTEMPTED  # the feedback pages' rule, one for both
+from autograder.feedback import (
+    _NOT_ATTEMPTED as NOT_ATTEMPTED,  # the feedback pages' rule, one for both
+)
 from autograder.plots import RenderedChart, bars, histogram
 from autograder.results import CaseResult, SubmissionResult
 

@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from autograder.results import csv_text
-from autograder.similarity.compare import Document, Group, PairScore, Region, Settings, flagged_groups
+from autograder.similarity.compare import (
+    Document,
+    Group,
+    PairScore,
+    Region,
+    Settings,
+    flagged_groups,
+)
 from autograder.submission import clean_text
 
 CSS = """
