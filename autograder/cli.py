@@ -88,7 +88,8 @@ ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="course_c
 
 def _fail(exc: AutograderError) -> None:
     """One line on stderr (never wrapped, never read as markup) and the error's exit code."""
-    console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
+    said = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())  # pydantic's are multi-line
+    console.print(f"[bold red]error:[/] {escape(said)}", soft_wrap=True, highlight=False)
     raise typer.Exit(exc.exit_code)
 
 
