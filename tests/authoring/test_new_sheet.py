@@ -122,8 +122,9 @@ def test_the_scaffold_passes_the_release_gate(scaffolded, tmp_path: Path) -> Non
     assert "1 known-correct alternative(s) score full marks" in released.output
     assert "test_demo_sheet.py::test_normalize_equal_values: forgets_the_minimum" in released.output
     bundle = out / SHEET
-    # the notebook, the public checks and a README; no master, build script, reference or hidden test
-    assert sorted(p.name for p in bundle.rglob("*")) == ["README.md", "demo_sheet.ipynb", "public_checks.py"]
+    # the notebook, the public checks, their runner and a README; no master, build script, reference or hidden test
+    assert sorted(p.name for p in bundle.rglob("*")) == ["README.md", "_autograder_checks.py", "demo_sheet.ipynb",
+                                                         "public_checks.py"]
 
 
 def test_new_sheet_refuses_to_overwrite_and_writes_nothing(scaffolded, tmp_path: Path) -> None:
