@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -90,6 +91,8 @@ def grade(
     config.sheet(sheet)  # an unknown sheet is the first thing to hear about
     output_folder(out)
     if scheduler:
+        if not re.fullmatch(r"([a-z]+://)?(\[[0-9a-fA-F:]+\]|[^\s/:\[\]]+)(:\d+)?", scheduler) or ":" not in scheduler:
+            raise UsageError(f"--scheduler {scheduler!r}: give the Dask scheduler's address, e.g. tcp://host:8786")
         if table or trust_mtime:
             raise UsageError("--submitted-at and --trust-mtime are not supported with --scheduler yet; "
                              "grade on one machine, or without them (times from timestamp.txt only)")
@@ -141,6 +144,8 @@ def check(
 
     config = load_config(config_path)
     sheet_config = config.sheet(sheet)
+    if not notebook.is_file():
+        raise UsageError(f"{notebook} does not exist or is not a file: give your notebook (.ipynb) or .py file")
     if not sheet_config.public_checks:
         raise UsageError(f"{sheet} has no public checks")
     prepare_imports(config, sheet_config)

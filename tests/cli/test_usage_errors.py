@@ -41,6 +41,10 @@ USAGE_CASES = {
     "rubric --out a file": (["rubric", "toy", "--out", "/etc/passwd"], "/etc/passwd"),
     "unknown sheet": (["grade", "nosuch", WRONG, "-q"], "nosuch"),
     "missing argument": (["grade", "toy"], "Missing argument"),
+    "check a missing notebook": (["check", "toy", "/nonexistent/nb.ipynb"], "/nonexistent/nb.ipynb"),
+    "grade --scheduler not an address": (["grade", "toy", WRONG, "--scheduler", "nonsense", "-q"], "nonsense"),
+    "grade --submitted-at missing": (["grade", "toy", WRONG, "--submitted-at", "/nonexistent.csv", "-q"],
+                                     "/nonexistent.csv"),
     "unknown option": (["grade", "toy", WRONG, "--bogus"], "--bogus"),
     "option out of range": (["grade", "toy", WRONG, "--jobs", "0"], "--jobs"),
 }
