@@ -5,6 +5,7 @@ Each case runs ``autograder`` as a subprocess on the toy course, as a TA would t
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -106,3 +107,7 @@ def test_help_texts_are_plain(tmp_path: Path) -> None:
     assert ":mod:" not in top.stdout and "``" not in top.stdout, top.stdout
     serve = run_cli("serve", "--help").stdout
     assert "10101" in serve and "[default: 0]" not in serve, serve
+    for command in ("grade", "check", "config", "assign", "release", "new-sheet", "rubric", "report", "export",
+                    "nbgrader-export", "similarity"):
+        shown = run_cli(command, "--help")
+        assert shown.returncode == 0 and not re.search(r"``|:(mod|func|class):", shown.stdout), (command, shown.stdout)
