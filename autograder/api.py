@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,49 @@ def load(config_path: Path | None = None) -> CourseConfig:
     return load_config(config_path)
 
 
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def check_device(device: str) -> str:
+    """``device`` when it is one the grader knows; else a one-line usage error."""
+    if device not in DEVICES:
+        raise UsageError(f"--device {device!r}: choose one of {', '.join(DEVICES)}")
+    return device
+
+
+def output_folder(path: Path, option: str = "--out", *, keep: bool = True) -> Path:
+    """``path`` made a folder we can write in (with its parents); else a one-line usage error.
+
+    ``keep=False`` only tries: what it created is removed again (a release writes nothing when refused).
+    """
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{option} {path}: it is a file, not a folder; give a folder (it is created if missing)")
+    missing = [folder for folder in (path, *path.parents) if not folder.exists()]
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".autograder-write-test-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: cannot write there ({exc.strerror or exc}); give a folder you can "
+                         "write in") from None
+    finally:
+        for folder in missing if not keep else ():
+            if folder.is_dir():
+                folder.rmdir()
+    return path
+
+
+def output_file(path: Path, option: str = "--out") -> Path:
+    """``path`` a file we can write (its folder created); else a one-line usage error."""
+    if path.is_dir():
+        raise UsageError(f"{option} {path}: it is a folder; give the file to write, e.g. {path / 'report.html'}")
+    output_folder(path.parent, option=f"{option}'s folder")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise UsageError(f"{option} {path}: cannot write that file")
+    return path
+
+
 def grade(
     *, sheet: str, submissions: list[Path], out: Path, jobs: int = 1, device: str = "auto",
     regrade: bool = False, scheduler: str | None = None, config_path: Path | None = None,
@@ -37,11 +82,16 @@ def grade(
     from autograder.collect import SubmissionTimes
     from autograder.late import read_submission_times
 
+    check_device(device)
     config_file = find_config(config_path)
     config = load_config(config_file)
     table = read_submission_times(submitted_at) if submitted_at is not None else {}
     times = SubmissionTimes(table=table, trust_mtime=trust_mtime)
+    config.sheet(sheet)  # an unknown sheet is the first thing to hear about
+    output_folder(out)
     if scheduler:
+        if not re.fullmatch(r"([a-z]+://)?(\[[0-9a-fA-F:]+\]|[^\s/:\[\]]+)(:\d+)?", scheduler) or ":" not in scheduler:
+            raise UsageError(f"--scheduler {scheduler!r}: give the Dask scheduler's address, e.g. tcp://host:8786")
         if table or trust_mtime:
             raise UsageError("--submitted-at and --trust-mtime are not supported with --scheduler yet; "
                              "grade on one machine, or without them (times from timestamp.txt only)")
@@ -93,6 +143,8 @@ def check(
 
     config = load_config(config_path)
     sheet_config = config.sheet(sheet)
+    if not notebook.is_file():
+        raise UsageError(f"{notebook} does not exist or is not a file: give your notebook (.ipynb) or .py file")
     if not sheet_config.public_checks:
         raise UsageError(f"{sheet} has no public checks")
     prepare_imports(config, sheet_config)
@@ -157,8 +209,11 @@ def release(
     """Run the release gate and, when it passes, write the student bundle under ``out``."""
     from autograder.release import release_sheet
 
+    check_device(device)
     config_file = find_config(config_path)
     config = load_config(config_file)
+    config.sheet(sheet)
+    output_folder(out, keep=False)
     return release_sheet(config=config, sheet=sheet, out=out, nbgrader=nbgrader, variants=variants, jobs=jobs,
                          device=device, work_dir=work, config_file=config_file)
 
@@ -180,8 +235,7 @@ def rubric(*, sheet: str, out: Path | None = None, config_path: Path | None = No
 
     config = load_config(config_path)
     sheet_config = config.sheet(sheet)
-    out = out or config.root / "build" / "staff" / sheet
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(out or config.root / "build" / "staff" / sheet)
     text = render_markdown(collect(config, sheet_config), sheet_config, config.limits.test_timeout_s)
     (out / "rubric.md").write_text(text + "\n", encoding="utf-8")
     nbformat.write(solutions_notebook(config, sheet_config), out / f"{sheet}_solutions.ipynb")
@@ -201,7 +255,9 @@ def report(*, sheet: str, results_dir: Path, out: Path, config_path: Path | None
     results = [apply_late_policy(r, sheet_config) for r in load_results(results_dir, sheet=sheet)]
     if not results:
         raise UsageError(f"no results of {sheet} in {results_dir}")
-    path = write_report(results, sheet_config, out, similarity_dir=results_dir / "similarity")
+    output_file(out)
+    path = write_report(results, sheet_config, out, similarity_dir=results_dir / "similarity",
+                        feedback_dir=results_dir / "export" / "feedback")
     console.print(f"TA report for {len(results)} submission(s): {path}", soft_wrap=True)
     return path
 
@@ -218,7 +274,9 @@ def export(
     results = load_results(results_dir, sheet=sheet)
     if not results:
         raise UsageError(f"no results of {sheet} in {results_dir}")
-    target = out or results_dir / "export"
+    target = output_folder(out or results_dir / "export")
+    if lms is not None:
+        output_file(lms, "--lms")
     summary = export_results(config=config, sheet=sheet_config, results=results, out_dir=target, lms=lms,
                              lms_grade_column=lms_grade_column, feedback=feedback)
     console.print(f"exported {len(summary.results)} student(s) to {target}"
@@ -232,13 +290,19 @@ def similarity(
     config_path: Path | None = None, show_table: bool = True,
 ) -> Any:
     """Rank every pair of submissions by shared own code (the sheet's notebook discounted); see docs/similarity.md."""
+    from autograder.errors import BatchRefused
     from autograder.similarity import Settings, run_similarity
+    from autograder.similarity.compare import flagged_groups
     from autograder.similarity.render import top_table
 
     if not 0.0 < threshold <= 1.0:
         raise UsageError(f"--threshold must be a share between 0 and 1 (got {threshold})")
+    for path in [*submissions, *(archives or [])]:
+        if not (path.is_file() or path.is_dir()):
+            raise BatchRefused(f"{path} does not exist or is not a file or folder (nothing was compared)")
     config = load_config(config_path)
     sheet_config = config.sheet(sheet)
+    output_folder(out)
     run = run_similarity(
         notebook=config.resolve(sheet_config.assignment_dir) / sheet_config.notebook, submissions=submissions,
         out=out, archives=archives or [], settings=Settings(threshold=threshold),
@@ -249,6 +313,9 @@ def similarity(
         wide.width = max(wide.width, 132)  # whole ids, as in grade's summary
         wide.print(top_table(run.pairs, title=f"{sheet}: {len(run.compared)} compared, "
                                   f"{len(run.flagged)} pair(s) flagged (evidence to weigh, not a verdict)"))
+    for number, group in enumerate(flagged_groups(run.pairs), start=1):
+        console.print(f"group {number} ({len(group.members)} submissions, {group.pairs} flagged pair(s)): "
+                      f"{', '.join(group.members)}", markup=False, highlight=False, soft_wrap=True)
     for key, why in run.left_out:
         console.print(f"not compared: {key}: {why}", markup=False, highlight=False, soft_wrap=True)
     for own in (own for own in run.submissions if own.note):

@@ -1,12 +1,10 @@
-"""The ``autograder`` command: a thin layer over the keyword-only API in :mod:`autograder.api`.
+"""The ``autograder`` command: a thin layer over the keyword-only API in autograder.api.
 
-Exit codes: 0 every submission got a result file (whatever the scores); 1 internal error;
-2 usage or configuration error; 3 submissions refused: colliding student ids (the rest are graded)
-or a missing path (nothing is);
-4 some submissions have no result (rerun to resume); 5 release refused by the release gate;
-6 not done yet: `check` found no failing public check but some exercise still to do, or
-`assign --check` found the committed notebook is not what its master builds.
-`check`: 0 every public check passes; 1 a check fails (or the notebook cannot be checked).
+Exit codes (one meaning each; docs/exit-codes.md): 0 success; 1 internal error (a bug: traceback);
+2 usage or configuration error; 3 submissions refused (colliding ids, the rest graded; or a missing
+path, nothing graded); 4 some submissions have no result (rerun to resume); 5 release refused by the
+gate; 6 check: nothing fails, some exercise still to do; 7 check: a public check fails or the
+notebook cannot be checked; 8 assign --check: the committed notebook is stale; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -23,11 +21,19 @@ from rich.table import Table
 
 from autograder import api
 from autograder.checks import SUMMARY
-from autograder.errors import AutograderError
+from autograder.cli_app import HELP, CommandApp
+from autograder.errors import (
+    EXIT_CHECK_FAILED,
+    EXIT_CHECK_TO_DO,
+    EXIT_NO_RESULT,
+    EXIT_REFUSED,
+    EXIT_STALE,
+    AutograderError,
+)
 from autograder.progress import GradingProgress
 
-app = typer.Typer(
-    help=__doc__, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+app = CommandApp(
+    help=HELP, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
 console = Console(stderr=True)
@@ -37,7 +43,9 @@ ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="course_c
 
 
 def _fail(exc: AutograderError) -> None:
-    console.print(f"[bold red]error:[/] {exc}")
+    """One line on stderr (never wrapped, never read as markup) and the error's exit code."""
+    said = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())  # pydantic's are multi-line
+    console.print(f"[bold red]error:[/] {escape(said)}", soft_wrap=True, highlight=False)
     raise typer.Exit(exc.exit_code)
 
 
@@ -63,8 +71,6 @@ def grade(
     config: ConfigOption = None,
 ) -> None:
     """Grade submissions of SHEET into --out: one <student id>.json each, plus grades.csv."""
-    if device not in ("auto", "cpu", "cuda"):
-        _fail(AutograderError("--device must be auto, cpu or cuda"))
     started = time.monotonic()
     try:
         with _Progress(not quiet) as on_event:
@@ -79,14 +85,12 @@ def grade(
     if summary.missing:
         console.print(f"[bold red]{len(summary.missing)} submission(s) have no result:[/] "
                       f"{', '.join(summary.missing)}; run the same command again to resume")
-        raise typer.Exit(4)
+        raise typer.Exit(EXIT_NO_RESULT)
     if summary.refused:
         console.print(f"[bold red]{len(summary.refused)} student id(s) refused[/] (listed above); "
                       "every other submission was graded")
-        raise typer.Exit(3)
+        raise typer.Exit(EXIT_REFUSED)
 
-
-CHECK_EXIT_TO_DO = 6
 
 _STATUS_STYLE = {"pass": "[green]pass[/]", "FAIL": "[bold red]FAIL[/]", "to do": "[yellow]to do[/]"}
 
@@ -102,7 +106,7 @@ def check(
     """Run only the sheet's public checks on NOTEBOOK (what students run before submitting).
 
     Each check reads pass, FAIL, or "to do" (the exercise is not written yet), as check() in the
-    notebook does. Exit code: 0 every check passes; 1 a check fails, or the notebook cannot be
+    notebook does. Exit code: 0 every check passes; 7 a check fails, or the notebook cannot be
     checked; 6 no check fails but some exercise is still to do; 2 usage or configuration error.
     """
     try:
@@ -111,8 +115,8 @@ def check(
         _fail(exc)
         return
     if found.not_gradable:
-        console.print(f"[red]not gradable:[/] {found.not_gradable}")
-        raise typer.Exit(1)
+        console.print(f"[red]not gradable:[/] {escape(found.not_gradable)}")
+        raise typer.Exit(EXIT_CHECK_FAILED)
     table = Table(title=f"public checks for {sheet} (these are not your grade)")
     for column in ("exercise", "check", "result", "message"):
         table.add_column(column)
@@ -122,19 +126,20 @@ def check(
     passed = sum(row.passed for row in found.rows)
     to_do = f"; to do: {', '.join(found.to_do)}" if found.to_do else ""
     console.print(f"{passed}/{len(found.rows)} public checks pass{to_do}. {SUMMARY}", soft_wrap=True)
-    raise typer.Exit(1 if found.failed else CHECK_EXIT_TO_DO if found.to_do else 0)
+    raise typer.Exit(EXIT_CHECK_FAILED if found.failed else EXIT_CHECK_TO_DO if found.to_do else 0)
 
 
 @app.command()
 def serve(
     host: Annotated[Optional[str], typer.Option(help="address to listen on (default: from "
                                                 "JUPYTERHUB_SERVICE_URL, else 127.0.0.1)")] = None,
-    port: Annotated[int, typer.Option(help="port (default: from JUPYTERHUB_SERVICE_URL, else 10101)")] = 0,
+    port: Annotated[Optional[int], typer.Option(help="port (default: from JUPYTERHUB_SERVICE_URL, "
+                                                "else 10101)", show_default=False)] = None,
     config: ConfigOption = None,
 ) -> None:
     """Run the grading service (a JupyterHub managed service)."""
     try:
-        api.serve(host=host, port=port, config_path=config)
+        api.serve(host=host, port=port or 0, config_path=config)
     except AutograderError as exc:
         _fail(exc)
 
@@ -153,7 +158,7 @@ def show_config(config: ConfigOption = None) -> None:
 @app.command()
 def assign(
     sheet: Annotated[str, typer.Argument(help="sheet name, e.g. sheet_3_2")],
-    check: Annotated[bool, typer.Option("--check", help="write nothing; exit 6 when the committed notebook "
+    check: Annotated[bool, typer.Option("--check", help="write nothing; exit 8 when the committed notebook "
                                         "is not what the master builds")] = False,
     config: ConfigOption = None,
 ) -> None:
@@ -170,7 +175,7 @@ def assign(
     else:
         console.print(f"[bold red]{outcome.path} is stale:[/] it is not what {outcome.master_name} builds; "
                       f"run `autograder assign {sheet}` and commit the notebook", soft_wrap=True)
-        raise typer.Exit(6)
+        raise typer.Exit(EXIT_STALE)
 
 
 @app.command()
@@ -214,9 +219,9 @@ def new_sheet(
     reference/NAME/__init__.py (the reference: its docstrings are what students read),
     tests/hidden/NAME/test_NAME.py (hidden tests), assignments/NAME/public_checks.py,
     tests/variants/NAME/ (a known-wrong variant), tests/alternatives/NAME/ (a known-correct one), and
-    builds assignments/NAME/NAME.ipynb from the master. Refuses (writing nothing) when any of these
-    exists. Prints the SheetConfig entry to paste into course_config.py's sheets={...}; then see
-    docs/authoring.md.
+    builds assignments/NAME/NAME.ipynb from the master, and writes sheets/NAME/sheet.toml (its title and
+    points), which the course config finds: no edit of course_config.py is needed. Refuses (writing
+    nothing) when any of these exists. Then see docs/authoring.md.
     """
     try:
         made = api.new_sheet(name=name, title=title, config_path=config)
@@ -225,9 +230,8 @@ def new_sheet(
         return
     for path in made.files:
         console.print(f"wrote {path}", markup=False, highlight=False, soft_wrap=True)
-    console.print(f"add this entry to sheets={{...}} in {made.config_file}, then run "
-                  f"`autograder release {name} --out DIR`:", markup=False, highlight=False, soft_wrap=True)
-    typer.echo(made.entry)
+    console.print(f"{name} is part of the course now (described in {made.sheet_file}); check it with "
+                  f"`autograder release {name} --out DIR`", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -251,7 +255,7 @@ def report(
     out: Annotated[Path, typer.Option("--out", help="the HTML report to write")] = Path("report.html"),
     config: ConfigOption = None,
 ) -> None:
-    """A TA report: score distribution, pass rates, common failure messages, grading time."""
+    """A TA report: scores, tests by pass rate, failures by message, work not attempted, a roster, grading time."""
     try:
         api.report(sheet=sheet, results_dir=results_dir, out=out, config_path=config)
     except AutograderError as exc:

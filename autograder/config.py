@@ -1,8 +1,11 @@
 """The course's settings: a typed, validated schema, and the one place that loads ``course_config.py``.
 
 ``course_config.py`` (at the repository root, or given with ``--config``) is trusted staff code that
-builds a :class:`CourseConfig` and binds it to the name ``config``. It is read once at start-up by
-:func:`load_config`; nothing else in the package reads the environment or the file system for settings.
+builds a :class:`CourseConfig` and binds it to the name ``config``: the course-wide settings. A sheet
+may be listed there or described next to its master, in ``sheets/<name>/sheet.toml`` (what
+``autograder new-sheet`` writes), which :func:`load_config` finds under the course root. Both are read
+once at start-up by :func:`load_config`; nothing else in the package reads the environment or the
+file system for settings.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import os
+import tomllib
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -19,6 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from autograder.errors import ConfigError
 
 CONFIG_FILENAME = "course_config.py"
+SHEET_FILE = "sheet.toml"
+SHEETS_DIR = "sheets"
 
 
 class _Model(BaseModel):
@@ -190,7 +196,9 @@ class CourseConfig(_Model):
 
     course: str = "Understanding LLMs"
     root: Path = Field(Path("."), description="project root; relative paths are resolved against it")
-    sheets: dict[str, SheetConfig]
+    sheets: dict[str, SheetConfig] = Field(
+        default_factory=dict, description="sheets listed here; load_config adds those described in "
+        "sheets/<name>/sheet.toml")
     limits: Limits = Limits()
     isolation: Isolation = Isolation()
     device: Literal["auto", "cpu", "cuda"] = "auto"
@@ -251,4 +259,39 @@ def load_config(path: Path | None = None) -> CourseConfig:
     if not isinstance(config, CourseConfig):
         raise ConfigError(f"{file} must define `config = CourseConfig(...)`")
     root = file.parent.resolve()
-    return config.model_copy(update={"root": root if config.root == Path(".") else config.root})
+    config = config.model_copy(update={"root": root if config.root == Path(".") else config.root})
+    found = discover_sheets(config.root, listed=config.sheets)
+    return config.model_copy(update={"sheets": {**config.sheets, **found}}) if found else config
+
+
+def sheet_defaults(name: str, folder: Path) -> dict[str, object]:
+    """What a ``sheet.toml`` need not say: the layout ``new-sheet`` makes (paths from the course root)."""
+    defaults: dict[str, object] = {
+        "name": name, "assignment_dir": Path("assignments", name), "notebook": f"{name}.ipynb",
+        "reference_module": f"reference.{name}", "hidden_dir": Path("tests", "hidden", name),
+        "public_checks": "public_checks.py",
+    }
+    if (folder / "master.md").is_file():
+        defaults["master"] = Path(SHEETS_DIR, name, "master.md")
+    return defaults
+
+
+def discover_sheets(root: Path, *, listed: dict[str, SheetConfig]) -> dict[str, SheetConfig]:
+    """The sheets described in ``<root>/sheets/<name>/sheet.toml``, by name.
+
+    The folder's name is the sheet's name; fields left out take :func:`sheet_defaults`. A sheet both
+    listed in course_config.py and described here is a configuration error (one place per sheet).
+    """
+    found: dict[str, SheetConfig] = {}
+    for file in sorted((root / SHEETS_DIR).glob(f"*/{SHEET_FILE}")):
+        name = file.parent.name
+        try:
+            table = tomllib.loads(file.read_text(encoding="utf-8"))
+            if table.get("name", name) != name:
+                raise ValueError(f"name = {table['name']!r} differs from its folder's name {name!r}")
+            found[name] = SheetConfig.model_validate({**sheet_defaults(name, file.parent), **table})
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError) as exc:
+            raise ConfigError(f"{file}: {exc}".replace("\n", " ")) from exc
+        if name in listed:
+            raise ConfigError(f"sheet {name!r} is both in {CONFIG_FILENAME} and in {file}: keep one of the two")
+    return found

@@ -1,46 +1,63 @@
-"""The error hierarchy. Each message says what to do next; ``exit_code`` is what the CLI returns.
+"""The error hierarchy and the exit codes. Each message says what to do next.
 
-Exit codes (also in ``autograder --help``):
-    0  every submission got a result file (whatever the scores)
+Exit codes, one meaning each (README.md and docs/exit-codes.md show the same table):
+    0  success: every submission got a result file (whatever the scores); every public check passes
     1  unexpected internal error (a bug in the grader; the traceback is printed)
-    2  usage or configuration error (bad arguments, missing config, unknown sheet)
-    3  the batch was refused before grading (duplicate student ids, unreadable paths)
+    2  usage or configuration error (bad arguments or paths, missing config, unknown sheet): one line
+    3  submissions refused: student ids that truly collide (the rest are graded) or a missing path
     4  some submissions have no result (grader crashed or was interrupted); rerun to resume
-       (the CLI returns it after grading: no exception carries it)
     5  a release was refused by the release gate
-    6  ``assign --check``: the committed student notebook is not what its master builds
-       (the CLI returns it: no exception carries it)
+    6  ``check``: no public check fails, but some exercise is still to do
+    7  ``check``: a public check fails, or the notebook cannot be checked at all
+    8  ``assign --check``: the committed student notebook is not what its master builds
+  130  interrupted (Ctrl-C)
+Codes 4 and 6-8 are outcomes the CLI returns after the work is done: no exception carries them.
 """
 
 from __future__ import annotations
 
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_USAGE = 2
+EXIT_REFUSED = 3
+EXIT_NO_RESULT = 4
+EXIT_RELEASE_REFUSED = 5
+EXIT_CHECK_TO_DO = 6
+EXIT_CHECK_FAILED = 7
+EXIT_STALE = 8
+EXIT_INTERRUPTED = 130
+
 
 class AutograderError(Exception):
-    """Base class for errors meant for course staff."""
+    """Base class for errors meant for course staff: the CLI prints the message on one line.
 
-    exit_code = 1
+    Raised bare it is a usage error (exit 2); exit 1 stays for the unexpected, which the CLI does
+    not catch, so its traceback is printed.
+    """
+
+    exit_code = EXIT_USAGE
 
 
 class ConfigError(AutograderError):
-    exit_code = 2
+    exit_code = EXIT_USAGE
 
 
 class UsageError(AutograderError):
-    exit_code = 2
+    exit_code = EXIT_USAGE
 
 
 class BatchRefused(AutograderError):
-    exit_code = 3
+    exit_code = EXIT_REFUSED
 
 
 class ReleaseRefused(AutograderError):
-    exit_code = 5
+    exit_code = EXIT_RELEASE_REFUSED
 
 
 class AssignError(AutograderError):
     """A sheet's master cannot be built into the student notebook; the message names the cell."""
 
-    exit_code = 2
+    exit_code = EXIT_USAGE
 
 
 class SubmissionError(Exception):

@@ -1,8 +1,10 @@
 """The TA report for a graded batch: one self-contained HTML page with charts as inline PNG images.
 
-What the class got wrong at a glance: the score distribution, per-exercise and per-test pass rates,
-the most common failure messages (with who got them), grading time per submission, and the
-submissions staff must look at (not gradable, grader errors, restarts, late), and, when
+What the class got wrong at a glance: the score distribution, per-exercise means, the hidden tests
+sorted by pass rate (a table with inline bars), the failure messages grouped by message (with who
+got them), apart from the work not attempted yet, a roster (student, points per exercise, final,
+a link to the student's feedback page), grading time per submission, the submissions staff must
+look at (not gradable, grader errors, restarts, late), and, when
 ``autograder similarity`` wrote its results to ``RESULTS_DIR/similarity``, the pairs that share most code.
 """
 
@@ -13,14 +15,18 @@ import json
 import os
 import re
 import statistics
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from autograder.config import SheetConfig
+from autograder.feedback import (
+    _NOT_ATTEMPTED as NOT_ATTEMPTED,  # the feedback pages' rule, one for both
+)
 from autograder.plots import RenderedChart, bars, histogram
-from autograder.results import SubmissionResult
+from autograder.results import CaseResult, SubmissionResult
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
@@ -29,7 +35,10 @@ main{max-width:1100px;margin:0 auto;padding:24px} h1{font-size:1.5em} h2{font-si
 table{border-collapse:collapse;width:100%} td,th{padding:5px 8px;border-bottom:1px solid #eceff3;text-align:left;
 vertical-align:top;font-size:.9em} td.num{text-align:right;white-space:nowrap}
 img{max-width:100%} .grid{display:flex;flex-wrap:wrap;gap:12px} .stat{font-size:1.6em;font-weight:700}
-.muted{color:#5b6372} pre{white-space:pre-wrap;margin:0;font-size:.85em}
+.muted{color:#5b6372} pre{white-space:pre-wrap;margin:0;font-size:.85em} main{overflow-wrap:anywhere}
+.bar{display:inline-block;height:.8em;background:#3b6fd8;vertical-align:middle}
+.track{display:inline-block;width:120px;background:#e6e9ef;margin-right:6px;line-height:0}
+.scroll{overflow-x:auto} td.low{color:#a3001b;font-weight:700}
 """
 
 
@@ -75,19 +84,57 @@ def exercise_stats(results: Sequence[SubmissionResult], sheet: SheetConfig) -> l
     return rows
 
 
-def common_failures(results: Sequence[SubmissionResult], *, top: int = 15) -> list[tuple[int, str, str, list[str]]]:
-    """``(count, test, first line of the message, students)`` for the most frequent failure messages."""
-    counts: Counter[tuple[str, str]] = Counter()
-    who: dict[tuple[str, str], list[str]] = defaultdict(list)
+def not_attempted(case: CaseResult) -> bool:
+    """The test failed only because the work is not written yet (a stub, an undefined name)."""
+    return case.status != "passed" and bool(NOT_ATTEMPTED.match(case.output or ""))
+
+
+@dataclass(frozen=True)
+class FailureGroup:
+    """One failure message, the tests that gave it, and the students who got it (attempted work only)."""
+
+    message: str
+    tests: tuple[str, ...]
+    students: tuple[str, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.students)
+
+
+def common_failures(results: Sequence[SubmissionResult]) -> list[FailureGroup]:
+    """Failures of attempted work grouped by the message's first line, most students first.
+
+    "Not attempted yet" is not a failure message: :func:`not_attempted_by_exercise` counts it apart,
+    so one student's real bug is not buried under the class's untouched stubs.
+    """
+    tests: dict[str, dict[str, None]] = defaultdict(dict)
+    who: dict[str, dict[str, None]] = defaultdict(dict)
     for result in results:
         for case in result.tests:
-            if case.status == "passed":
+            if case.status == "passed" or not_attempted(case):
                 continue
             line = next((ln.strip() for ln in case.output.splitlines() if ln.strip()), "(no message)")[:200]
-            key = (f"{case.number} · {case.name}", line)
-            counts[key] += 1
-            who[key].append(result.student_id)
-    return [(n, test, line, who[(test, line)]) for (test, line), n in counts.most_common(top)]
+            tests[line][f"{case.number} · {case.name}"] = None
+            who[line][result.student_id] = None
+    groups = [FailureGroup(line, tuple(tests[line]), tuple(who[line])) for line in who]
+    return sorted(groups, key=lambda g: (-g.count, g.message))
+
+
+def not_attempted_by_exercise(results: Sequence[SubmissionResult]) -> dict[str, list[str]]:
+    """Exercise id -> the students (gradable) whose every lost point there is work not attempted yet."""
+    missing: dict[str, list[str]] = defaultdict(list)
+    for result in results:
+        if not result.gradable:
+            continue
+        lost: dict[str, list[CaseResult]] = defaultdict(list)
+        for case in result.tests:
+            if case.status != "passed":
+                lost[case.number].append(case)
+        for exercise, cases in lost.items():
+            if all(not_attempted(case) for case in cases):
+                missing[exercise].append(result.student_id)
+    return dict(missing)
 
 
 def _e(text: object) -> str:
@@ -106,15 +153,12 @@ def report_charts(results: Sequence[SubmissionResult], sheet: SheetConfig) -> di
     """The report's charts by name (also used by tests and for review)."""
     finals = [r.final_score for r in results if r.gradable]
     exercises = exercise_stats(results, sheet)
-    tests = case_stats(results)
     timed = sorted(results, key=lambda r: r.execution_time, reverse=True)
     return {
         "scores": histogram(finals or [0.0], title="Final scores", x_label="points",
                             x_range=(0.0, max(sheet.total_points, 1.0))),
         "exercises": bars([e for e, *_ in exercises], [100 * m / p if p else 0 for _, m, p, _ in exercises],
                           title="Mean score per exercise", value_label="% of points", limit=100),
-        "tests": bars([f"{s.exercise} · {s.name}" for s in tests], [100 * s.pass_rate for s in tests],
-                      title="Pass rate per hidden test", value_label="% passed", limit=100, horizontal=True),
         "times": bars([r.student_id for r in timed[:40]], [r.execution_time for r in timed[:40]],
                       title="Grading time per submission (slowest 40)", value_label="seconds", horizontal=True),
     }
@@ -188,20 +232,83 @@ def _link(folder: Path | None, page: Path, target: str, text: str) -> str:
     return f'<a href="{_e(href)}">{_e(text)}</a>'
 
 
-def report_html(results: Sequence[SubmissionResult], sheet: SheetConfig, *, similarity: str = "") -> str:
-    """The whole report as one self-contained page (``similarity``: its section, already rendered)."""
+def _bar(share: float) -> str:
+    """An inline bar for a share in [0, 1]: readable for any number of rows, no image."""
+    return f'<span class="track"><span class="bar" style="width:{100 * max(0.0, min(share, 1.0)):.0f}%"></span></span>'
+
+
+def _students(names: Sequence[str], shown: int = 12) -> str:
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return _e(", ".join(names[:shown])) + more
+
+
+def _failures(results: Sequence[SubmissionResult], top: int = 30) -> str:
+    groups = common_failures(results)
+    rows = "".join(
+        f"<tr><td class=num>{g.count}</td><td><pre>{_e(g.message)}</pre></td><td>{_e(', '.join(g.tests))}</td>"
+        f"<td>{_students(g.students)}</td></tr>" for g in groups[:top])
+    more = f'<p class="muted">{len(groups) - top} rarer message(s) not shown.</p>' if len(groups) > top else ""
+    if not rows:
+        return '<h2>Most common failure messages</h2><div class="card"><p class="muted">No attempted work fails.</p></div>'
+    return ('<h2>Most common failure messages</h2><div class="card"><p class="muted">Failures of work the student '
+            "attempted, grouped by message; work not attempted yet is counted below.</p><table><tr>"
+            f"<th>students</th><th>message</th><th>tests</th><th>who</th></tr>{rows}</table>{more}</div>")
+
+
+def _not_attempted(results: Sequence[SubmissionResult], sheet: SheetConfig) -> str:
+    missing = not_attempted_by_exercise(results)
+    gradable = sum(r.gradable for r in results) or 1
+    rows = "".join(
+        f"<tr><td>{_e(exercise)}</td><td class=num>{_bar(len(missing[exercise]) / gradable)}"
+        f"{len(missing[exercise])}</td><td>{_students(missing[exercise])}</td></tr>"
+        for exercise in sheet.points if missing.get(exercise))
+    body = (f"<table><tr><th>exercise</th><th>students</th><th>who</th></tr>{rows}</table>" if rows
+            else '<p class="muted">Every student attempted every exercise.</p>')
+    return (f'<h2>Not attempted yet</h2><div class="card"><p class="muted">Exercises whose every lost point is a '
+            f"stub still raising NotImplementedError or a name not defined.</p>{body}</div>")
+
+
+def _roster(results: Sequence[SubmissionResult], sheet: SheetConfig, *, page: Path | None,
+            feedback_dir: Path | None) -> str:
+    head = "".join(f"<th>{_e(exercise)}</th>" for exercise in sheet.points)
+    rows = []
+    for r in sorted(results, key=lambda r: r.student_id):
+        per = r.exercise_scores()
+        cells = "".join(
+            f"<td class=\"num{' low' if per.get(ex, (0.0, 0.0))[0] < possible - 1e-9 else ''}\">"
+            f"{per.get(ex, (0.0, possible))[0]:g}</td>" for ex, possible in sheet.points.items()) if r.gradable else (
+            f'<td colspan="{len(sheet.points)}">not gradable</td>')
+        rows.append(f"<tr><td>{_e(r.student_id)}</td>{cells}<td class=num><b>{r.final_score:g}</b> / "
+                    f"{r.max_score:g}</td><td>{_feedback_link(r.student_id, page, feedback_dir)}</td></tr>")
+    note = ("" if feedback_dir is not None and feedback_dir.is_dir() else
+            '<p class="muted">Feedback pages appear here once `autograder export` has written them.</p>')
+    return (f'<h2>Roster</h2><div class="card scroll">{note}<table><tr><th>student</th>{head}<th>final</th>'
+            f"<th>feedback</th></tr>{''.join(rows)}</table></div>")
+
+
+def _feedback_link(student_id: str, page: Path | None, feedback_dir: Path | None) -> str:
+    target = feedback_dir / f"{student_id}.html" if feedback_dir is not None else None
+    if page is None or target is None or not target.is_file():
+        return ""
+    href = Path(os.path.relpath(target.resolve(), page.resolve().parent)).as_posix()
+    return f'<a href="{_e(quote(href))}">feedback</a>'
+
+
+def report_html(results: Sequence[SubmissionResult], sheet: SheetConfig, *, similarity: str = "",
+                page: Path | None = None, feedback_dir: Path | None = None) -> str:
+    """The whole report as one self-contained page (``similarity``: its section, already rendered).
+
+    ``page``: where it will be written, for the roster's relative links into ``feedback_dir``
+    (``autograder export``'s ``feedback/`` folder)."""
     charts = report_charts(results, sheet)
     exercise_rows = "".join(
         f"<tr><td>{_e(e)}</td><td class=num>{m:.2f} / {p:g}</td><td class=num>{100 * f:.0f}%</td></tr>"
         for e, m, p, f in exercise_stats(results, sheet))
     test_rows = "".join(
         f"<tr><td>{_e(s.exercise)}</td><td>{_e(s.name)}</td><td class=num>{s.passed} / {s.runs}</td>"
-        f"<td class=num>{100 * s.pass_rate:.0f}%</td><td class=num>{s.mean_duration_s:.2f} s</td></tr>"
+        f"<td class=num>{_bar(s.pass_rate)}{100 * s.pass_rate:.0f}%</td>"
+        f"<td class=num>{s.mean_duration_s:.2f} s</td></tr>"
         for s in case_stats(results))
-    failure_rows = "".join(
-        f"<tr><td class=num>{n}</td><td>{_e(test)}</td><td><pre>{_e(line)}</pre></td>"
-        f"<td>{_e(', '.join(who[:8]))}{' …' if len(who) > 8 else ''}</td></tr>"
-        for n, test, line, who in common_failures(results))
     time_rows = "".join(
         f"<tr><td>{_e(r.student_id)}</td><td class=num>{r.execution_time:.1f} s</td>"
         f"<td class=num>{_seconds(r.extra_data.get('timings', {}).get('load_s'))}</td>"
@@ -217,10 +324,11 @@ def report_html(results: Sequence[SubmissionResult], sheet: SheetConfig, *, simi
         (f'<h2>Exercises</h2><div class="card grid"><div>{_img(charts["exercises"])}</div>'
          f'<div style="flex:1"><table><tr><th>exercise</th><th>mean</th><th>full marks</th></tr>'
          f"{exercise_rows}</table></div></div>"),
-        (f'<h2>Hidden tests</h2><div class="card">{_img(charts["tests"])}<table><tr><th>exercise</th>'
-         f"<th>test</th><th>passed</th><th>rate</th><th>mean time</th></tr>{test_rows}</table></div>"),
-        (f'<h2>Most common failure messages</h2><div class="card"><table><tr><th>count</th><th>test</th>'
-         f"<th>message</th><th>students</th></tr>{failure_rows}</table></div>"),
+        (f'<h2>Hidden tests, hardest first</h2><div class="card"><table><tr><th>exercise</th>'
+         f"<th>test</th><th>passed</th><th>pass rate</th><th>mean time</th></tr>{test_rows}</table></div>"),
+        _failures(results),
+        _not_attempted(results, sheet),
+        _roster(results, sheet, page=page, feedback_dir=feedback_dir),
         (f'<h2>Grading time</h2><div class="card">{_img(charts["times"])}<table><tr><th>student</th>'
          f"<th>total</th><th>notebook run</th><th>tests</th><th>device</th></tr>{time_rows}</table></div>"),
         f'<h2>Needs attention</h2><div class="card">{_attention(results)}</div>',
@@ -230,7 +338,8 @@ def report_html(results: Sequence[SubmissionResult], sheet: SheetConfig, *, simi
 
 
 def write_report(results: Sequence[SubmissionResult], sheet: SheetConfig, out: Path, *,
-                 similarity_dir: Path | None = None) -> Path:
+                 similarity_dir: Path | None = None, feedback_dir: Path | None = None) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report_html(results, sheet, similarity=_similarity(similarity_dir, out)), encoding="utf-8")
+    out.write_text(report_html(results, sheet, similarity=_similarity(similarity_dir, out), page=out,
+                               feedback_dir=feedback_dir), encoding="utf-8")
     return out

@@ -4,8 +4,10 @@ The scaffold is one small exercise (``normalize(values)``) written out in every 
 parts: the master (``sheets/<name>/master.md``), the reference (``reference/<name>/``), the hidden
 suite (``tests/hidden/<name>/``), the public checks, one known-wrong variant and one known-correct
 alternative (``tests/variants/<name>/``, ``tests/alternatives/<name>/``), and the student notebook
-built from the master by ``autograder assign``. The instructor then replaces the exercise with
-their own, part by part (docs/authoring.md).
+built from the master by ``autograder assign``, and the sheet's description,
+``sheets/<name>/sheet.toml`` (title and points; the course config finds it, so the sheet works with
+no hand edit of ``course_config.py``, which keeps the course-wide settings). The instructor then
+replaces the exercise with their own, part by part (docs/authoring.md).
 
 The files come from templates in ``autograder/authoring/templates/new_sheet/`` (package data), with
 ``__SHEET__`` and ``__TITLE__`` replaced. Nothing that exists is overwritten: when any target
@@ -21,7 +23,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.config import CourseConfig, SheetConfig
+from autograder.config import SHEET_FILE, SHEETS_DIR, CourseConfig, SheetConfig, sheet_defaults
 from autograder.errors import UsageError
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "new_sheet"
@@ -33,12 +35,12 @@ ALTERNATIVE = "numpy_style"
 
 @dataclass(frozen=True)
 class NewSheet:
-    """What ``new-sheet`` made: the files (relative to the course root) and the config entry to paste."""
+    """What ``new-sheet`` made: the files (relative to the course root), ``sheet_file`` among them."""
 
     name: str
     root: Path
     files: tuple[Path, ...]
-    entry: str
+    sheet_file: Path
     config_file: Path | None = None
 
 
@@ -51,34 +53,36 @@ def check_name(name: str) -> str:
 
 
 def sheet_config(name: str, title: str) -> SheetConfig:
-    """The new sheet's entry in the course config (paths relative to the course root)."""
-    return SheetConfig.model_validate({
-        "name": name, "title": title, "assignment_dir": Path("assignments", name), "notebook": f"{name}.ipynb",
-        "public_checks": "public_checks.py", "reference_module": f"reference.{name}",
-        "hidden_dir": Path("tests", "hidden", name), "master": Path("sheets", name, "master.md"), "points": POINTS,
-    })
+    """The new sheet as the course config reads it from its ``sheet.toml`` (paths from the course root)."""
+    folder = Path(SHEETS_DIR, name)
+    return SheetConfig.model_validate({**sheet_defaults(name, folder), "master": folder / "master.md",
+                                       "title": title, "points": POINTS})
 
 
-def config_entry(sheet: SheetConfig, indent: int = 8) -> str:
-    """``"<name>": SheetConfig(...),`` as course_config.py writes it, ready to paste into ``sheets={...}``."""
-    fields = {
-        "name": sheet.name, "title": sheet.title, "assignment_dir": sheet.assignment_dir.as_posix(),
-        "notebook": sheet.notebook, "public_checks": sheet.public_checks,
-        "reference_module": sheet.reference_module, "hidden_dir": sheet.hidden_dir.as_posix(),
-        "master": Path(sheet.master).as_posix() if sheet.master else None,
-    }
-    pad = " " * indent
-    lines = [f"{pad}{json.dumps(sheet.name)}: SheetConfig("]
-    lines += [f"{pad}    {key}={json.dumps(value, ensure_ascii=False)}," for key, value in fields.items() if value]
-    points = ", ".join(f"{json.dumps(ex)}: {value:g}" for ex, value in sheet.points.items())
-    lines += [f"{pad}    points={{{points}}},", f"{pad}),"]
-    return "\n".join(lines)
+def sheet_toml(sheet: SheetConfig) -> str:
+    """``sheets/<name>/sheet.toml``: what the layout does not say (title, points), and where to add more."""
+    points = "\n".join(f"{json.dumps(exercise)} = {value:g}" for exercise, value in sheet.points.items())
+    return f"""# Sheet {sheet.name}: found by the course config (autograder/config.py), no entry in course_config.py
+# needed; course-wide settings (limits, devices, service) stay there. Any SheetConfig field may be set
+# here; left out, the layout new-sheet made is used: assignments/{sheet.name}/{sheet.notebook},
+# reference.{sheet.name}, tests/hidden/{sheet.name}/, sheets/{sheet.name}/master.md.
+title = {json.dumps(sheet.title, ensure_ascii=False)}
+# opens = 2027-01-08T09:00:00
+# deadline = 2027-01-22T23:59:00
+# timezone = "Europe/Berlin"
+# late_penalty = "per_day"
+# late_penalty_per_day = 0.1
+
+# exercise id -> points (the hidden tests' points(...) markers add up to these)
+[points]
+{points}
+"""
 
 
 def planned_files(name: str) -> dict[Path, str]:
     """``{path relative to the course root: template}`` of every file the scaffold writes itself."""
     return {
-        Path("sheets", name, "master.md"): "master.md.tmpl",
+        Path(SHEETS_DIR, name, "master.md"): "master.md.tmpl",
         Path("reference", name, "__init__.py"): "reference.py.tmpl",
         Path("tests", "hidden", name, f"test_{name}.py"): "test_hidden.py.tmpl",
         Path("assignments", name, "public_checks.py"): "public_checks.py.tmpl",
@@ -124,10 +128,12 @@ def new_sheet(*, config: CourseConfig, name: str, title: str | None = None,
             _write(root, package, render("reference_package.py.tmpl", name, title), written, created_dirs)
         notebook = build_notebook(config, sheet)
         written.append(notebook.relative_to(root))
+        sheet_file = Path(SHEETS_DIR, name, SHEET_FILE)
+        _write(root, sheet_file, sheet_toml(sheet), written, created_dirs)  # last: the sheet exists once whole
     except BaseException:
         _undo(root, written, created_dirs)
         raise
-    return NewSheet(name=name, root=root, files=tuple(written), entry=config_entry(sheet), config_file=config_file)
+    return NewSheet(name=name, root=root, files=tuple(written), sheet_file=sheet_file, config_file=config_file)
 
 
 def build_notebook(config: CourseConfig, sheet: SheetConfig) -> Path:

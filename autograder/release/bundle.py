@@ -1,7 +1,8 @@
 """The student bundle: the public assignment folder, the notebook cleaned, a README; and the leak scan.
 
-The bundle holds the sheet's assignment folder (notebook, public checks, data, the given module)
-and nothing else: caches, checkpoints, dot files and symbolic links that leave the folder are left
+The bundle holds the sheet's assignment folder (notebook, public checks, data, the given module),
+the public-check runner its checks import (:mod:`autograder.release.standalone`: the notebook works
+in a kernel without the ``autograder`` package) and nothing else: caches, checkpoints, dot files and symbolic links that leave the folder are left
 out, notebook outputs are cleared and cells tagged ``staff-only`` dropped. The sheet's master and
 any ``build_*.py`` script are refused (staff code: a student who runs a build script overwrites
 their own notebook). The layout is
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.config import CourseConfig, SheetConfig
+from autograder.release import standalone
 from autograder.release.stubs import reference_modules
 
 MIN_LINE = 25
@@ -123,6 +125,7 @@ def distinctive_lines(config: CourseConfig, sheet: SheetConfig) -> dict[str, str
     """``{line: "file:line"}`` for the secret lines that no public source file also contains."""
     public, _ = public_files(config, sheet)
     baseline = {_key(line) for path in public for line in text_lines(path)}
+    baseline |= {_key(line) for line in standalone.runner_source().splitlines()}  # shipped too: public code
     found: dict[str, str] = {}
     for path in secret_files(config, sheet):
         for number, line in enumerate(text_lines(path), 1):
@@ -238,7 +241,7 @@ def clean_notebook(source: Path, target: Path, sheet: SheetConfig) -> None:
     nbformat.write(notebook, target)
 
 
-def readme(config: CourseConfig, sheet: SheetConfig, files: list[str]) -> str:
+def readme(config: CourseConfig, sheet: SheetConfig, files: list[str], packages: list[str] | None = None) -> str:
     deadline = sheet.aware_deadline()
     lines = [f"# {sheet.title or sheet.name}", "", f"Course: {config.course}. Sheet id: `{sheet.name}`.", "",
              "## What is here", ""]
@@ -248,11 +251,16 @@ def readme(config: CourseConfig, sheet: SheetConfig, files: list[str]) -> str:
                "every constant that is `None`. Keep the names and signatures as given: the grader calls them."),
               ""]
     if sheet.public_checks:
-        lines += [("Run the public checks in the notebook with `check()` (or `check(\"<exercise>\")`), or "
-                   f"from a terminal with `autograder check {sheet.name} {sheet.notebook}`. They only test "
-                   "the form of your answers (types, shapes); they are not your grade. They run on the course's "
-                   "`autograder` package, installed on the course's JupyterHub; to work elsewhere, install it "
-                   "in the same environment as the notebook's kernel."), ""]
+        lines += [("Run the public checks in the notebook with `check()` (or `check(\"<exercise>\")`). They "
+                   "only test the form of your answers (types, shapes); they are not your grade. They ship with "
+                   f"this folder (`{standalone.FILE}` is the course's own check runner), so they give the same "
+                   "verdicts anywhere; on the course's JupyterHub, `autograder check "
+                   f"{sheet.name} {sheet.notebook}` runs them from a terminal too."), ""]
+    lines += ["## Working elsewhere (Colab, your laptop)", "",
+              ("Everything the notebook needs is on the course's JupyterHub. In any other Python 3.11+ "
+               "environment, install it into the notebook's kernel with one command:"), "", "```",
+              f"pip install {' '.join(packages)}" if packages else "pip install jupyter", "```", "",
+              "then open the notebook from this folder (its data and modules are read from here).", ""]
     lines += ["## Grading", "",
               ("After you submit, hidden tests check the behaviour of your code in a sandbox; the "
                "feedback page shows the points per exercise and what to look at."), "",
@@ -295,6 +303,10 @@ def build_bundle(config: CourseConfig, sheet: SheetConfig, dest: Path, *, nbgrad
         else:
             shutil.copyfile(path, out)
         names.append(str(relative))
+    refused += standalone.make_standalone(target)
+    if (target / standalone.FILE).exists():
+        names.append(standalone.FILE)
     if not (target / "README.md").exists():  # an authored README wins over the generated one
-        (target / "README.md").write_text(readme(config, sheet, names), encoding="utf-8")
+        packages = standalone.requirements(sorted(target.rglob("*")), target)
+        (target / "README.md").write_text(readme(config, sheet, names, packages), encoding="utf-8")
     return target, refused

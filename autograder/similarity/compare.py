@@ -165,3 +165,46 @@ def _regions(doc: Document, runs: np.ndarray, other_runs: np.ndarray, other_firs
         raw_start, raw_end = doc.normalised.raw_span(int(start), int(end))
         regions.append(Region(number, raw_start, raw_end, partner))
     return regions
+
+
+@dataclass(frozen=True)
+class Group:
+    """Submissions linked by flagged pairs (a connected component): one copied solution and its copies.
+
+    ``pairs`` counts the flagged pairs inside; ``best`` is the group's best-ranked pair (index into
+    the ranked list), the page to open first.
+    """
+
+    members: tuple[str, ...]
+    pairs: int
+    best: int
+    share: float
+
+
+def flagged_groups(pairs: Sequence[PairScore]) -> list[Group]:
+    """Clusters of mutually similar submissions: the connected components of the flagged pairs.
+
+    Four copies of one solution are one group of four (six pairs), not six findings; groups come
+    largest first, then by their best pair's rank; members are sorted.
+    """
+    parent: dict[str, str] = {}
+
+    def root(key: str) -> str:
+        parent.setdefault(key, key)
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    for pair in pairs:
+        if pair.flagged:
+            parent[root(pair.a)] = root(pair.b)
+    members: dict[str, list[str]] = {}
+    for key in parent:
+        members.setdefault(root(key), []).append(key)
+    groups = []
+    for keys in members.values():
+        within = set(keys)
+        inside = [i for i, pair in enumerate(pairs) if pair.flagged and pair.a in within and pair.b in within]
+        groups.append(Group(tuple(sorted(keys)), len(inside), inside[0], max(pairs[i].share for i in inside)))
+    return sorted(groups, key=lambda g: (-len(g.members), g.best))

@@ -15,12 +15,20 @@ from pathlib import Path
 from typing import Any
 
 from autograder.results import csv_text
-from autograder.similarity.compare import Document, PairScore, Region, Settings
+from autograder.similarity.compare import (
+    Document,
+    Group,
+    PairScore,
+    Region,
+    Settings,
+    flagged_groups,
+)
 from autograder.submission import clean_text
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
-main{max-width:1400px;margin:0 auto;padding:24px} h1{font-size:1.4em} h2{font-size:1.1em}
+*{box-sizing:border-box} main{max-width:1400px;margin:0 auto;padding:24px;overflow-wrap:anywhere}
+h1{font-size:1.4em} h2{font-size:1.1em}
 .card{background:#fff;border:1px solid #dde1e8;border-radius:8px;padding:14px;margin:12px 0}
 table{border-collapse:collapse;width:100%} td,th{padding:4px 8px;border-bottom:1px solid #eceff3;text-align:left;
 font-size:.9em;vertical-align:top} td.num{text-align:right;white-space:nowrap} .flag{color:#a3001b;font-weight:700}
@@ -62,6 +70,7 @@ def index_html(*, title: str, pairs: Sequence[PairScore], shown: int, docs: Sequ
             f"<td class={'flag' if pair.flagged else 'muted'}>{'flagged' if pair.flagged else ''}</td>"
             f'<td><a href="{page_name(rank)}">side by side</a></td></tr>')
     flagged = sum(p.flagged for p in pairs)
+    groups = flagged_groups(pairs)
     problems = "".join(f"<tr><td>{e(key)}</td><td>{e(why)}</td></tr>" for key, why in left_out)
     body = [
         f"<h1>{e(title)}</h1>",
@@ -72,7 +81,8 @@ def index_html(*, title: str, pairs: Sequence[PairScore], shown: int, docs: Sequ
         f"<i>A in B</i> is the part of A's own code that is also in B; <i>longest run</i> is the longest "
         f"unbroken shared passage in normalised characters (about 12 per line). Flagged: both shares "
         f"at least {percent(settings.threshold)}, or a run of at least {settings.min_run}.</p></div>"),
-        f'<div class="card"><table><tr><th>#</th><th>A</th><th>B</th><th>A in B</th><th>B in A</th>'
+        groups_html(groups, pairs),
+        f'<h2>Pairs</h2><div class="card"><table><tr><th>#</th><th>A</th><th>B</th><th>A in B</th><th>B in A</th>'
         f"<th>longest run</th><th></th><th></th></tr>{''.join(rows)}</table>"
         + (f'<p class="muted">{len(pairs) - shown} more pair(s) with less in common are in pairs.csv.</p>'
            if len(pairs) > shown else "") + "</div>",
@@ -82,6 +92,21 @@ def index_html(*, title: str, pairs: Sequence[PairScore], shown: int, docs: Sequ
                     f"<th>why</th></tr>"
                     f"{problems}</table></div>")
     return _shell(title, "".join(body))
+
+
+def groups_html(groups: Sequence[Group], pairs: Sequence[PairScore]) -> str:
+    """The groups of mutually similar submissions, above the pairs: what a TA follows up, one case each."""
+    if not groups:
+        return '<h2>Groups</h2><div class="card"><p class="muted">No pair is flagged: no group to look at.</p></div>'
+    rows = "".join(
+        f"<tr><td class=num>{number}</td><td>{e(', '.join(group.members))}</td><td class=num>{len(group.members)}</td>"
+        f"<td class=num>{group.pairs}</td><td class=num>{percent(group.share)}</td>"
+        f'<td><a href="{page_name(group.best + 1)}">pair #{group.best + 1}: {e(pairs[group.best].a)} and '
+        f"{e(pairs[group.best].b)}</a></td></tr>" for number, group in enumerate(groups, start=1))
+    return (f'<h2>Groups</h2><div class="card"><p class="muted">{len(groups)} group(s) of submissions linked by '
+            "flagged pairs (each shares much code with at least one other in its group): one case to look at "
+            "each, not one per pair.</p><table><tr><th>group</th><th>submissions</th><th>size</th>"
+            f"<th>flagged pairs</th><th>most shared</th><th>start with</th></tr>{rows}</table></div>")
 
 
 def _marked(text: str, regions: Sequence[Region], side: str, other: str) -> str:
@@ -149,6 +174,8 @@ def summary_json(*, sheet: str, pairs: Sequence[PairScore], shown: int, compared
         "settings": {"k": settings.k, "window": settings.window, "threshold": settings.threshold,
                      "min_run": settings.min_run, "common_limit": settings.common_limit(compared)},
         "not_compared": [{"submission": key, "why": why} for key, why in left_out],
+        "groups": [{"members": list(g.members), "flagged_pairs": g.pairs, "share": round(g.share, 4),
+                    "page": page_name(g.best + 1)} for g in flagged_groups(pairs)],
         "top_pairs": [{"rank": rank, "a": p.a, "b": p.b, "a_in_b": round(p.share_a, 4), "b_in_a": round(p.share_b, 4),
                        "longest_run": p.longest_run, "flagged": p.flagged, "page": page_name(rank)}
                       for rank, p in enumerate(pairs[:shown], start=1)],

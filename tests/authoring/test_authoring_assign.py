@@ -43,7 +43,7 @@ def test_check_exits_6_on_a_stale_notebook_and_writes_nothing(course: Path) -> N
     master.write_text(master.read_text().replace("# Tiny sheet", "# Tiny sheet, revised"))
     before = notebook.read_bytes()
     result = _cli(course, "--check")
-    assert result.exit_code == 6
+    assert result.exit_code == 8
     assert "is stale" in result.output and "autograder assign tiny" in result.output
     assert notebook.read_bytes() == before
 

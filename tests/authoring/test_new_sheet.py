@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from autograder.cli import app
+from autograder.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 SHEET = "demo_sheet"
@@ -62,12 +63,16 @@ def _new_sheet(course: Path, *args: str):
 
 def _said(result) -> str:
     """The command's output with rich's line wrapping undone."""
-    return " ".join(result.output.split())
+    return _said_text(result.output)
+
+
+def _said_text(output: str) -> str:
+    return " ".join(output.split())
 
 
 @pytest.fixture(scope="module")
 def scaffolded() -> Iterator[tuple[Path, str]]:
-    """A course with only a config, after ``new-sheet demo_sheet`` and with the printed entry pasted in."""
+    """A course with only a config, after ``new-sheet demo_sheet``: nothing edited by hand."""
     base = ROOT / "build" / "test-tmp"
     base.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="new-sheet-", dir=base))
@@ -75,25 +80,32 @@ def scaffolded() -> Iterator[tuple[Path, str]]:
     course = _course(folder)
     made = _new_sheet(course, SHEET, "--title", "Demo: normalising numbers")
     assert made.exit_code == 0, made.output
-    config_file = course / "course_config.py"
-    config_file.write_text(config_file.read_text().replace(PLACEHOLDER, made.stdout), encoding="utf-8")
-    yield course, made.stdout
+    yield course, made.output
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def test_new_sheet_writes_the_scaffold_and_prints_its_entry(scaffolded) -> None:
-    course, entry = scaffolded
-    assert set(_files(course)) == SCAFFOLD | {"course_config.py"}
-    assert entry.startswith('        "demo_sheet": SheetConfig(\n')
-    for line in ('reference_module="reference.demo_sheet"', 'hidden_dir="tests/hidden/demo_sheet"',
-                 'master="sheets/demo_sheet/master.md"', 'points={"1": 3}', 'title="Demo: normalising numbers"'):
-        assert line in entry
+def test_new_sheet_needs_no_hand_edit_of_the_course_config(scaffolded) -> None:
+    course, said = scaffolded
+    assert set(_files(course)) == SCAFFOLD | {"course_config.py", "sheets/demo_sheet/sheet.toml"}
+    assert (course / "course_config.py").read_text() == MINIMAL_CONFIG  # course-wide settings untouched
+    assert "add this entry" not in said and "sheets/demo_sheet/sheet.toml" in _said_text(said)
+    sheet = load_config(course / "course_config.py").sheet(SHEET)
+    assert sheet.title == "Demo: normalising numbers" and sheet.points == {"1": 3.0}
+    assert (sheet.reference_module, sheet.hidden_dir, sheet.master, sheet.assignment_dir) == (
+        "reference.demo_sheet", Path("tests/hidden/demo_sheet"), Path("sheets/demo_sheet/master.md"),
+        Path("assignments/demo_sheet"))
+    shown = CliRunner().invoke(app, ["config", "--config", str(course / "course_config.py")])
+    assert shown.exit_code == 0 and '"demo_sheet"' in shown.output
+
+
+def test_new_sheet_writes_the_scaffold(scaffolded) -> None:
+    course, _ = scaffolded
     notebook = nbformat.read(course / "assignments" / SHEET / f"{SHEET}.ipynb", as_version=4)
     text = "\n".join(cell.source for cell in notebook.cells)
     assert "COURSE_ROOT" not in text and "from reference" not in text  # the staff cell and the imports are gone
     assert 'def normalize(values):\n    """Scale ``values`` linearly' in text
     assert "raise NotImplementedError" in text and 'check("1")' in text
-    assert "normalize (3 points)" in text and "worth 3 points" in text and "10 seconds" in text
+    assert "normalize (3 points)" in text and "1 exercise worth 3 points in all" in text and "10 seconds" in text
     built = CliRunner().invoke(app, ["assign", SHEET, "--check", "--config", str(course / "course_config.py")])
     assert built.exit_code == 0 and "is up to date" in built.output  # new-sheet built what assign builds
 
@@ -110,8 +122,9 @@ def test_the_scaffold_passes_the_release_gate(scaffolded, tmp_path: Path) -> Non
     assert "1 known-correct alternative(s) score full marks" in released.output
     assert "test_demo_sheet.py::test_normalize_equal_values: forgets_the_minimum" in released.output
     bundle = out / SHEET
-    # the notebook, the public checks and a README; no master, build script, reference or hidden test
-    assert sorted(p.name for p in bundle.rglob("*")) == ["README.md", "demo_sheet.ipynb", "public_checks.py"]
+    # the notebook, the public checks, their runner and a README; no master, build script, reference or hidden test
+    assert sorted(p.name for p in bundle.rglob("*")) == ["README.md", "_autograder_checks.py", "demo_sheet.ipynb",
+                                                         "public_checks.py"]
 
 
 def test_new_sheet_refuses_to_overwrite_and_writes_nothing(scaffolded, tmp_path: Path) -> None:
@@ -139,7 +152,6 @@ def test_new_sheet_refuses_a_name_that_is_not_a_module_name(name: str, tmp_path:
 
 def test_new_sheet_takes_back_what_it_wrote_when_the_build_fails(tmp_path: Path, monkeypatch) -> None:
     from autograder.authoring import scaffold
-    from autograder.config import load_config
     from autograder.errors import AssignError
 
     def broken(config, sheet):
@@ -152,3 +164,18 @@ def test_new_sheet_takes_back_what_it_wrote_when_the_build_fails(tmp_path: Path,
         scaffold.new_sheet(config=load_config(course / "course_config.py"), name="other")
     assert set(_files(course)) == {"course_config.py"}
     assert sorted(p.name for p in course.iterdir()) == ["course_config.py", "reference"]
+
+
+def test_run_all_on_the_untouched_notebook_reaches_check(scaffolded) -> None:
+    """A fresh student's Run All: the try-cell must not stop it before check() says what is to do."""
+    from nbclient import NotebookClient
+
+    course, _ = scaffolded
+    notebook = nbformat.read(course / "assignments" / SHEET / f"{SHEET}.ipynb", as_version=4)
+    NotebookClient(notebook, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(course / "assignments" / SHEET)}}).execute()
+    outputs = {cell.get("id"): "".join(o.get("text", "") for o in cell.get("outputs", [])) for cell in notebook.cells
+               if cell.cell_type == "code"}
+    assert "normalize is not written yet" in outputs["try-normalize"]
+    last = notebook.cells[-1]
+    assert last.source.strip() == "check()" and "to do" in outputs[last.get("id")], outputs

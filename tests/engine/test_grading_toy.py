@@ -154,7 +154,7 @@ def test_cli_check_runs_public_checks(tmp_path):
     assert good.returncode == 0 and "│ pass " in good.stdout and "1/1 public checks pass" in good.stderr
     (tmp_path / "str_add.py").write_text("def add(a, b):\n    return str(a + b)\n")
     bad = run_cli("check", "toy", str(tmp_path / "str_add.py"))
-    assert bad.returncode == 1 and "FAIL" in bad.stdout and "add should return an int" in bad.stdout
+    assert bad.returncode == 7 and "FAIL" in bad.stdout and "add should return an int" in bad.stdout
     (tmp_path / "unfinished.py").write_text("def add(a, b):\n    raise NotImplementedError\n")
     unfinished = run_cli("check", "toy", str(tmp_path / "unfinished.py"), "--exercise", "basics")
     assert unfinished.returncode == 6 and "to do" in unfinished.stdout and "FAIL" not in unfinished.stdout

@@ -87,3 +87,28 @@ def test_plain_layout_and_what_is_left_out(tmp_path: Path) -> None:
     target, refused = build_bundle(config, config.sheet("toy"), tmp_path / "out")
     assert target == tmp_path / "out" / "toy" and (target / "data" / "numbers.csv").is_file()
     assert not (target / "peek.py").exists()
+
+
+def test_the_bundle_ships_the_one_check_runner_not_a_second_copy(tmp_path: Path) -> None:
+    """A bundle whose checks import autograder.checks gets that very file as _autograder_checks.py (issue 22 item 2)."""
+    import ast
+    import sys
+
+    from autograder import checks
+    from autograder.release import standalone
+
+    runner = Path(checks.__file__).read_text(encoding="utf-8")
+    imported = {alias.name.split(".")[0] for node in ast.walk(ast.parse(runner)) if isinstance(node, ast.Import)
+                for alias in node.names} | {node.module.split(".")[0] for node in ast.walk(ast.parse(runner))
+                                            if isinstance(node, ast.ImportFrom) and node.module}
+    assert imported <= set(sys.stdlib_module_names), imported  # a student's kernel can import it
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    (folder / "public_checks.py").write_text("from autograder.checks import expect, make_check\nCHECKS = {}\n"
+                                             "check = make_check(CHECKS)\n")
+    (folder / "helper.py").write_text("import autograder.client\n")
+    left = standalone.make_standalone(folder)
+    assert (folder / "public_checks.py").read_text().startswith("from _autograder_checks import expect, make_check\n")
+    assert (folder / standalone.FILE).read_text().endswith(runner)  # the same file, byte for byte
+    assert left == [("helper.py imports the autograder package, which a student's kernel may not have "
+                     "(only autograder.checks ships with the bundle)")]

@@ -7,6 +7,7 @@ own course_config.py and scan it (the gated release of the real sheet is test_sh
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -70,3 +71,63 @@ def test_scan_catches_judge_data_in_any_layout(bundle, tmp_path: Path) -> None:
     (planted / "data" / "names-data.json").write_text(json.dumps(public_names), encoding="utf-8")
     leaks = {leak.file for leak in scan_bundle(planted, config, sheet)}
     assert leaks == {"data/extra.json", "data/names-data.json"}
+
+
+BLOCK_AUTOGRADER = '''import importlib.abc
+import sys
+
+
+class _NoAutograder(importlib.abc.MetaPathFinder):
+    """A kernel of Colab or a laptop: the course's package is not installed."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "autograder" or name.startswith("autograder."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+sys.meta_path.insert(0, _NoAutograder())
+'''
+PROBE = ("try:\n    import autograder\n    print('autograder is importable')\n"
+         "except ModuleNotFoundError:\n    print('no autograder package')")
+WRONG_SCHEDULE = 'def cosine_lr(step, *, base_lr, total_steps, warmup_steps=0, min_lr=0.0):\n    return "high"\n\ncheck("3.2.2")'
+
+
+def _run_released(bundle: Path, ipython_dir: Path | None, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Run All on the released notebook (plus a wrong answer and a probe), in a fresh kernel; each code cell's text."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(bundle / "sheet_3_2.ipynb", as_version=4)
+    notebook.cells += [nbformat.v4.new_code_cell(WRONG_SCHEDULE), nbformat.v4.new_code_cell(PROBE)]
+    with monkeypatch.context() as patch:
+        if ipython_dir is not None:
+            patch.setenv("IPYTHONDIR", str(ipython_dir))
+        patch.setenv("PYTHONPATH", "")  # nothing of the repository on the kernel's path
+        NotebookClient(notebook, timeout=300, kernel_name="python3",
+                       resources={"metadata": {"path": str(bundle)}}).execute()
+    texts = ["".join(o.get("text", "") or "".join(o.get("data", {}).get("text/plain", "")) for o in cell.outputs)
+             for cell in notebook.cells if cell.cell_type == "code"]
+    return [re.sub(r" at 0x[0-9a-f]+", "", text) for text in texts]  # object addresses differ between kernels
+
+
+def test_released_notebook_runs_without_the_autograder_package(bundle, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run All in a kernel that cannot import autograder: every cell runs, and check() says what
+    `autograder check` says (the same notebook run where the package is installed is the yardstick)."""
+    _, _, built = bundle
+    released = tmp_path / "sheet_3_2"
+    shutil.copytree(built, released)
+    startup = tmp_path / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-no-autograder.py").write_text(BLOCK_AUTOGRADER, encoding="utf-8")
+    readme = (released / "README.md").read_text(encoding="utf-8")
+    assert "\npip install datasets tokenizers torch transformers\n" in readme
+
+    without = _run_released(released, tmp_path / "ipython", monkeypatch)
+    assert without[-1].strip() == "no autograder package"
+    assert "FAIL" in without[-2] and "cosine_lr should return a Python float" in without[-2], without[-2]
+    assert any("to do" in text for text in without[:-2])
+    with_package = _run_released(released, None, monkeypatch)
+    assert with_package[-1].strip() == "autograder is importable"
+    assert without[:-1] == with_package[:-1]  # the same verdicts, in the same words

@@ -1,0 +1,5 @@
+"""``python -m autograder``: the same command as ``autograder`` (with the same exit codes)."""
+
+from autograder.cli import app
+
+app(prog_name="autograder")
