@@ -72,33 +72,75 @@ def load_judge_qa_data() -> dict[str, list[dict]]:
     return {"train": given.load_qa_data()["train"], "heldout": heldout}
 
 
-def heldout_nll_per_char(model, heldout: dict[str, list[str]], categories: list[str] | None = None) -> float:
-    """Mean NLL per predicted symbol (every letter and the EOS) over all held-out names.
+#: the judge stops feeding held-out names once the NLL so far is this many standard errors away
+#: from every threshold it decides (after at least ``NLL_MIN_ROUNDS`` rounds of one name per
+#: category); a model near a threshold is measured on every held-out name
+NLL_DECISIVE_Z = 4.0
+NLL_MIN_ROUNDS = 3
+
+
+def heldout_rounds(heldout: dict[str, list[str]]) -> list[list[tuple[str, str]]]:
+    """The held-out names in rounds of one name per category, so every prefix is balanced."""
+    longest = max((len(names) for names in heldout.values()), default=0)
+    return [[(category, names[i]) for category, names in heldout.items() if i < len(names)]
+            for i in range(longest)]
+
+
+def _decisive(per_name: list[tuple[float, int]], thresholds: tuple[float, ...]) -> bool:
+    """Whether the ratio estimate sum(nll) / sum(symbols) is ``NLL_DECISIVE_Z`` SEs from each threshold."""
+    n = len(per_name)
+    total = sum(s for s, _ in per_name)
+    count = sum(c for _, c in per_name)
+    if n < 2 or count == 0:
+        return False
+    mean = total / count
+    spread = sum((s - mean * c) ** 2 for s, c in per_name) / (n - 1)
+    standard_error = math.sqrt(spread * n) / count
+    return all(abs(mean - t) > NLL_DECISIVE_Z * standard_error for t in thresholds)
+
+
+def heldout_nll_per_char(model, heldout: dict[str, list[str]], categories: list[str] | None = None,
+                         *, decide: tuple[float, ...] = ()) -> float:
+    """Mean NLL per predicted symbol (every letter and the EOS) over the held-out names.
 
     Feeds each name step by step: ``hidden = model.init_hidden()``, then
     ``log_probs, hidden = model(category_row, input_row, hidden)`` for SOS, c1, ..., cn, scoring
     c1, ..., cn, EOS. The state is passed back unchanged (it is opaque to the judge). ``categories``
     fixes the one-hot order (default: ``heldout``'s key order, which ``judge_names`` keeps).
+
+    Without ``decide`` every held-out name is fed. With ``decide`` (the thresholds the caller will
+    compare the result with), names are fed in rounds of one per category and the measurement stops
+    after a round once the mean so far is decisively on one side of every threshold
+    (:data:`NLL_DECISIVE_Z` standard errors, at least :data:`NLL_MIN_ROUNDS` rounds): each name is
+    a sandbox round trip per symbol, the larger part of the judge's cost, and a clear pass or fail
+    needs only a few rounds. The order is fixed, so the result is deterministic.
     """
     categories = list(heldout) if categories is None else list(categories)
     if hasattr(model, "eval"):
         model.eval()
-    total, count = 0.0, 0
+    per_name: list[tuple[float, int]] = []
     with torch.no_grad():
-        for category, names in heldout.items():
-            category_row = given.category_tensor(category, categories)
-            for name in names:
-                hidden = model.init_hidden()
-                targets = given.target_indices(name)
-                for step, row in enumerate(given.input_tensors(name)):
-                    log_probs, hidden = model(category_row, row, hidden)
-                    # Renormalise: true log-probabilities are unchanged, while anything else (plain
-                    # probabilities, raw scores) is scored as the distribution it actually implies
-                    # and cannot fake a low loss with values above zero.
-                    log_probs = torch.log_softmax(torch.as_tensor(log_probs, dtype=torch.float64).reshape(-1), 0)
-                    total -= float(log_probs[int(targets[step])])
-                    count += 1
-    return total / count
+        for done, round_ in enumerate(heldout_rounds(heldout), start=1):
+            for category, name in round_:
+                per_name.append(_name_nll(model, given.category_tensor(category, categories), name))
+            if decide and done >= NLL_MIN_ROUNDS and _decisive(per_name, tuple(decide)):
+                break
+    return sum(s for s, _ in per_name) / sum(c for _, c in per_name)
+
+
+def _name_nll(model, category_row: torch.Tensor, name: str) -> tuple[float, int]:
+    """``(summed NLL, number of predicted symbols)`` of one name, fed step by step."""
+    hidden = model.init_hidden()
+    targets = given.target_indices(name)
+    total = 0.0
+    for step, row in enumerate(given.input_tensors(name)):
+        log_probs, hidden = model(category_row, row, hidden)
+        # Renormalise: true log-probabilities are unchanged, while anything else (plain
+        # probabilities, raw scores) is scored as the distribution it actually implies
+        # and cannot fake a low loss with values above zero.
+        log_probs = torch.log_softmax(torch.as_tensor(log_probs, dtype=torch.float64).reshape(-1), 0)
+        total -= float(log_probs[int(targets[step])])
+    return total, len(targets)
 
 
 # --- 3.2.3.2 -----------------------------------------------------------------------------------

@@ -142,7 +142,10 @@ def heldout_nll(student, ref, memo, names_data, seed) -> float:
 
     def measure():
         _, heldout = ref.judge_names()
-        return ref.heldout_nll_per_char(model, heldout, categories=list(names_data))
+        # the two thresholds the tests below compare with: the judge stops feeding names once the
+        # result is clear for both (every name is fed to a model near either)
+        decide = (ref.LSTM_NLL_THRESHOLD, (ref.UNIFORM_NLL + ref.LSTM_NLL_THRESHOLD) / 2)
+        return ref.heldout_nll_per_char(model, heldout, categories=list(names_data), decide=decide)
 
     return memo.once("train_char_lstm/nll", measure, judged=(
         "the judge could not feed held-out names through your trained CharLSTM: forward should "
