@@ -179,7 +179,9 @@ def make_qa_config():
 
     Dropout is off: with a model this small and a few hundred training steps it only slows learning.
     One layer is enough for the task (an option's token attends to the category the question names)
-    and learns it in fewer steps than two layers of width 64, at a fraction of the cost.
+    and learns it in fewer steps than two layers of width 64, at a fraction of the cost. The MLP uses
+    the exact GELU (one fused kernel) instead of GPT-2's tanh approximation, which costs a fifth
+    of a training step on a CPU and computes nearly the same function.
     """
     from transformers import GPT2Config
 
@@ -196,6 +198,7 @@ def make_qa_config():
         resid_pdrop=0.0,
         embd_pdrop=0.0,
         attn_pdrop=0.0,
+        activation_function="gelu",
     )
 
 
