@@ -322,7 +322,7 @@ def train_extractive_qa(examples, *, n_steps, lr, seed, device="cpu"):
     losses = []
     model.train()
     for step in range(n_steps):
-        batch = torch.randint(len(examples), (16,))
+        batch = torch.randint(len(examples), (32,))
         loss = model(ids[batch], mask[batch], starts[batch], ends[batch])["loss"]
         optimizer.zero_grad()
         loss.backward()

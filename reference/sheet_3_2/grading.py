@@ -5,21 +5,26 @@ judge, so a submission never reports its own score. The helpers only call ``mode
 ``model.init_hidden()`` and ``model.eval()``, so they work on a local module and on a sandbox handle
 alike (whose calls return plain data).
 
-Calibration (measured on the 2-core development machine, torch 2.13 CPU, one thread, while the
-machine was heavily shared, so wall times were 3-10x CPU times):
+Calibration (issue 20; measured on the 2-core development machine, torch 2.13 CPU, one torch thread,
+CPU seconds of the training call while other engineers shared the cores; tables in
+docs/benchmarks.md, scripts ``benchmarks/lstm_recipes.py`` and ``benchmarks/qa_recipes.py``):
 
-- 3.2.3.1, ``LSTM_SETTINGS``: held-out NLL per symbol 2.37-2.41 for the reference (LSTMCell,
-  hidden 128, seeds 0-4; 4.9-5.9 CPU-s for 2000 steps, 3.9 s wall on an idle machine), 2.39-2.41
-  for ``nn.LSTM`` run step by step with hidden 64 (seeds 0-2) and 2.37-2.40 for LSTMCell with
-  hidden 256 (seeds 0-2). A uniform model scores ln 60 = 4.09 and a per-symbol unigram model 3.29,
-  so the threshold 2.9 needs a model that learned more than letter frequencies.
-- 3.2.3.2, ``QA_SETTINGS``: 1500 steps at lr 1e-3, so that every reasonable recipe reaches the
-  threshold (``benchmarks/qa_recipes.py``, table in docs/benchmarks.md): at the former 500 steps a
-  batch of 8 reached only 0.26 (constant Adam) and 0.455 at 1000 steps, while batches of 32 and 64
-  reached 1.00. At 1500 steps: batch 8 with Adam 0.885-0.965 (seeds 0-2), batch 16 1.00, 1.00,
-  batch 64 1.00 (70 CPU-s, the slowest allowed recipe). Batch 1 reaches 0.145-0.185 at any of these
-  budgets: the notebook requires mini-batches of ``QA_BATCH_RANGE`` examples and its public check
-  enforces that. Chance is 0.2; the threshold is 0.6 (at least).
+- 3.2.3.1, ``LSTM_SETTINGS``: 300 steps (was 2000) at lr 0.005. Held-out NLL per symbol on seeds 0-2:
+  2.70-2.76 for the reference (LSTMCell, hidden 128, about 1.1 CPU-s), 2.68-2.75 for ``nn.LSTM``
+  run step by step with hidden 64, 2.74-2.81 with hidden 32 (the slowest learner), 2.69-2.74 for
+  gates written with ``nn.Linear``, 2.71-2.74 for LSTMCell 256 with clipping. The threshold 3.0
+  (was 2.9 at 2000 steps) leaves every recipe at least 0.18 below it, and stays well below a
+  per-symbol unigram model (3.29; uniform is ln 60 = 4.09), so passing still needs a model that
+  learned which letters follow which in each language.
+- 3.2.3.2, ``QA_SETTINGS``: 600 steps (was 1500) at lr 3e-3 (was 1e-3) on the given ``qa_config``,
+  now one layer of width 32 with the exact GELU (was two of width 64 with GPT-2's tanh GELU):
+  that model learns the task in fewer examples and costs a quarter per step. Batches of 32 to 64
+  reach 0.93-1.00 on seeds 0-2 with Adam or AdamW, with or without a schedule (3.6-4.0 CPU-s for
+  32, 5.0-5.3 for 64, the slowest allowed recipe); batches of 16 reach 0.31-0.95 and 24 0.66-1.00 at this budget, too uneven across seeds
+  to be fair, hence ``QA_BATCH_RANGE`` = 32 to 64, which the notebook states and its public check
+  enforces. Batch 1 and 8 stay at chance (0.06-0.30). Chance is 0.2; the threshold is 0.6.
+- Per-call limits: 60 s for the LSTM and 120 s for the QA training, about 30x and 18x the
+  slowest allowed recipe's CPU time (more under load), so a busy machine does not fail a correct solution.
 """
 
 from __future__ import annotations
@@ -39,9 +44,9 @@ from reference.sheet_3_2.qa_model import make_extractive_example
 # --- 3.2.3.1 -----------------------------------------------------------------------------------
 
 #: keyword arguments the judge passes to ``train_char_lstm(train_names, **LSTM_SETTINGS, seed=...)``
-LSTM_SETTINGS: dict[str, Any] = {"n_iters": 2000, "lr": 0.005}
+LSTM_SETTINGS: dict[str, Any] = {"n_iters": 300, "lr": 0.005}
 #: a trained model must reach a held-out NLL per predicted symbol (letters and EOS) below this
-LSTM_NLL_THRESHOLD = 2.9
+LSTM_NLL_THRESHOLD = 3.0
 #: what a model that predicts uniformly over the 60 symbols gets
 UNIFORM_NLL = math.log(given.n_letters)
 #: seed of the train/held-out split of the names (made by tests/hidden/sheet_3_2/data/make_data.py)
@@ -67,45 +72,87 @@ def load_judge_qa_data() -> dict[str, list[dict]]:
     return {"train": given.load_qa_data()["train"], "heldout": heldout}
 
 
-def heldout_nll_per_char(model, heldout: dict[str, list[str]], categories: list[str] | None = None) -> float:
-    """Mean NLL per predicted symbol (every letter and the EOS) over all held-out names.
+#: the judge stops feeding held-out names once the NLL so far is this many standard errors away
+#: from every threshold it decides (after at least ``NLL_MIN_ROUNDS`` rounds of one name per
+#: category); a model near a threshold is measured on every held-out name
+NLL_DECISIVE_Z = 4.0
+NLL_MIN_ROUNDS = 3
+
+
+def heldout_rounds(heldout: dict[str, list[str]]) -> list[list[tuple[str, str]]]:
+    """The held-out names in rounds of one name per category, so every prefix is balanced."""
+    longest = max((len(names) for names in heldout.values()), default=0)
+    return [[(category, names[i]) for category, names in heldout.items() if i < len(names)]
+            for i in range(longest)]
+
+
+def _decisive(per_name: list[tuple[float, int]], thresholds: tuple[float, ...]) -> bool:
+    """Whether the ratio estimate sum(nll) / sum(symbols) is ``NLL_DECISIVE_Z`` SEs from each threshold."""
+    n = len(per_name)
+    total = sum(s for s, _ in per_name)
+    count = sum(c for _, c in per_name)
+    if n < 2 or count == 0:
+        return False
+    mean = total / count
+    spread = sum((s - mean * c) ** 2 for s, c in per_name) / (n - 1)
+    standard_error = math.sqrt(spread * n) / count
+    return all(abs(mean - t) > NLL_DECISIVE_Z * standard_error for t in thresholds)
+
+
+def heldout_nll_per_char(model, heldout: dict[str, list[str]], categories: list[str] | None = None,
+                         *, decide: tuple[float, ...] = ()) -> float:
+    """Mean NLL per predicted symbol (every letter and the EOS) over the held-out names.
 
     Feeds each name step by step: ``hidden = model.init_hidden()``, then
     ``log_probs, hidden = model(category_row, input_row, hidden)`` for SOS, c1, ..., cn, scoring
     c1, ..., cn, EOS. The state is passed back unchanged (it is opaque to the judge). ``categories``
     fixes the one-hot order (default: ``heldout``'s key order, which ``judge_names`` keeps).
+
+    Without ``decide`` every held-out name is fed. With ``decide`` (the thresholds the caller will
+    compare the result with), names are fed in rounds of one per category and the measurement stops
+    after a round once the mean so far is decisively on one side of every threshold
+    (:data:`NLL_DECISIVE_Z` standard errors, at least :data:`NLL_MIN_ROUNDS` rounds): each name is
+    a sandbox round trip per symbol, the larger part of the judge's cost, and a clear pass or fail
+    needs only a few rounds. The order is fixed, so the result is deterministic.
     """
     categories = list(heldout) if categories is None else list(categories)
     if hasattr(model, "eval"):
         model.eval()
-    total, count = 0.0, 0
+    per_name: list[tuple[float, int]] = []
     with torch.no_grad():
-        for category, names in heldout.items():
-            category_row = given.category_tensor(category, categories)
-            for name in names:
-                hidden = model.init_hidden()
-                targets = given.target_indices(name)
-                for step, row in enumerate(given.input_tensors(name)):
-                    log_probs, hidden = model(category_row, row, hidden)
-                    # Renormalise: true log-probabilities are unchanged, while anything else (plain
-                    # probabilities, raw scores) is scored as the distribution it actually implies
-                    # and cannot fake a low loss with values above zero.
-                    log_probs = torch.log_softmax(torch.as_tensor(log_probs, dtype=torch.float64).reshape(-1), 0)
-                    total -= float(log_probs[int(targets[step])])
-                    count += 1
-    return total / count
+        for done, round_ in enumerate(heldout_rounds(heldout), start=1):
+            for category, name in round_:
+                per_name.append(_name_nll(model, given.category_tensor(category, categories), name))
+            if decide and done >= NLL_MIN_ROUNDS and _decisive(per_name, tuple(decide)):
+                break
+    return sum(s for s, _ in per_name) / sum(c for _, c in per_name)
+
+
+def _name_nll(model, category_row: torch.Tensor, name: str) -> tuple[float, int]:
+    """``(summed NLL, number of predicted symbols)`` of one name, fed step by step."""
+    hidden = model.init_hidden()
+    targets = given.target_indices(name)
+    total = 0.0
+    for step, row in enumerate(given.input_tensors(name)):
+        log_probs, hidden = model(category_row, row, hidden)
+        # Renormalise: true log-probabilities are unchanged, while anything else (plain
+        # probabilities, raw scores) is scored as the distribution it actually implies
+        # and cannot fake a low loss with values above zero.
+        log_probs = torch.log_softmax(torch.as_tensor(log_probs, dtype=torch.float64).reshape(-1), 0)
+        total -= float(log_probs[int(targets[step])])
+    return total, len(targets)
 
 
 # --- 3.2.3.2 -----------------------------------------------------------------------------------
 
 #: keyword arguments the judge passes to ``train_extractive_qa(train_examples, **QA_SETTINGS, seed=...)``
-QA_SETTINGS: dict[str, Any] = {"n_steps": 1500, "lr": 1e-3}
+QA_SETTINGS: dict[str, Any] = {"n_steps": 600, "lr": 3e-3}
 #: the mini-batch sizes (inclusive) the notebook requires for train_extractive_qa: every recipe with
 #: them reaches the threshold at QA_SETTINGS; batch 1 does not
-QA_BATCH_RANGE: tuple[int, int] = (8, 64)
+QA_BATCH_RANGE: tuple[int, int] = (32, 64)
 #: per-call time limits (seconds) of the training tests (markers in the hidden suite; the notebook states them)
-LSTM_TRAINING_TIMEOUT = 180
-QA_TRAINING_TIMEOUT = 600
+LSTM_TRAINING_TIMEOUT = 60
+QA_TRAINING_TIMEOUT = 120
 #: the ``max_length`` of the examples the judge builds (every shipped question fits in 28 tokens)
 QA_MAX_LENGTH = 32
 #: exact-match span accuracy on held-out questions a trained model must reach (chance is 0.2)

@@ -10,7 +10,7 @@ from reference.sheet_3_2.heads import qa_loss
 from reference.sheet_3_2.schedules import make_cosine_scheduler
 
 OPTION_LABELS = "ABCDEFGHIJ"
-QA_BATCH_SIZE = 16
+QA_BATCH_SIZE = 32
 
 
 class ExtractiveQAModel(nn.Module):

@@ -264,6 +264,12 @@ def test_stub_docstrings_state_the_training_settings(notebook):
             f"{ref.QA_ACCURACY_THRESHOLD:.0%}") in flat
 
 
+def test_public_check_enforces_the_graders_batch_range():
+    """The public check (shipped, so it cannot import the reference) enforces the range the grader states."""
+    public_checks = _load_module(SHEET_DIR / "public_checks.py", "public_checks_for_batch_range")
+    assert public_checks.QA_BATCH_RANGE == ref.QA_BATCH_RANGE
+
+
 def test_master_runs_from_its_folder_with_the_reference():
     """The master opens in Jupyter: its cells run from sheets/sheet_3_2/ with the reference's definitions.
 

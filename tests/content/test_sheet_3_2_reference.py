@@ -305,6 +305,41 @@ def test_uniform_model_fails_the_lstm_threshold():
     assert math.isclose(nll, ref.UNIFORM_NLL, rel_tol=1e-6) and nll > ref.LSTM_NLL_THRESHOLD
 
 
+class CountingUnigram:
+    """Next-symbol frequencies of the training names, whatever came before; counts its calls."""
+
+    def __init__(self, names: dict[str, list[str]]) -> None:
+        counts = torch.ones(ref.given.n_letters, dtype=torch.float64)
+        for name in (n for group in names.values() for n in group):
+            counts += torch.bincount(ref.given.target_indices(name), minlength=ref.given.n_letters)
+        self.log_probs = (counts / counts.sum()).log().reshape(1, -1)
+        self.calls = 0
+
+    def init_hidden(self):
+        return None
+
+    def __call__(self, category, letter, hidden):
+        self.calls += 1
+        return self.log_probs, hidden
+
+
+def test_heldout_nll_stops_early_only_when_the_result_is_clear():
+    train, heldout = ref.judge_names()
+    symbols = sum(len(name) + 1 for names in heldout.values() for name in names)
+    full_model = CountingUnigram(train)
+    full = ref.heldout_nll_per_char(full_model, heldout)
+    assert full_model.calls == symbols and 3.0 < full < 3.6  # a unigram model: above the threshold
+    # far from both thresholds: a few rounds of one name per category decide it
+    clear = CountingUnigram(train)
+    early = ref.heldout_nll_per_char(clear, heldout, decide=(full - 0.8, full + 0.8))
+    assert clear.calls < symbols / 2 and abs(early - full) < 0.2
+    assert (early > full - 0.8, early < full + 0.8) == (True, True)
+    # a threshold at the model's own value is never decisive: every name is fed, the same result
+    close = CountingUnigram(train)
+    assert ref.heldout_nll_per_char(close, heldout, decide=(full - 0.8, full)) == pytest.approx(full, abs=1e-9)
+    assert close.calls == symbols
+
+
 # --- 3.2.3.2 --------------------------------------------------------------------------------------
 
 

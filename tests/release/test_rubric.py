@@ -27,7 +27,9 @@ def test_rubric_lists_every_hidden_test_with_points_adding_up(written) -> None:
     config = load_config(ROOT / "course_config.py")
     for exercise, points in config.sheet("sheet_3_2").points.items():
         assert f"## {exercise}: {points:g} points (tests add up to {points:g})" in text
-    assert "`test_train_extractive_qa_reaches_the_held_out_threshold` | 5 | 600 s, GPU |" in text
+    from reference.sheet_3_2 import QA_TRAINING_TIMEOUT
+
+    assert f"`test_train_extractive_qa_reaches_the_held_out_threshold` | 5 | {QA_TRAINING_TIMEOUT} s, GPU |" in text
     assert "(no message)" not in text.split("## 3.2.1.1")[1].split("## 3.2.1.2")[0]
 
 

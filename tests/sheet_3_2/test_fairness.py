@@ -285,7 +285,7 @@ def train_extractive_qa(examples, *, n_steps, lr, seed, device="cpu"):
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     losses = []
     for step in range(n_steps):
-        batch = torch.randint(len(examples), (16,))
+        batch = torch.randint(len(examples), (32,))
         out = model(ids[batch], mask[batch], starts[batch], ends[batch])
         optimizer.zero_grad()
         out["loss"].backward()

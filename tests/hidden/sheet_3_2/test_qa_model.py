@@ -211,7 +211,7 @@ def test_qa_model_loss_matches_gpt2(student):
 # marked gpu, so all three see the same `device`, and run one after another, so the model handle
 # stays valid.
 
-TRAINING_TIMEOUT = ref_settings.QA_TRAINING_TIMEOUT  # 8x the slowest allowed recipe (batch 64) on an idle core
+TRAINING_TIMEOUT = ref_settings.QA_TRAINING_TIMEOUT  # about 18x the slowest allowed recipe (batch 64, 6.8 CPU-s)
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-# Alternative correct solution: QA training with a DataLoader of batch 8 (the smallest allowed), plain
+# Alternative correct solution: QA training with a DataLoader of batch 32 (the smallest allowed), plain
 # Adam at a constant lr, no schedule, no clipping; losses returned as a tuple; a hand-made example
 # builder that finds the answer with char_to_token.
 def make_extractive_example(question, options, answer_key, tokenizer, max_length=64):
@@ -25,7 +25,7 @@ def train_extractive_qa(examples, *, n_steps, lr, seed, device="cpu"):
         torch.tensor([e["start_positions"] for e in examples]),
         torch.tensor([e["end_positions"] for e in examples]),
     )
-    loader = torch.utils.data.DataLoader(data, batch_size=8, shuffle=True,
+    loader = torch.utils.data.DataLoader(data, batch_size=32, shuffle=True,
                                          generator=torch.Generator().manual_seed(seed))
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     losses = []
