@@ -37,3 +37,50 @@ def toy_grader(toy_config):
 
     with Grader(toy_config, jobs=1, device="cpu", config_file=TOY / "course_config.py") as grader:
         yield grader
+
+
+class DeepFolders:
+    """Folders nested deeper than Python's recursion allows, made and removed without recursion
+    (os.makedirs and shutil.rmtree recurse on 3.11; pytest's own clean-up of its temporary folders
+    would fail in every later run if one were left behind)."""
+
+    @staticmethod
+    def make(base: Path, levels: int) -> None:
+        """``levels`` nested folders named ``d`` below ``base``, made one by one."""
+        fd = os.open(base, os.O_RDONLY)
+        try:
+            for _ in range(levels):
+                os.mkdir("d", dir_fd=fd)
+                inner = os.open("d", os.O_RDONLY, dir_fd=fd)
+                os.close(fd)
+                fd = inner
+        finally:
+            os.close(fd)
+
+    @staticmethod
+    def remove(top: Path) -> None:
+        """Each folder's sub-folders moved up next to ``top`` before it goes: the depth never grows."""
+        stack, serial = [top], 0
+        while stack:
+            path = stack[-1]
+            if not path.exists():
+                stack.pop()
+                continue
+            inner = [entry for entry in path.iterdir() if entry.is_dir() and not entry.is_symlink()]
+            for entry in path.iterdir():
+                if entry not in inner:
+                    entry.unlink()
+            if not inner:
+                path.rmdir()
+                stack.pop()
+            for entry in inner:
+                serial += 1
+                hoisted = top.parent / f".deep-{serial}"
+                entry.rename(hoisted)
+                stack.append(hoisted)
+
+
+@pytest.fixture(scope="session")
+def deep_folders() -> type[DeepFolders]:
+    """:class:`DeepFolders`: ``deep_folders.make(base, levels)`` and ``deep_folders.remove(top)``."""
+    return DeepFolders

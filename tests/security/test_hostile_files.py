@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -47,41 +48,6 @@ def _config() -> CourseConfig:
     return config.model_copy(update={"sheets": {"toy": sheet}})
 
 
-def make_deep(base: Path, levels: int) -> None:
-    """``levels`` nested folders made one by one (os.makedirs recurses)."""
-    fd = os.open(base, os.O_RDONLY)
-    try:
-        for _ in range(levels):
-            os.mkdir("d", dir_fd=fd)
-            inner = os.open("d", os.O_RDONLY, dir_fd=fd)
-            os.close(fd)
-            fd = inner
-    finally:
-        os.close(fd)
-
-
-def remove_deep(top: Path) -> None:
-    """Without recursion: shutil.rmtree recurses on 3.11, and pytest's clean-up would fail in every later run."""
-    stack, serial = [top], 0
-    while stack:
-        path = stack[-1]
-        if not path.exists():
-            stack.pop()
-            continue
-        inner = [entry for entry in path.iterdir() if entry.is_dir() and not entry.is_symlink()]
-        for entry in path.iterdir():
-            if entry not in inner:
-                entry.unlink()
-        if not inner:
-            path.rmdir()
-            stack.pop()
-        for entry in inner:
-            serial += 1
-            hoisted = top.parent / f".deep-{serial}"
-            entry.rename(hoisted)
-            stack.append(hoisted)
-
-
 @dataclass
 class Graded:
     root: Path
@@ -93,7 +59,7 @@ class Graded:
 
 
 @pytest.fixture(scope="module")
-def hostile_class(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def hostile_class(tmp_path_factory: pytest.TempPathFactory, deep_folders: Any) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("class")
     sub = root / "submitted"
     _put(sub / "bob" / "toy" / "toy.py", CORRECT)
@@ -104,7 +70,7 @@ def hostile_class(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     (sub / "carl" / "toy" / "toy.py").symlink_to(Path("work", "toy.py"))
     # item 4: one folder nested 1000 deep
     _put(sub / "deep" / "toy" / "toy.py", CORRECT)
-    make_deep(sub / "deep" / "toy", 1000)
+    deep_folders.make(sub / "deep" / "toy", 1000)
     # item 9: no timestamp.txt, the file's time says four days late (the student controls it either way)
     os.utime(_put(sub / "mtime" / "toy" / "toy.py", CORRECT), (FOUR_DAYS_LATE, FOUR_DAYS_LATE))
     _put(sub / "stamped" / "toy" / "toy.py", CORRECT)
@@ -113,7 +79,7 @@ def hostile_class(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     _put(sub / "Bob" / "toy" / "toy.py", WRONG)
     _put(sub / "\u0430lice" / "toy" / "toy.py", WRONG)  # Cyrillic а
     yield root
-    remove_deep(sub / "deep" / "toy" / "d")
+    deep_folders.remove(sub / "deep" / "toy" / "d")
 
 
 def _grade(root: Path, out: Path, times: SubmissionTimes | None = None) -> Graded:

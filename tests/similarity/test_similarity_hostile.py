@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import similarity_corpus as corpus
@@ -40,49 +40,18 @@ def _class(folder: Path, **extra: str) -> Path:
 
 
 @pytest.fixture
-def deep_folder() -> Iterator[Callable[[Path, int], None]]:
-    """Makes ``levels`` nested folders below a folder, one by one (os.makedirs recurses), and removes
-    them after the test without recursion (shutil.rmtree recurses on 3.11: pytest's own clean-up of
-    its temporary folders would fail, for every later run)."""
+def deep_folder(deep_folders: Any) -> Iterator[Callable[[Path, int], None]]:
+    """Makes ``levels`` nested folders below a folder and removes them after the test (conftest's
+    DeepFolders: neither recurses)."""
     made: list[Path] = []
 
     def make(base: Path, levels: int) -> None:
         made.append(base)
-        fd = os.open(base, os.O_RDONLY)
-        try:
-            for _ in range(levels):
-                os.mkdir("d", dir_fd=fd)
-                inner = os.open("d", os.O_RDONLY, dir_fd=fd)
-                os.close(fd)
-                fd = inner
-        finally:
-            os.close(fd)
+        deep_folders.make(base, levels)
 
     yield make
     for base in made:
-        remove_deep(base / "d")
-
-
-def remove_deep(top: Path) -> None:
-    """Each folder's sub-folders moved up next to ``top`` before it goes: the depth never grows."""
-    stack, serial = [top], 0
-    while stack:
-        path = stack[-1]
-        if not path.exists():
-            stack.pop()
-            continue
-        inner = [entry for entry in path.iterdir() if entry.is_dir() and not entry.is_symlink()]
-        for entry in path.iterdir():
-            if entry not in inner:
-                entry.unlink()
-        if not inner:
-            path.rmdir()
-            stack.pop()
-        for entry in inner:
-            serial += 1
-            hoisted = top.parent / f".deep-{serial}"
-            entry.rename(hoisted)
-            stack.append(hoisted)
+        deep_folders.remove(base / "d")
 
 
 def test_a_lone_surrogate_in_a_comment_does_not_stop_the_report(tmp_path: Path) -> None:
