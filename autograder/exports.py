@@ -21,6 +21,7 @@ from autograder.feedback import (
     with_summary,
     write_feedback_pages,
 )
+from autograder.grade import StaffLedger, apply_staff
 from autograder.late import LatePenaltyFn, apply_late_policy, counted_per_student
 from autograder.mdtext import case_markdown
 from autograder.results import (
@@ -34,9 +35,11 @@ from autograder.results import (
 
 
 def finalize_result(result: SubmissionResult, context: FeedbackContext, *,
-                    custom: LatePenaltyFn | None = None) -> SubmissionResult:
-    """The late penalty from the result's own timestamp, then the summary at the top of ``output``."""
-    return with_summary(apply_late_policy(result, context.sheet, custom=custom), context)
+                    custom: LatePenaltyFn | None = None, ledger: StaffLedger | None = None) -> SubmissionResult:
+    """Staff's adjustments and written marks (``ledger``), the late penalty from the result's own
+    timestamp, then the summary at the top of ``output``."""
+    staffed = apply_staff(result, ledger)
+    return with_summary(apply_late_policy(staffed, context.sheet, custom=custom), context)
 
 
 def load_results(results_dir: Path, *, sheet: str | None = None) -> list[SubmissionResult]:

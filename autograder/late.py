@@ -12,7 +12,8 @@ The rule, from the sheet's config (:class:`autograder.config.SheetConfig`):
   ``custom`` argument, or a sheet attribute ``late_penalty_fn`` once the schema has one) receives the
   :class:`Lateness` and returns the fraction of the score to deduct (clamped to [0, 1]).
 
-The penalty is stored in points on the result (``late_penalty``); the raw ``score`` is kept, so
+The penalty is stored in points on the result (``late_penalty``), a fraction of everything before it
+(tests, written answers, staff adjustments: :mod:`autograder.grade`); the raw ``score`` is kept, so
 ``final_score`` and every export show both. Which of a student's submissions counts is set by
 ``counted_submission``: the latest one on time (``latest_before_deadline``, the default; when none
 is on time, the latest late one), the ``latest`` one, or the ``best`` final score.
@@ -144,7 +145,8 @@ def apply_late_policy(result: SubmissionResult, sheet: SheetConfig, *,
     """
     stamp = submitted_at or result.submitted_at
     late = lateness(sheet, stamp, custom=custom)
-    penalty = round(result.score * late.fraction, 4) if result.gradable and not result.grader_error else 0.0
+    penalty = (round(result.total_before_penalty * late.fraction, 4)
+               if result.gradable and not result.grader_error else 0.0)
     extra = {**result.extra_data, "late": late.as_dict()}
     return result.model_copy(update={"submitted_at": stamp, "late_penalty": penalty, "extra_data": extra})
 

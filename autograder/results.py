@@ -71,6 +71,45 @@ class CaseResult(_Frozen):
     staff_printed: str = Field("", description="what the student's code printed in a secret check (staff only)")
 
 
+class WrittenMark(_Frozen):
+    """Staff's mark of one written answer (from :class:`autograder.grade.StaffLedger`)."""
+
+    points: float
+    rubric: tuple[str, ...] = Field((), description="ids of the rubric items ticked")
+    comment: str = Field("", description="shown to the student")
+    staff_note: str = Field("", description="staff only; never rendered for students")
+    by: str = ""
+    at: dt.datetime | None = None
+
+
+class WrittenAnswer(_Frozen):
+    """A written-answer cell of the submission, graded by staff, not by a test."""
+
+    question: str = Field(description="the question's id, as the master declares it")
+    exercise: str = Field("", description="the exercise it belongs to")
+    max_points: float = 0.0
+    text: str = ""
+    mark: WrittenMark | None = Field(None, description="None: awaiting staff")
+
+
+class AppliedAdjustment(_Frozen):
+    """A staff adjustment in force: it sets one test's or one exercise's points."""
+
+    id: str
+    test: str = ""
+    exercise: str = ""
+    autograded: float = Field(0.0, description="what the autograder gave the target, before this adjustment")
+    points: float = Field(0.0, description="the points staff set")
+    reason: str = Field("", description="shown to the student as 'adjusted by staff: <reason>'")
+    staff_note: str = Field("", description="staff only; never rendered for students")
+    by: str = ""
+    at: dt.datetime | None = None
+
+    @property
+    def delta(self) -> float:
+        return round(self.points - self.autograded, 4)
+
+
 class SubmissionResult(_Frozen):
     """One submission. Its JSON form is Gradescope's ``results.json`` plus fields of ours."""
 
@@ -90,10 +129,30 @@ class SubmissionResult(_Frozen):
     submitted_at: dt.datetime | None = None
     graded_at: dt.datetime = Field(default_factory=lambda: dt.datetime.now(dt.UTC))
     late_penalty: float = Field(0.0, description="points deducted for lateness")
+    written: tuple[WrittenAnswer, ...] = Field((), description="answers staff grade (autograder.grade)")
+    adjustments: tuple[AppliedAdjustment, ...] = Field((), description="staff adjustments in force")
+
+    @property
+    def written_score(self) -> float:
+        return round(sum(a.mark.points for a in self.written if a.mark is not None), 4)
+
+    @property
+    def adjustment_total(self) -> float:
+        return round(sum(a.delta for a in self.adjustments), 4)
+
+    @property
+    def provisional(self) -> bool:
+        """Some written answer still awaits staff: the final grade may still change."""
+        return any(a.mark is None for a in self.written)
+
+    @property
+    def total_before_penalty(self) -> float:
+        """Autograded tests + written answers + staff adjustments (what the late policy reduces)."""
+        return max(0.0, round(self.score + self.written_score + self.adjustment_total, 4))
 
     @property
     def final_score(self) -> float:
-        return max(0.0, round(self.score - self.late_penalty, 4))
+        return max(0.0, round(self.total_before_penalty - self.late_penalty, 4))
 
     def exercise_scores(self) -> dict[str, tuple[float, float]]:
         """Exercise id -> (score, max_score), in the order the tests ran."""
@@ -167,6 +226,11 @@ def to_gradescope(result: SubmissionResult, *, include_staff: bool = False) -> d
     data["raw_score"] = result.score
     if not include_staff:
         data.pop("grader_error", None)
+        for adjustment in data.get("adjustments", ()):
+            adjustment.pop("staff_note", None)
+        for answer in data.get("written", ()):
+            if isinstance(answer.get("mark"), dict):
+                answer["mark"].pop("staff_note", None)
         if isinstance(data.get("extra_data"), dict):  # charts of checks that used secret data
             data["extra_data"].pop("staff_plots", None)
     return data
