@@ -30,6 +30,10 @@ Exit codes, one meaning each (docs/exit-codes.md):
 """
 
 
+INTERRUPTED = ("interrupted: every result written so far is kept; run the same command again "
+               "to resume (grade reuses them)")
+
+
 class CommandApp(typer.Typer):
     """The console entry point: a usage error of click's own (a missing argument, an unknown option)
     is one line and exit 2, like ours; an interrupt is 130, so that 1 only ever means a bug."""
@@ -40,8 +44,7 @@ class CommandApp(typer.Typer):
         try:
             result = super().__call__(*args, standalone_mode=False, **kwargs)
         except typer.Abort:
-            typer.echo("interrupted", err=True)
-            sys.exit(EXIT_INTERRUPTED)
+            result = EXIT_INTERRUPTED
         except typer.TyperException as exc:  # click's errors (typer vendors click: matched by shape)
             if type(exc).__name__ == "NoArgsIsHelpError":
                 typer.echo(exc.format_message())
@@ -52,4 +55,6 @@ class CommandApp(typer.Typer):
             else:
                 exc.show()  # type: ignore[attr-defined]
             sys.exit(getattr(exc, "exit_code", EXIT_USAGE))
+        if result == EXIT_INTERRUPTED:  # typer turns Ctrl-C into Exit(130), which standalone_mode=False returns
+            typer.echo(INTERRUPTED, err=True)
         sys.exit(result if isinstance(result, int) else 0)
