@@ -91,7 +91,6 @@ class LtiClient:
         self.session = OAuth2Session(client_id=settings.client_id, client_secret=key,
                                      token_endpoint_auth_method=auth, scope=" ".join(scopes),
                                      token_endpoint=settings.token_url)
-        self.session.trust_env = False  # no proxy from the environment between the grader and the LMS
 
     def __enter__(self) -> Self:
         return self

@@ -48,6 +48,9 @@ USAGE_CASES = {
                                      "/nonexistent.csv"),
     "unknown option": (["grade", "toy", WRONG, "--bogus"], "--bogus"),
     "option out of range": (["grade", "toy", WRONG, "--jobs", "0"], "--jobs"),
+    "lms-push without an lms config": (["lms-push", "toy", str(TOY)], "lms.client_id"),
+    "lms-push a missing results folder": (["lms-push", "toy", "/nonexistent/results"], "/nonexistent/results"),
+    "lms-push a missing roster": (["lms-push", "toy", str(TOY), "--roster", "/nonexistent.csv"], "/nonexistent.csv"),
 }
 
 

@@ -189,3 +189,18 @@ def test_the_key_may_come_from_the_environment(course: Course, platform: Platfor
                           env={"PATH": "/usr/bin:/bin", "AUTOGRADER_LMS_KEY": keys.tool.as_pem(private=True).decode()})
     assert done.returncode == 0, done.stderr
     assert len(platform.scores) == 4
+
+
+def test_a_changed_sheet_total_updates_the_line_item_and_resends(course: Course, platform: PlatformState) -> None:
+    assert course.push().returncode == 0
+    text = course.config.read_text().replace('"objects": 3}', '"objects": 3, "bonus": 2}')
+    course.config.write_text(text.replace('title="Toy sheet"', 'title="Toy sheet (with bonus)"'))
+    for path in course.results.glob("*.json"):  # results graded for the new total
+        data = json.loads(path.read_text())
+        path.write_text(json.dumps({**data, "max_score": 12.0}))
+    done = course.push()
+    assert done.returncode == 0, done.stderr
+    [item] = platform.lineitems.values()
+    assert (item["label"], item["scoreMaximum"]) == ("Toy sheet (with bonus)", 12.0)
+    assert ("PUT", urlsplit(item["id"]).path, LINEITEM_TYPE, LINEITEM_TYPE) in platform.seen
+    assert "sent 4 score(s)" in done.stderr and platform.scores_for("lms-alice")[-1]["scoreMaximum"] == 12.0
