@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
-from conftest import CLIENT_ID, EXE, KID, Course, Keys, write_course
+from lms_course import CLIENT_ID, EXE, KID, Course, Keys, write_course
 from lti_platform import LINEITEM_TYPE, SCORE_TYPE, PlatformState
 
 from autograder.errors import EXIT_LMS_NOT_SENT, EXIT_USAGE
