@@ -322,3 +322,27 @@ def similarity(
         console.print(f"note: {own.key}: {own.note}", markup=False, highlight=False, soft_wrap=True)
     console.print(f"side by side: {run.index}; all pairs: {out / 'pairs.csv'}", soft_wrap=True)
     return run
+
+
+def lms_push(*, sheet: str, results_dir: Path, dry_run: bool = False, roster: Path | None = None,
+             config_path: Path | None = None) -> Any:
+    """Post each student's final grade of SHEET to the LMS's line item (LTI 1.3 AGS); see :mod:`autograder.lms.push`.
+
+    Returns a :class:`autograder.lms.push.PushOutcome`; its ``not_sent`` names every student whose grade
+    is not in the LMS. The late policy is applied here, once.
+    """
+    from autograder.lms.client import environment, load_private_key
+    from autograder.lms.push import push_grades
+
+    config = load_config(config_path)
+    sheet_config = config.sheet(sheet)
+    if not results_dir.is_dir():
+        raise UsageError(f"{results_dir} is not a folder of results")
+    if roster is not None and not roster.is_file():
+        raise UsageError(f"--roster {roster}: no such file (a CSV of student_id,lms_user_id)")
+    if not config.lms.configured:
+        raise UsageError("lms-push needs lms.client_id, lms.token_url and lms.lineitems_url in the course config "
+                         "(docs/term.md, 'Grades to the LMS')")
+    key = load_private_key(config.lms, root=config.root, environ=environment())
+    return push_grades(config=config, sheet=sheet_config, results_dir=results_dir, key=key, roster_csv=roster,
+                       dry_run=dry_run)

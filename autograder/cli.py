@@ -4,7 +4,8 @@ Exit codes (one meaning each; docs/exit-codes.md): 0 success; 1 internal error (
 2 usage or configuration error; 3 submissions refused (colliding ids, the rest graded; or a missing
 path, nothing graded); 4 some submissions have no result (rerun to resume); 5 release refused by the
 gate; 6 check: nothing fails, some exercise still to do; 7 check: a public check fails or the
-notebook cannot be checked; 8 assign --check: the committed notebook is stale; 130 interrupted.
+notebook cannot be checked; 8 assign --check: the committed notebook is stale; 9 lms-push: some
+students not sent; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from rich.table import Table
 from autograder import api
 from autograder.checks import SUMMARY
 from autograder.cli_app import HELP, CommandApp
+from autograder.cli_lms import lms_push
 from autograder.errors import (
     EXIT_CHECK_FAILED,
     EXIT_CHECK_TO_DO,
@@ -329,6 +331,8 @@ def similarity(
     except AutograderError as exc:
         _fail(exc)
 
+
+app.command("lms-push")(lms_push)
 
 # ------------------------------------------------------------------ grade's display
 

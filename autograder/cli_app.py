@@ -26,6 +26,8 @@ Exit codes, one meaning each (docs/exit-codes.md):
   6  check: no public check fails, but some exercise is still to do
   7  check: a public check fails, or the notebook cannot be checked
   8  assign --check: the committed notebook is not what its master builds
+  9  lms-push: some students' grades are not in the LMS (each is named);
+     run it again to send only those
   130  interrupted (Ctrl-C)
 """
 

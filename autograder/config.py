@@ -191,6 +191,55 @@ class ServiceConfig(_Model):
     workers: int = Field(1, ge=1)
 
 
+RosterField = Literal["lis_person_sourcedid", "email", "user_id", "ext_user_username", "name"]
+
+
+class LmsConfig(_Model):
+    """Grades to the LMS over LTI 1.3 Advantage (``autograder lms-push``; docs/term.md).
+
+    The values come from registering the autograder as an LTI 1.3 tool in the LMS (its developer
+    key or external-tool page). Nothing here is a secret: the tool's private key is read at push
+    time from ``private_key_file`` or from the environment variable named by ``private_key_env``,
+    never from the repository, and ``autograder config`` prints these fields as they are.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    issuer: str = Field("", description="the platform's issuer (iss), e.g. https://canvas.instructure.com")
+    client_id: str = Field("", description="the tool's client id, as the LMS assigned it")
+    deployment_id: str = Field("", description="the deployment id of the tool in this course")
+    token_url: str = Field("", description="the platform's OAuth2 access-token URL")
+    audience: str = Field("", description="aud of the signed client assertion (default: token_url; some "
+                          "platforms name another, e.g. Brightspace's auth audience)")
+    lineitems_url: str = Field("", description="the AGS line-items URL of the course context (from a launch's "
+                               "AGS endpoint claim, 'lineitems')")
+    nrps_url: str = Field("", description="the NRPS context-membership URL (a launch's namesroleservice claim, "
+                          "'context_memberships_url'); used when no roster CSV is given")
+    roster_field: RosterField = Field(
+        "lis_person_sourcedid", description="the NRPS member field that equals our student id")
+    roster_csv: Path | None = Field(None, description="default roster: CSV of student_id,lms_user_id (--roster "
+                                    "overrides it; without both, NRPS is asked)")
+    private_key_file: Path | None = Field(
+        None, description="PEM file of the tool's RSA private key; keep it outside the course repository")
+    private_key_env: str = Field("", description="name of an environment variable holding the PEM key (used "
+                                 "when private_key_file is not set)")
+    key_id: str = Field("", description="kid of the tool's public key as registered in the LMS (default: its "
+                        "RFC 7638 thumbprint)")
+    timeout_s: float = Field(30.0, gt=0, description="seconds to wait for one request to the LMS")
+
+    @field_validator("private_key_env")
+    @classmethod
+    def _env_name(cls, value: str) -> str:
+        if value and not value.replace("_", "A").isalnum():
+            raise ValueError("private_key_env is not an environment variable's name: give the "
+                             "variable's name, never the key itself")
+        return value
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.client_id and self.token_url and self.lineitems_url)
+
+
 class CourseConfig(_Model):
     """Everything the course's staff set. See ``course_config.py`` at the project root."""
 
@@ -209,6 +258,7 @@ class CourseConfig(_Model):
     results_dir: Path = Path("build/results")
     service: ServiceConfig = ServiceConfig()
     student_id_column: str = Field("student_id", description="id column name in the LMS export")
+    lms: LmsConfig = Field(LmsConfig(), description="LTI 1.3 Advantage grade passback (autograder lms-push)")
 
     @model_validator(mode="after")
     def _sheet_keys_match(self) -> CourseConfig:

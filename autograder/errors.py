@@ -10,8 +10,10 @@ Exit codes, one meaning each (README.md and docs/exit-codes.md show the same tab
     6  ``check``: no public check fails, but some exercise is still to do
     7  ``check``: a public check fails, or the notebook cannot be checked at all
     8  ``assign --check``: the committed student notebook is not what its master builds
+    9  ``lms-push``: some students' grades are not in the LMS (named on stderr); rerun to send only those
   130  interrupted (Ctrl-C)
-Codes 4 and 6-8 are outcomes the CLI returns after the work is done: no exception carries them.
+Codes 4 and 6-8 are outcomes the CLI returns after the work is done: no exception carries them. Code 9
+is both: an outcome (some students not sent) and :class:`LmsError` (the LMS refused or is unreachable).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ EXIT_RELEASE_REFUSED = 5
 EXIT_CHECK_TO_DO = 6
 EXIT_CHECK_FAILED = 7
 EXIT_STALE = 8
+EXIT_LMS_NOT_SENT = 9
 EXIT_INTERRUPTED = 130
 
 
@@ -52,6 +55,12 @@ class BatchRefused(AutograderError):
 
 class ReleaseRefused(AutograderError):
     exit_code = EXIT_RELEASE_REFUSED
+
+
+class LmsError(AutograderError):
+    """The LMS could not be reached or refused the tool (its token, the line item): nothing more was sent."""
+
+    exit_code = EXIT_LMS_NOT_SENT
 
 
 class AssignError(AutograderError):

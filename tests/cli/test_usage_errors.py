@@ -48,6 +48,9 @@ USAGE_CASES = {
                                      "/nonexistent.csv"),
     "unknown option": (["grade", "toy", WRONG, "--bogus"], "--bogus"),
     "option out of range": (["grade", "toy", WRONG, "--jobs", "0"], "--jobs"),
+    "lms-push without an lms config": (["lms-push", "toy", str(TOY)], "lms.client_id"),
+    "lms-push a missing results folder": (["lms-push", "toy", "/nonexistent/results"], "/nonexistent/results"),
+    "lms-push a missing roster": (["lms-push", "toy", str(TOY), "--roster", "/nonexistent.csv"], "/nonexistent.csv"),
 }
 
 
@@ -81,7 +84,7 @@ def test_release_refused_for_a_bad_out_writes_nothing(tmp_path: Path) -> None:
 
 def test_exit_codes_have_one_meaning_each() -> None:
     codes = {name: value for name, value in vars(errors).items() if name.startswith("EXIT_")}
-    assert sorted(codes.values()) == [*range(9), 130], codes  # distinct: one meaning each
+    assert sorted(codes.values()) == [*range(10), 130], codes  # distinct: one meaning each
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     table = (Path(__file__).resolve().parents[2] / "docs" / "exit-codes.md").read_text()
     top = run_cli("--help").stdout
@@ -108,6 +111,6 @@ def test_help_texts_are_plain(tmp_path: Path) -> None:
     serve = run_cli("serve", "--help").stdout
     assert "10101" in serve and "[default: 0]" not in serve, serve
     for command in ("grade", "check", "config", "assign", "release", "new-sheet", "rubric", "report", "export",
-                    "nbgrader-export", "similarity"):
+                    "nbgrader-export", "similarity", "lms-push"):
         shown = run_cli(command, "--help")
         assert shown.returncode == 0 and not re.search(r"``|:(mod|func|class):", shown.stdout), (command, shown.stdout)
