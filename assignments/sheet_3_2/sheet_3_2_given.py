@@ -234,6 +234,28 @@ def load_qa_data() -> dict[str, list[dict[str, Any]]]:
     }
 
 
+# --- how closely the grader compares numbers ------------------------------------------------
+
+#: ``(rtol, atol)`` per kind of number: a value passes when
+#: ``math.isclose(got, want, rel_tol=rtol, abs_tol=atol)`` (tensors: ``torch.allclose``, element by
+#: element). The hidden tests and the public checks both read this table, so ``check()`` is never
+#: stricter than the grade. For learning rates ``atol`` is a fraction of ``base_lr``
+#: (:func:`lr_tolerance`): a schedule computed in Python floats, float64 or float32 is fine.
+TOLERANCES: dict[str, tuple[float, float]] = {
+    "lr": (1e-5, 1e-6),
+    "logits": (1e-6, 1e-6),
+    "loss": (1e-5, 1e-6),
+    "gradients": (1e-5, 1e-7),
+    "probability_sum": (0.0, 1e-4),
+}
+
+
+def lr_tolerance(base_lr: float) -> tuple[float, float]:
+    """``(rtol, atol)`` for learning rates of a schedule that starts from ``base_lr``."""
+    rtol, atol = TOLERANCES["lr"]
+    return rtol, atol * abs(base_lr)
+
+
 # Objects the grader may ask the sandbox to build (``student.make(name)``); each call is fresh.
 FACTORIES = {
     "mlm_tokenizer": build_mlm_tokenizer,

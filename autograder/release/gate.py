@@ -5,9 +5,12 @@ Checks, in this order (static ones first, so a broken sheet is refused in second
 1. layout: the hidden suite and the reference lie outside the assignment folder;
 2. stubs: the notebook defines every name of the reference's contract, with the same kind and
    signature (both parsed with ``ast``; the notebook is never imported);
-3. variants: the sheet has known-wrong variants (``tests/variants/<sheet>/`` or ``variants/<sheet>/``
+3. points, exercise ids, public checks (:mod:`autograder.release.consistency`): the config's points
+   match the hidden tests' markers, every part names the config's exercises, every public check
+   names what the sheet defines; each problem once, before anything is graded;
+4. variants: the sheet has known-wrong variants (``tests/variants/<sheet>/`` or ``variants/<sheet>/``
    under the course root, or ``--variants``);
-4. through the real grading path (:func:`autograder.batch.grade_batch`, warm workers, sandbox):
+5. through the real grading path (:func:`autograder.batch.grade_batch`, warm workers, sandbox):
    the reference, wrapped as a submission, scores full marks; the untouched notebook is gradable and
    scores 0; every variant is gradable, loses points, and every hidden test fails for at least one
    variant (a test nothing fails cannot tell right from wrong); every known-correct alternative
@@ -30,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from autograder.config import CourseConfig, SheetConfig
+from autograder.release.consistency import check_consistency
 from autograder.release.reach import hidden_tests, reusable_training_checks, uses_graph
 from autograder.release.stubs import check_stubs, reference_modules
 from autograder.release.wrap import (
@@ -132,6 +136,14 @@ def static_checks(config: CourseConfig, sheet: SheetConfig, report: GateReport, 
     report.add("stubs", not problems, f"the notebook's names and signatures match the reference's contract "
                f"({size} names)" if not problems else "\n".join(problems))
     report.notes.extend(notes)
+    agreed = check_consistency(config, sheet)
+    report.add("points", not agreed.points, "the hidden tests' points markers add up to the course config's "
+               f"points ({sheet.total_points:g} in total)" if not agreed.points else "\n".join(agreed.points))
+    report.add("exercise ids", not agreed.exercise_ids, "the config, hidden tests, contract, master and public "
+               "checks name the same exercises" if not agreed.exercise_ids else "\n".join(agreed.exercise_ids))
+    report.add("public checks", not agreed.public_checks, "every public check is listed and uses names the "
+               "sheet defines" if not agreed.public_checks else "\n".join(agreed.public_checks))
+    report.notes.extend(agreed.notes)
     where = str(variants_dir) if variants_dir else f"tests/variants/{sheet.name}/ (none found)"
     report.add("variants", bool(variants), f"{len(variants)} known-wrong variant(s) in {where}" if variants else
                f"no known-wrong variants in {where}; add .py or .ipynb files there or pass --variants")

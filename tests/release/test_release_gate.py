@@ -24,7 +24,8 @@ def test_gate_passes_a_sound_sheet(released) -> None:
     report = released.report
     assert report.ok, report.render()
     checks = [finding.check for finding in report.findings]
-    assert checks == ["layout", "stubs", "variants", "reference", "untouched notebook", "variants graded",
+    assert checks == ["layout", "stubs", "points", "exercise ids", "public checks", "variants", "reference",
+                      "untouched notebook", "variants graded",
                       "every test can fail", "bundle contents", "leak scan"]
     assert all(report.catchers.values()) and len(report.catchers) == 7
     assert report.catchers["test_toy.py::test_softmax"] == ["unnormalised_and_slow"]
