@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from autograder.config import CourseConfig
+from autograder.config import CourseConfig, SheetConfig
 from autograder.errors import UsageError
 from autograder.grade import AdjustmentEntry, StaffLedger
 from autograder.regrade import result_files, write_grades
@@ -31,11 +31,24 @@ def add_adjustment(
 ) -> AdjustmentEntry:
     """Set ``student``'s points on one test (node id or name) or one exercise; usage errors say what is wrong."""
     sheet_config = config.sheet(sheet)
+    entry = validated_entry(sheet_config, _student_result(results_dir, sheet, student), test=test,
+                            exercise=exercise, points=points, reason=reason, by=by, note=note)
+    StaffLedger.for_results(results_dir).add_adjustment(entry)
+    write_grades(config, sheet, results_dir)
+    return entry
+
+
+def validated_entry(
+    sheet: SheetConfig, result: SubmissionResult, *, test: str | None, exercise: str | None, points: float,
+    reason: str, by: str = "", note: str = "",
+) -> AdjustmentEntry:
+    """The ledger entry for an adjustment of ``result``'s student, or a UsageError saying what is wrong
+    (shared by the command line and the service's staff page)."""
+    student = result.student_id
     if bool(test) == bool(exercise):
         raise UsageError("give exactly one of --test NODEID or --exercise ID")
     if not reason.strip():
         raise UsageError("--reason is required: the student reads it as 'adjusted by staff: <reason>'")
-    result = _student_result(results_dir, sheet, student)
     if test:
         cases = [case for case in result.tests if test in (case.nodeid, case.name)]
         if len(cases) != 1:
@@ -45,17 +58,14 @@ def add_adjustment(
         target, maximum, autograded = cases[0].nodeid or cases[0].name, cases[0].max_score, cases[0].score
     else:
         assert exercise is not None
-        if exercise not in sheet_config.points:
-            raise UsageError(f"{sheet} has no exercise {exercise!r}; choose one of {', '.join(sheet_config.points)}")
-        target, maximum = exercise, float(sheet_config.points[exercise])
+        if exercise not in sheet.points:
+            raise UsageError(f"{sheet.name} has no exercise {exercise!r}; choose one of {', '.join(sheet.points)}")
+        target, maximum = exercise, float(sheet.points[exercise])
         autograded = result.exercise_scores().get(exercise, (0.0, 0.0))[0]
     if not 0.0 <= points <= maximum:
         raise UsageError(f"--points {points:g} is outside [0, {maximum:g}] for {target}")
-    entry = AdjustmentEntry(student_id=student, test=target if test else "", exercise=target if exercise else "",
-                            points=points, old_points=autograded, reason=reason.strip(), staff_note=note, by=by)
-    StaffLedger.for_results(results_dir).add_adjustment(entry)
-    write_grades(config, sheet, results_dir)
-    return entry
+    return AdjustmentEntry(student_id=student, test=target if test else "", exercise=target if exercise else "",
+                           points=points, old_points=autograded, reason=reason.strip(), staff_note=note, by=by)
 
 
 def remove_adjustment(*, config: CourseConfig, sheet: str, results_dir: Path, adjustment_id: str, by: str = "",

@@ -28,6 +28,7 @@ from autograder.service.late import lateness
 from autograder.service.models import Database, Job, Refusal, Submission, utcnow
 from autograder.service.queue import GradingWorkers, JobQueue
 from autograder.service.security import HubAuthentication, HubUser
+from autograder.service.staff_ledger import staffed
 from autograder.service.uploads import receive_upload
 from autograder.student_view import student_view
 
@@ -333,6 +334,7 @@ def result_view(
     data). Staff: the full Gradescope JSON with staff fields, per-exercise totals and the student's
     rendered feedback, so staff see what the student sees."""
     context = feedback_context(state, sheet, now)
+    result = staffed(state.data_dir, result, sheet)
     if not staff:
         return student_view(result, context)
     data = to_gradescope(result, include_staff=True)

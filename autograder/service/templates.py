@@ -95,6 +95,7 @@ TA = """{% extends "base.html" %}
 <input type="hidden" name="_xsrf" value="{{ user.xsrf }}"><button type="submit">Check similarity</button></form>
 <a href="{{ prefix }}ta/similarity/{{ sheet.name }}/index.html">last similarity report</a>
 <a href="{{ prefix }}ta/similarity/{{ sheet.name }}/status">its status</a>
+· <a id="adjustments-link" href="{{ prefix }}ta/adjustments?sheet={{ sheet.name }}">staff adjustments</a>
 <h3>Scores ({{ rows|length }} students{% if rows %}, mean {{ "%.1f"|format(mean) }}, median {{ "%.1f"|format(median) }}{% endif %})</h3>
 <div id="histogram">{{ histogram }}</div>
 <h3>Exercises</h3>
