@@ -107,9 +107,8 @@ def case_changes(old: SubmissionResult, new: SubmissionResult) -> list[CaseChang
     changes = []
     for key in [*new_by, *(k for k in old_by if k not in new_by)]:
         before, after = old_by.get(key), new_by.get(key)
-        if before is not None and after is not None and (before.score, before.max_score, before.status) == (
-                after.score, after.max_score, after.status):
-            continue
+        if before is not None and after is not None and (before.score, before.status) == (after.score, after.status):
+            continue  # the same for this student (a points change they did not earn is no change to them)
         case = after or before
         assert case is not None
         adjustment = adjustment_on_test(new, case.nodeid, case.name) or adjustment_on_exercise(new, case.number)
