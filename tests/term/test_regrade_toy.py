@@ -10,7 +10,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from term_helpers import TOY, make_add_stricter, readable_folder, sloppy, toy_course_copy, tree_digest
+from term_helpers import (
+    TOY,
+    make_add_stricter,
+    readable_folder,
+    sloppy,
+    toy_course_copy,
+    tree_digest,
+)
 from typer.testing import CliRunner
 
 from autograder.adjust import add_adjustment
