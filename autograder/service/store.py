@@ -51,6 +51,7 @@ class ServiceState:
     uploading: dict[str, int] = field(default_factory=dict)  # uploads being received, per student
     similarity_jobs: dict[str, Any] = field(default_factory=dict)  # sheet -> its latest similarity job
     similarity_lock: threading.Lock = field(default_factory=threading.Lock)
+    regrade_previews: dict[str, Any] = field(default_factory=dict)  # sheet -> its latest regrade preview
 
     @property
     def prefix(self) -> str:

@@ -91,6 +91,8 @@ TA = """{% extends "base.html" %}
 · queue: <span id="queue-counts">{{ queued }} queued, {{ running }} running</span></p>
 <form class="inline" id="regrade-all" method="post" action="{{ prefix }}ta/regrade-all?sheet={{ sheet.name }}">
 <input type="hidden" name="_xsrf" value="{{ user.xsrf }}"><button type="submit">Regrade every counted submission</button></form>
+<form class="inline" id="regrade-preview" method="post" action="{{ prefix }}ta/regrade-preview?sheet={{ sheet.name }}">
+<input type="hidden" name="_xsrf" value="{{ user.xsrf }}"><button type="submit">Regrade all: preview the diff, then apply</button></form>
 <form class="inline" id="similarity" method="post" action="{{ prefix }}ta/similarity?sheet={{ sheet.name }}">
 <input type="hidden" name="_xsrf" value="{{ user.xsrf }}"><button type="submit">Check similarity</button></form>
 <a href="{{ prefix }}ta/similarity/{{ sheet.name }}/index.html">last similarity report</a>
