@@ -246,13 +246,15 @@ def rubric(*, sheet: str, out: Path | None = None, config_path: Path | None = No
 
 def report(*, sheet: str, results_dir: Path, out: Path, config_path: Path | None = None) -> Path:
     """The TA report (one HTML page) for the results in ``results_dir``."""
-    from autograder.exports import load_results
-    from autograder.late import apply_late_policy
+    from autograder.exports import finalize_result, load_results
+    from autograder.feedback import context_for
+    from autograder.grade import StaffLedger
     from autograder.report import write_report
 
     config = load_config(config_path)
     sheet_config = config.sheet(sheet)
-    results = [apply_late_policy(r, sheet_config) for r in load_results(results_dir, sheet=sheet)]
+    context, ledger = context_for(config, sheet_config), StaffLedger.for_results(results_dir)
+    results = [finalize_result(r, context, ledger=ledger) for r in load_results(results_dir, sheet=sheet)]
     if not results:
         raise UsageError(f"no results of {sheet} in {results_dir}")
     output_file(out)
@@ -268,6 +270,7 @@ def export(
 ) -> Any:
     """grades.csv, Gradescope results.json per student, feedback pages and (optionally) an LMS CSV."""
     from autograder.exports import export_results, load_results
+    from autograder.grade import StaffLedger
 
     config = load_config(config_path)
     sheet_config = config.sheet(sheet)
@@ -278,7 +281,8 @@ def export(
     if lms is not None:
         output_file(lms, "--lms")
     summary = export_results(config=config, sheet=sheet_config, results=results, out_dir=target, lms=lms,
-                             lms_grade_column=lms_grade_column, feedback=feedback)
+                             lms_grade_column=lms_grade_column, feedback=feedback,
+                             ledger=StaffLedger.for_results(results_dir))
     console.print(f"exported {len(summary.results)} student(s) to {target}"
                   + (f" ({summary.superseded} other submission(s) not counted)" if summary.superseded else "")
                   + (f"; LMS CSV: {lms}" if lms else ""), soft_wrap=True)
@@ -346,3 +350,56 @@ def lms_push(*, sheet: str, results_dir: Path, dry_run: bool = False, roster: Pa
     key = load_private_key(config.lms, root=config.root, environ=environment())
     return push_grades(config=config, sheet=sheet_config, results_dir=results_dir, key=key, roster_csv=roster,
                        dry_run=dry_run)
+
+
+# ------------------------------------------------------------------ the term: regrades, adjustments
+
+
+def regrade(
+    *, sheet: str, results_dir: Path, apply: bool = False, jobs: int = 1, device: str = "auto",
+    config_path: Path | None = None,
+) -> Any:
+    """Regrade every result of ``sheet`` in ``results_dir`` under the current suite, config and engine
+    (a :class:`autograder.regrade.RegradeRun`); without ``apply`` only ``regrades/<time>/`` is written."""
+    from autograder.regrade import regrade_results
+
+    check_device(device)
+    config_file = find_config(config_path)
+    config = load_config(config_file)
+    config.sheet(sheet)
+    if not results_dir.is_dir():
+        raise UsageError(f"{results_dir} is not a folder of results; grade first (autograder grade ... --out)")
+    output_folder(results_dir, "RESULTS_DIR")
+    return regrade_results(config=config, sheet=sheet, results_dir=results_dir, jobs=jobs, device=device,
+                           apply=apply, config_file=config_file)
+
+
+def regrade_history(*, results_dir: Path) -> list[dict[str, Any]]:
+    from autograder.regrade import history
+
+    if not results_dir.is_dir():
+        raise UsageError(f"{results_dir} is not a folder of results")
+    return history(results_dir)
+
+
+def adjust(
+    *, sheet: str, results_dir: Path, student: str, test: str | None = None, exercise: str | None = None,
+    points: float | None = None, reason: str = "", by: str = "", note: str = "", config_path: Path | None = None,
+) -> Any:
+    """Set one student's points on a test or an exercise (an :class:`autograder.grade.AdjustmentEntry`)."""
+    from autograder.adjust import add_adjustment
+
+    if points is None:
+        raise UsageError("--points is required (the points the test or exercise gets)")
+    if not results_dir.is_dir():
+        raise UsageError(f"{results_dir} is not a folder of results")
+    return add_adjustment(config=load_config(config_path), sheet=sheet, results_dir=results_dir, student=student,
+                          test=test, exercise=exercise, points=points, reason=reason, by=by, note=note)
+
+
+def remove_adjustment(*, sheet: str, results_dir: Path, adjustment_id: str, by: str = "", reason: str = "",
+                      config_path: Path | None = None) -> Any:
+    from autograder.adjust import remove_adjustment as remove
+
+    return remove(config=load_config(config_path), sheet=sheet, results_dir=results_dir,
+                  adjustment_id=adjustment_id, by=by, reason=reason)

@@ -19,8 +19,10 @@ from autograder.dedup import content_key, mark_shared, shared_copy, split_twins
 from autograder.errors import UsageError
 from autograder.exports import finalize_result
 from autograder.feedback import context_for
-from autograder.lookalike import look_alike_warnings
+from autograder.grade import StaffLedger
 from autograder.jobstore import JobStore
+from autograder.lookalike import look_alike_warnings
+from autograder.provenance import grading_fingerprints, with_provenance
 from autograder.results import (
     SubmissionResult,
     grades_table,
@@ -304,6 +306,13 @@ class OpenBatch:
             self.__dict__["_feedback"] = context_for(self.config, self.config.sheet(self.sheet))
         return self.__dict__["_feedback"]
 
+    def fingerprints(self) -> dict[str, Any]:
+        """What a regrade diff compares (test code, config, engine: :mod:`autograder.provenance`); once per batch."""
+        if "_fingerprints" not in self.__dict__:
+            self.__dict__["_fingerprints"] = grading_fingerprints(self.config, self.config.sheet(self.sheet),
+                                                                  self.suite)
+        return self.__dict__["_fingerprints"]
+
     @property
     def skipped(self) -> int:
         return len(self.items) - len(self.todo) - self.shared
@@ -332,7 +341,9 @@ class OpenBatch:
         if item.found is not None:  # where the time that decides lateness came from
             result = result.model_copy(update={"extra_data": {
                 **result.extra_data, "submitted_at_source": item.found.submission_time()[1]}})
-        result = finalize_result(result, self.feedback_context())
+        result = with_provenance(result, results_dir=self.out_dir, path=item.path, sha256=item.sha256,
+                                 fingerprints=self.fingerprints())
+        result = finalize_result(result, self.feedback_context(), ledger=StaffLedger.for_results(self.out_dir))
         write_result(self.out_dir, result)
         self.store.mark(item.student_id, item.sha256, self.suite_for(item), "error" if result.grader_error else "done")
         return result
@@ -362,9 +373,10 @@ class OpenBatch:
             except (OSError, ValueError):
                 missing.append(item.student_id)
                 continue
-            result = finalize_result(stored, self.feedback_context())
-            if (result.late_penalty, result.submitted_at) != (stored.late_penalty, stored.submitted_at):
-                write_result(self.out_dir, result)  # a reused result, after the deadline changed
+            result = finalize_result(stored, self.feedback_context(), ledger=StaffLedger.for_results(self.out_dir))
+            if ((result.late_penalty, result.submitted_at, result.adjustments, result.written)
+                    != (stored.late_penalty, stored.submitted_at, stored.adjustments, stored.written)):
+                write_result(self.out_dir, result)  # a reused result, after the deadline or staff's parts changed
             results.append(result)
         table = grades_table(results, self.config.sheet(self.sheet).points,
                              id_column=self.config.student_id_column)

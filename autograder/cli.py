@@ -305,6 +305,7 @@ def nbgrader_export(
             results_dir=results_dir, db_url_or_path=nbgrader_db, assignment=assignment or sheet,
             notebook=Path(sheet_config.notebook).stem, points=sheet_config.points,
             score_field="manual" if manual else "auto", course_id=course_id, duedate=sheet_config.aware_deadline(),
+            sheet=sheet_config,
         )
     except AutograderError as exc:
         _fail(exc)
@@ -397,3 +398,6 @@ def _print_summary(summary: Any, exercises: list[str], sheet: str, out: Path, se
 
 def main() -> None:  # pragma: no cover - console entry point
     app()
+
+
+from autograder import cli_term  # noqa: F401  (registers regrade and adjust on app)

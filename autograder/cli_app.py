@@ -21,7 +21,8 @@ Exit codes, one meaning each (docs/exit-codes.md):
   2  usage or configuration error (one line saying what to fix)
   3  submissions refused: colliding student ids (the rest are graded),
      or a missing path (nothing is)
-  4  some submissions have no result: run the same command again to resume
+  4  some submissions have no result: run the same command again to resume;
+     regrade: some students could not be regraded (old results kept)
   5  release refused by the release gate
   6  check: no public check fails, but some exercise is still to do
   7  check: a public check fails, or the notebook cannot be checked

@@ -5,7 +5,8 @@ Exit codes, one meaning each (README.md and docs/exit-codes.md show the same tab
     1  unexpected internal error (a bug in the grader; the traceback is printed)
     2  usage or configuration error (bad arguments or paths, missing config, unknown sheet): one line
     3  submissions refused: student ids that truly collide (the rest are graded) or a missing path
-    4  some submissions have no result (grader crashed or was interrupted); rerun to resume
+    4  some submissions have no result (grader crashed or was interrupted); rerun to resume; ``regrade``:
+       some students could not be regraded (their old results are kept)
     5  a release was refused by the release gate
     6  ``check``: no public check fails, but some exercise is still to do
     7  ``check``: a public check fails, or the notebook cannot be checked at all

@@ -32,6 +32,7 @@ from autograder.results import (
     to_gradescope,
     write_json_atomic,
 )
+from autograder.staff_view import staff_notes
 
 
 def finalize_result(result: SubmissionResult, context: FeedbackContext, *,
@@ -71,6 +72,7 @@ def gradescope_json(result: SubmissionResult, context: FeedbackContext) -> dict[
     data.pop("extra_data", None)
     for entry, case in zip(data["tests"], result.tests, strict=True):
         entry["output"] = case_markdown(case)
+    staff_notes(data, result)
     data["output"] = student_markdown(result, context)
     data["output_format"] = "md"
     data["test_output_format"] = "md"
@@ -94,11 +96,13 @@ class ExportSummary:
 def export_results(
     *, config: CourseConfig, sheet: SheetConfig, results: Sequence[SubmissionResult], out_dir: Path,
     lms: Path | None = None, lms_grade_column: str | None = None, feedback: bool = True,
-    custom: LatePenaltyFn | None = None,
+    custom: LatePenaltyFn | None = None, ledger: StaffLedger | None = None,
 ) -> ExportSummary:
-    """Write ``grades.csv``, ``gradescope/<student>/results.json``, ``feedback/<student>.html`` and the LMS CSV."""
+    """Write ``grades.csv``, ``gradescope/<student>/results.json``, ``feedback/<student>.html`` and the LMS CSV.
+
+    ``ledger``: staff's adjustments and written marks (:meth:`StaffLedger.for_results` of the results folder)."""
     context = context_for(config, sheet)
-    finalized = [finalize_result(result, context, custom=custom) for result in results]
+    finalized = [finalize_result(result, context, custom=custom, ledger=ledger) for result in results]
     counted = counted_per_student(finalized, sheet)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [out_dir / "grades.csv"]

@@ -28,10 +28,12 @@ from zoneinfo import ZoneInfo
 
 from autograder import visibility
 from autograder.config import CourseConfig, SheetConfig
+from autograder.grade import adjustment_on_exercise, adjustment_on_test
 from autograder.late import format_time, lateness
 from autograder.mdtext import md_block, md_text
 from autograder.plots import charts_for, render_chart
 from autograder.results import CaseResult, SubmissionResult
+from autograder.staff_view import adjusted_text, adjustment_lines, adjustments_markdown
 
 SUMMARY_START = "<!-- autograder:summary -->"
 SUMMARY_END = "<!-- /autograder:summary -->"
@@ -65,6 +67,7 @@ class CaseView:
     printed: str = ""
     not_attempted: bool = False
     charts: tuple[dict[str, Any], ...] = ()
+    adjusted: str = ""  # "adjusted by staff: <reason> (...)" (autograder.staff_view)
 
     @property
     def passed(self) -> bool:
@@ -79,6 +82,7 @@ class ExerciseView:
     status: str
     cases: tuple[CaseView, ...] = ()
     public_checks: tuple[str, ...] = ()
+    adjusted: str = ""
 
     @property
     def hidden_count(self) -> int:
@@ -118,6 +122,7 @@ def _case_view(case: CaseResult, context: FeedbackContext, result: SubmissionRes
         status=case.status, shown=shown, message=message,
         printed=case.student_output.strip() if shown else "",
         not_attempted=bool(_NOT_ATTEMPTED.match(case.output or "")), charts=charts,
+        adjusted=adjusted_text(a) if (a := adjustment_on_test(result, case.nodeid, case.name)) else "",
     )
 
 
@@ -147,6 +152,7 @@ def build_views(result: SubmissionResult, context: FeedbackContext) -> list[Exer
             exercise=number, score=round(score, 4), max_score=round(possible, 4),
             status=_exercise_status(cases, score, possible) if result.gradable else "ungraded",
             cases=tuple(cases), public_checks=tuple(context.public_checks.get(number, ())),
+            adjusted=adjusted_text(a) if (a := adjustment_on_exercise(result, number)) else "",
         ))
     return views
 
@@ -186,7 +192,7 @@ def score_lines(result: SubmissionResult, context: FeedbackContext) -> tuple[str
                 f"This file could not be graded: {result.format_errors} Fix it and submit again.", late_text)
     headline = f"Score: {result.final_score:g} / {result.max_score:g}"
     if result.late_penalty:
-        headline += f" ({result.score:g} for your answers, minus {result.late_penalty:g} late penalty)"
+        headline += f" ({result.total_before_penalty:g} for your answers, minus {result.late_penalty:g} late penalty)"
     pending = [case for case in result.tests if case.status == "error"]
     if result.grader_error or pending:
         at_stake = sum(case.max_score for case in pending)
@@ -226,6 +232,7 @@ def summary_markdown(result: SubmissionResult, context: FeedbackContext, *, max_
     for view in views:
         lines.append(f"| {md_text(view.exercise)} | {view.score:g} / {view.max_score:g} | "
                      f"{STATUS_ICON[view.status]} {STATUS_TEXT[view.status]} |")
+    lines += adjustments_markdown(result, {c.nodeid or c.name for c in result.tests if is_shown(c, context)})
     todo = [(view, case) for view in views for case in view.cases
             if not case.passed and case.shown and not case.not_attempted]
     if todo:
@@ -336,6 +343,8 @@ def _case_html(case: CaseView) -> str:
     kind = "missing" if case.not_attempted and not case.passed else case.status
     body = f'<div class="case"><div class="head"><span>{_mark(kind)}{_e(case.title)}</span>' \
            f'<span class="num">{case.score:g} / {case.max_score:g}</span></div>'
+    if case.adjusted:
+        body += f'<p class="note adjusted">{_e(case.adjusted)}</p>'
     if case.message:
         body += f"<pre>{_e(case.message)}</pre>"
     if case.printed:
@@ -349,6 +358,8 @@ def _exercise_html(view: ExerciseView) -> str:
     shown = [case for case in view.cases if case.shown]
     parts = [(f'<details class="card"{opened}><summary>{_mark(view.status)}{_e(view.exercise)}: '
               f"{view.score:g} / {view.max_score:g} points, {_e(STATUS_TEXT[view.status])}</summary>")]
+    if view.adjusted:
+        parts.append(f'<p class="note adjusted">{_e(view.adjusted)}</p>')
     if view.status == "missing":
         parts.append('<p class="note">The functions of this exercise still raise NotImplementedError '
                      "(or are not defined), so its checks could not run.</p>")
@@ -386,6 +397,10 @@ def feedback_fragment(result: SubmissionResult, context: FeedbackContext) -> str
             f"<td>{_mark(v.status)}{_e(STATUS_TEXT[v.status])}</td></tr>" for v in views)
         parts.append(f'<h2>At a glance</h2><section class="card"><table><tr><th>exercise</th><th class=num>points</th>'
                      f"<th></th><th>status</th></tr>{rows}</table></section>")
+        shown = {c.nodeid or c.name for c in result.tests if is_shown(c, context)}
+        if result.adjustments:
+            parts.append('<h2>Adjusted by staff</h2><section class="card adjustments"><ul>' + "".join(
+                f"<li>{_e(line)}</li>" for line in adjustment_lines(result, shown)) + "</ul></section>")
         parts.append("<h2>Graded checks</h2>")
         parts.extend(_exercise_html(view) for view in views)
     ran = notebook_output(result)

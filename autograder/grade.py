@@ -222,3 +222,26 @@ def parts(result: SubmissionResult) -> dict[str, Any]:
 
 def ledger_json(entries: Iterable[BaseModel]) -> str:
     return json.dumps([json.loads(e.model_dump_json()) for e in entries], indent=2)
+
+
+# --------------------------------------------------------------------------- where an adjustment sits
+
+
+def adjustment_on_test(result: SubmissionResult, nodeid: str, name: str = "") -> AppliedAdjustment | None:
+    """The adjustment in force on one test (by node id or name), if any."""
+    return next((a for a in result.adjustments if a.test and a.test in {nodeid, name} - {""}), None)
+
+
+def adjustment_on_exercise(result: SubmissionResult, exercise: str) -> AppliedAdjustment | None:
+    return next((a for a in result.adjustments if a.exercise == exercise), None)
+
+
+def staffed_exercise_scores(result: SubmissionResult) -> dict[str, float]:
+    """Exercise id -> its points with staff adjustments in force (written answers apart)."""
+    scores = {exercise: got for exercise, (got, _) in result.exercise_scores().items()}
+    exercise_of = {case.nodeid: case.number for case in result.tests} | {case.name: case.number for case in result.tests}
+    for adjustment in result.adjustments:
+        exercise = adjustment.exercise or exercise_of.get(adjustment.test, "")
+        if exercise:
+            scores[exercise] = round(scores.get(exercise, 0.0) + adjustment.delta, 4)
+    return scores

@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from autograder.config import SheetConfig
 from autograder.errors import UsageError
+from autograder.grade import StaffLedger, apply_staff, staffed_exercise_scores
 from autograder.results import SubmissionResult, read_result
 
 if TYPE_CHECKING:
@@ -88,6 +90,7 @@ def export_to_gradebook(
     score_field: ScoreField = "auto",
     course_id: str = "default_course",
     duedate: dt.datetime | None = None,
+    sheet: SheetConfig | None = None,
 ) -> GradebookExport:
     """Write every result in ``results_dir`` into the gradebook as ``assignment``.
 
@@ -101,8 +104,9 @@ def export_to_gradebook(
         raise UsageError("nbgrader is not installed: pip install nbgrader") from None
     if score_field not in ("auto", "manual"):
         raise UsageError(f"score_field must be auto or manual, not {score_field!r}")
-    results = load_results(results_dir)
+    results = staffed(load_results(results_dir), StaffLedger.for_results(results_dir), sheet)
     exercise_max = dict(points) if points is not None else exercise_points(results)
+    exercise_max |= {WRITTEN_PREFIX + a.question: a.max_points for r in results for a in r.written}
     notebook_name = notebook or assignment
     with _alembic_on_path(), Gradebook(gradebook_url(db_url_or_path), course_id=course_id) as gradebook:
         _ensure_structure(gradebook, assignment=assignment, notebook=notebook_name,
@@ -131,6 +135,19 @@ def _alembic_on_path() -> Iterator[None]:
             os.environ.pop("PATH", None)
         else:
             os.environ["PATH"] = before
+
+
+WRITTEN_PREFIX = "written-"
+
+
+def staffed(results: list[SubmissionResult], ledger: StaffLedger, sheet: SheetConfig | None) -> list[SubmissionResult]:
+    """Staff's adjustments and written marks folded in (grade cells per exercise with adjustments, one per
+    written question), then the late policy on the whole when the sheet is known: formgrader's total
+    minus its late penalty is the final grade every other export shows."""
+    from autograder.late import apply_late_policy
+
+    folded = [apply_staff(result, ledger) for result in results]
+    return [apply_late_policy(result, sheet) for result in folded] if sheet is not None else folded
 
 
 def grade_cell_name(exercise: str) -> str:
@@ -163,7 +180,8 @@ def _write_result(
     except MissingEntry:  # the notebook was added after this submission: mirror it now
         submitted = SubmittedNotebook(notebook=gradebook.find_notebook(notebook, assignment), assignment=submission)
         gradebook.db.add(submitted)
-    scores = result.exercise_scores() if result.gradable else {}
+    scores = staffed_exercise_scores(result) if result.gradable else {}
+    scores |= {WRITTEN_PREFIX + a.question: a.mark.points for a in result.written if a.mark is not None}
     for exercise, max_score in exercises.items():
         cell = grade_cell_name(exercise)
         try:
@@ -172,7 +190,7 @@ def _write_result(
             grade_cell = gradebook.find_grade_cell(cell, notebook, assignment)
             grade = Grade(cell_id=grade_cell.id, notebook=submitted)
             gradebook.db.add(grade)
-        score = min(float(max_score), scores.get(exercise, (0.0, 0.0))[0])
+        score = max(0.0, min(float(max_score), scores.get(exercise, 0.0)))
         if score_field == "auto":
             grade.auto_score = score
         else:

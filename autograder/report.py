@@ -278,11 +278,15 @@ def _roster(results: Sequence[SubmissionResult], sheet: SheetConfig, *, page: Pa
             f"<td class=\"num{' low' if per.get(ex, (0.0, 0.0))[0] < possible - 1e-9 else ''}\">"
             f"{per.get(ex, (0.0, possible))[0]:g}</td>" for ex, possible in sheet.points.items()) if r.gradable else (
             f'<td colspan="{len(sheet.points)}">not gradable</td>')
-        rows.append(f"<tr><td>{_e(r.student_id)}</td>{cells}<td class=num><b>{r.final_score:g}</b> / "
-                    f"{r.max_score:g}</td><td>{_feedback_link(r.student_id, page, feedback_dir)}</td></tr>")
+        grade_parts = "".join(f"<td class=num>{value:g}</td>" for value in (
+            r.score, r.written_score, r.adjustment_total, r.late_penalty))
+        rows.append(f"<tr><td>{_e(r.student_id)}</td>{cells}{grade_parts}<td class=num><b>{r.final_score:g}</b> / "
+                    f"{r.max_score:g}{' (provisional)' if r.provisional else ''}</td>"
+                    f"<td>{_feedback_link(r.student_id, page, feedback_dir)}</td></tr>")
     note = ("" if feedback_dir is not None and feedback_dir.is_dir() else
             '<p class="muted">Feedback pages appear here once `autograder export` has written them.</p>')
-    return (f'<h2>Roster</h2><div class="card scroll">{note}<table><tr><th>student</th>{head}<th>final</th>'
+    return (f'<h2>Roster</h2><div class="card scroll">{note}<table><tr><th>student</th>{head}<th>autograded</th>'
+            "<th>written</th><th>adjustments</th><th>late penalty</th><th>final</th>"
             f"<th>feedback</th></tr>{''.join(rows)}</table></div>")
 
 

@@ -277,20 +277,24 @@ def read_result(path: Path) -> SubmissionResult:
 def grades_table(
     results: Iterable[SubmissionResult], exercises: Iterable[str], *, id_column: str = "student_id"
 ) -> str:
-    """CSV: one row per student, one column per exercise, then the total, penalty and final score.
+    """CSV: one row per student, one column per exercise (autograded), then the grade's parts
+    (``autograded`` tests, ``written`` answers, staff ``adjustments``, ``late_penalty``), the ``final``
+    score, ``max``, ``provisional`` (a written answer still awaits staff) and ``gradable``.
 
-    The penalty and final score are those the result carries: callers apply the late policy first
+    The parts are those the result carries: callers apply the staff ledger and the late policy first
     (:func:`autograder.exports.finalize_result`), so every grades.csv of one result agrees.
     """
     exercise_ids = list(exercises)
-    rows = [[id_column, *exercise_ids, "total", "late_penalty", "final", "max", "gradable"]]
+    rows = [[id_column, *exercise_ids, "autograded", "written", "adjustments", "late_penalty", "final", "max",
+             "provisional", "gradable"]]
     for result in sorted(results, key=lambda r: r.student_id):
         per = result.exercise_scores()
         rows.append([
             result.student_id,
             *(_fmt(per.get(ex, (0.0, 0.0))[0]) for ex in exercise_ids),
-            _fmt(result.score), _fmt(result.late_penalty), _fmt(result.final_score),
-            _fmt(result.max_score), "yes" if result.gradable else "no",
+            _fmt(result.score), _fmt(result.written_score), _fmt(result.adjustment_total),
+            _fmt(result.late_penalty), _fmt(result.final_score), _fmt(result.max_score),
+            "yes" if result.provisional else "no", "yes" if result.gradable else "no",
         ])
     return csv_text(rows)
 

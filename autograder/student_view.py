@@ -23,6 +23,7 @@ from autograder.feedback import (
     student_markdown,
 )
 from autograder.results import SubmissionResult
+from autograder.staff_view import adjustment_lines
 
 
 def student_view(result: SubmissionResult, context: FeedbackContext) -> dict[str, Any]:
@@ -54,6 +55,9 @@ def student_view(result: SubmissionResult, context: FeedbackContext) -> dict[str
         "provisional": bool(result.grader_error) or any(c.status == "error" for c in result.tests),
         "headline": headline, "finality": finality, "late_text": late_text,
         "exercises": exercises, "tests": tests,
+        "written_score": result.written_score, "adjustment_total": result.adjustment_total,
+        "adjustments": adjustment_lines(result, {c.nodeid or c.name for c in result.tests
+                                                 if c.visibility == "visible"}),
         "output": notebook_output(result)[:20000],
         "feedback_markdown": student_markdown(result, context),
         "feedback_html": feedback_fragment(result, context),

@@ -22,6 +22,7 @@ from autograder.service.late import lateness
 from autograder.service.models import Job, Submission, utcnow
 from autograder.service.routes import grades_response
 from autograder.service.security import HubUser, PageUser, PageWriter, authentication, require_ta
+from autograder.service.staff_ledger import staffed_counted
 from autograder.service.store import (
     ServiceState,
     State,
@@ -190,7 +191,7 @@ def ta_page(
     per_student: dict[str, int] = {}
     for sub in submissions:
         per_student[sub.student] = per_student.get(sub.student, 0) + 1
-    chosen = counted_results(submissions, chosen_sheet)
+    chosen = staffed_counted(state.data_dir, counted_results(submissions, chosen_sheet), chosen_sheet)
     rows = []
     for student, (sub, result) in chosen.items():
         rows.append({

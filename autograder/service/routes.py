@@ -21,6 +21,7 @@ from fastapi.responses import PlainTextResponse
 from autograder.results import grades_table
 from autograder.service.models import utcnow
 from autograder.service.security import ApiUser, ApiWriter, HubUser, require_ta
+from autograder.service.staff_ledger import staffed_counted
 from autograder.service.store import (
     ServiceState,
     State,
@@ -113,7 +114,8 @@ def grades_response(state: ServiceState, sheet_name: str) -> PlainTextResponse:
     """``grades.csv`` of the counted submission of every student (shared with the TA page)."""
     sheet = sheet_or_404(state, sheet_name)
     with state.db.session() as session:
-        chosen = counted_results(list_submissions(session, _STAFF, sheet=sheet.name), sheet)
+        chosen = staffed_counted(state.data_dir, counted_results(list_submissions(session, _STAFF, sheet=sheet.name),
+                                                                 sheet), sheet)
     text = grades_table((r for _, r in chosen.values()), sheet.points,
                         id_column=state.config.student_id_column)
     return PlainTextResponse(

@@ -28,6 +28,7 @@ from autograder.service.late import lateness
 from autograder.service.models import Database, Job, Refusal, Submission, utcnow
 from autograder.service.queue import GradingWorkers, JobQueue
 from autograder.service.security import HubAuthentication, HubUser
+from autograder.service.staff_ledger import staffed
 from autograder.service.uploads import receive_upload
 from autograder.student_view import student_view
 
@@ -50,6 +51,7 @@ class ServiceState:
     uploading: dict[str, int] = field(default_factory=dict)  # uploads being received, per student
     similarity_jobs: dict[str, Any] = field(default_factory=dict)  # sheet -> its latest similarity job
     similarity_lock: threading.Lock = field(default_factory=threading.Lock)
+    regrade_previews: dict[str, Any] = field(default_factory=dict)  # sheet -> its latest regrade preview
 
     @property
     def prefix(self) -> str:
@@ -333,6 +335,7 @@ def result_view(
     data). Staff: the full Gradescope JSON with staff fields, per-exercise totals and the student's
     rendered feedback, so staff see what the student sees."""
     context = feedback_context(state, sheet, now)
+    result = staffed(state.data_dir, result, sheet)
     if not staff:
         return student_view(result, context)
     data = to_gradescope(result, include_staff=True)

@@ -91,10 +91,13 @@ TA = """{% extends "base.html" %}
 · queue: <span id="queue-counts">{{ queued }} queued, {{ running }} running</span></p>
 <form class="inline" id="regrade-all" method="post" action="{{ prefix }}ta/regrade-all?sheet={{ sheet.name }}">
 <input type="hidden" name="_xsrf" value="{{ user.xsrf }}"><button type="submit">Regrade every counted submission</button></form>
+<form class="inline" id="regrade-preview" method="post" action="{{ prefix }}ta/regrade-preview?sheet={{ sheet.name }}">
+<input type="hidden" name="_xsrf" value="{{ user.xsrf }}"><button type="submit">Regrade all: preview the diff, then apply</button></form>
 <form class="inline" id="similarity" method="post" action="{{ prefix }}ta/similarity?sheet={{ sheet.name }}">
 <input type="hidden" name="_xsrf" value="{{ user.xsrf }}"><button type="submit">Check similarity</button></form>
 <a href="{{ prefix }}ta/similarity/{{ sheet.name }}/index.html">last similarity report</a>
 <a href="{{ prefix }}ta/similarity/{{ sheet.name }}/status">its status</a>
+· <a id="adjustments-link" href="{{ prefix }}ta/adjustments?sheet={{ sheet.name }}">staff adjustments</a>
 <h3>Scores ({{ rows|length }} students{% if rows %}, mean {{ "%.1f"|format(mean) }}, median {{ "%.1f"|format(median) }}{% endif %})</h3>
 <div id="histogram">{{ histogram }}</div>
 <h3>Exercises</h3>

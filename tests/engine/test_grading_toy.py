@@ -98,7 +98,7 @@ def test_not_gradable_file_gets_a_result(graded):
 def test_outputs_and_grades_csv(graded):
     results, out, _ = graded
     rows = (out / "grades.csv").read_text().splitlines()
-    assert rows[0].startswith("student_id,basics,tensors,objects,total")
+    assert rows[0].startswith("student_id,basics,tensors,objects,autograded,written,adjustments,late_penalty,final")
     assert len(rows) == 1 + len(results)
     for path in out.glob("*.json"):
         text = path.read_text()

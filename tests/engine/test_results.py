@@ -53,9 +53,9 @@ def test_exercise_scores_and_csv():
                                           message="empty", max_score=10)
     table = grades_table([result, other], ["a", "b"], id_column="matrikel")
     lines = table.strip().splitlines()
-    assert lines[0].startswith("matrikel,a,b,total,late_penalty,final")
-    assert lines[1].startswith("alice,2,5,7,0,7,10,yes")
-    assert lines[2].startswith("bob,0,0,0,0,0,10,no")
+    assert lines[0].startswith("matrikel,a,b,autograded,written,adjustments,late_penalty,final")
+    assert lines[1] == "alice,2,5,7,0,0,0,7,10,no,yes"
+    assert lines[2] == "bob,0,0,0,0,0,0,0,10,no,no"
 
 
 def test_crashed_constructor_blames_nobody():

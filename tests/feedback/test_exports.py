@@ -71,10 +71,10 @@ def test_export_applies_the_policy_and_writes_every_format(toy_graded, late_cour
     assert summary.superseded == 1
     grades = {row["Matrikelnummer"]: row for row in _rows((tmp_path / "export" / "grades.csv").read_text())}
     assert list(grades) == ["correct", "crash", "untouched", "wrong"]
-    assert list(grades["wrong"])[:8] == ["Matrikelnummer", "basics", "tensors", "objects", "total", "late_penalty",
-                                         "final", "max"]
-    assert (grades["wrong"]["total"], grades["wrong"]["late_penalty"], grades["wrong"]["final"]) == ("8", "4", "4")
-    assert (grades["correct"]["total"], grades["correct"]["late_penalty"]) == ("10", "0")  # the on-time one
+    assert list(grades["wrong"]) == ["Matrikelnummer", "basics", "tensors", "objects", "autograded", "written",
+                                     "adjustments", "late_penalty", "final", "max", "provisional", "gradable"]
+    assert (grades["wrong"]["autograded"], grades["wrong"]["late_penalty"], grades["wrong"]["final"]) == ("8", "4", "4")
+    assert (grades["correct"]["autograded"], grades["correct"]["late_penalty"]) == ("10", "0")  # the on-time one
     assert grades["crash"]["late_penalty"] == "0"
     lms = _rows((tmp_path / "lms.csv").read_text())
     assert lms == [{"Matrikelnummer": "correct", "toy": "10"}, {"Matrikelnummer": "crash", "toy": "9"},

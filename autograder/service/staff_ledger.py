@@ -1,0 +1,36 @@
+"""The service's staff ledger: ``<data dir>/staff/<sheet>/`` (:class:`autograder.grade.StaffLedger`).
+
+Every result the service shows or exports goes through :func:`staffed` first (adjustments and written
+marks folded in, then the late policy on the whole), so the service's pages, API and grades.csv show
+the same final grade as the command line's exports.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TypeVar
+
+from autograder.config import SheetConfig
+from autograder.grade import StaffLedger, apply_staff
+from autograder.late import apply_late_policy
+from autograder.results import SubmissionResult
+
+K = TypeVar("K")
+S = TypeVar("S")
+
+
+def sheet_ledger(data_dir: Path, sheet: str) -> StaffLedger:
+    return StaffLedger(data_dir / "staff" / sheet)
+
+
+def staffed(data_dir: Path, result: SubmissionResult, sheet: SheetConfig) -> SubmissionResult:
+    """``result`` with the sheet's ledger applied and its late penalty recomputed on every part."""
+    folded = apply_staff(result, sheet_ledger(data_dir, sheet.name))
+    if not folded.adjustments and not folded.written:
+        return folded
+    return apply_late_policy(folded, sheet, submitted_at=folded.submitted_at)
+
+
+def staffed_counted(data_dir: Path, chosen: dict[K, tuple[S, SubmissionResult]],
+                    sheet: SheetConfig) -> dict[K, tuple[S, SubmissionResult]]:
+    return {key: (sub, staffed(data_dir, result, sheet)) for key, (sub, result) in chosen.items()}

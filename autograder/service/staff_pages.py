@@ -1,0 +1,116 @@
+"""The staff page for adjustments: set one student's points on a test or an exercise, take one back.
+
+``GET ta/adjustments?sheet=S`` (staff) lists the adjustments in force, the audit log and a form;
+``POST ta/adjust?sheet=S`` and ``POST ta/adjust/remove?sheet=S`` (staff, XSRF-checked like every
+form) write to the sheet's ledger (``<data dir>/staff/<sheet>/``, :mod:`autograder.service.staff_ledger`)
+and redirect back. A student gets 403. The rules are the command line's
+(:func:`autograder.adjust.validated_entry`): a refused adjustment is a 400 page that says why.
+Every text on the page is escaped; the staff note is shown here (staff only) and nowhere a student looks.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Query, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from autograder.adjust import validated_entry
+from autograder.errors import UsageError
+from autograder.results import SubmissionResult
+from autograder.service.security import HubUser, PageUser, PageWriter, require_ta
+from autograder.service.staff_ledger import sheet_ledger
+from autograder.service.store import (
+    ServiceState,
+    State,
+    counted_results,
+    list_submissions,
+    sheet_or_404,
+)
+
+router = APIRouter(include_in_schema=False)
+
+
+def _counted(state: ServiceState, user: HubUser, sheet: str) -> dict[str, SubmissionResult]:
+    chosen_sheet = sheet_or_404(state, sheet)
+    with state.db.session() as session:
+        chosen = counted_results(list_submissions(session, user, sheet=chosen_sheet.name), chosen_sheet)
+    return {student: result for student, (_, result) in chosen.items()}
+
+
+def _page(state: ServiceState, user: HubUser, sheet: str, *, error: str = "", code: int = 200) -> HTMLResponse:
+    e = html.escape
+    ledger = sheet_ledger(state.data_dir, sheet)
+    xsrf = f'<input type="hidden" name="_xsrf" value="{e(user.xsrf)}">'
+    action = f"{e(state.prefix)}ta/adjust"
+    in_force = "".join(
+        f'<tr class="adjustment" data-id="{e(a.id)}"><td>{e(a.student_id)}</td><td>{e(a.test or "exercise " + a.exercise)}'
+        f"</td><td>{a.points:g}</td><td>{e(a.reason)}</td><td>{e(a.staff_note)}</td><td>{e(a.by)}</td>"
+        f'<td><form method="post" action="{action}/remove?sheet={e(sheet)}">{xsrf}'
+        f'<input type="hidden" name="adjustment_id" value="{e(a.id)}"><button type="submit">Remove</button>'
+        "</form></td></tr>" for a in ledger.adjustments())
+    log = "".join(
+        f"<tr><td>{e(a.at.isoformat())}</td><td>{e(a.by)}</td><td>{e(a.action)}</td><td>{e(a.student_id)}</td>"
+        f"<td>{e(a.test or 'exercise ' + a.exercise)}</td><td>{'' if a.old_points is None else f'{a.old_points:g}'}"
+        f"</td><td>{a.points:g}</td><td>{e(a.reason)}</td></tr>" for a in ledger.audit())
+    students = "".join(f'<option value="{e(s)}">{e(s)}</option>' for s in _counted(state, user, sheet))
+    body = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Adjustments: {e(sheet)}</title></head>'
+        f"<body><h1>Staff adjustments: {e(sheet)}</h1>"
+        + (f'<p class="error" role="alert">{e(error)}</p>' if error else "")
+        + f'<form id="adjust-form" method="post" action="{action}?sheet={e(sheet)}">{xsrf}'
+        f'<label>Student <select name="student">{students}</select></label> '
+        '<label>Test node id <input name="test"></label> or <label>exercise <input name="exercise"></label> '
+        '<label>Points <input name="points" required></label> '
+        '<label>Reason (the student reads it) <input name="reason" required></label> '
+        '<label>Staff note (staff only) <input name="note"></label> <button type="submit">Adjust</button></form>'
+        f'<h2>In force</h2><table id="in-force"><tr><th>student</th><th>target</th><th>points</th><th>reason</th>'
+        f"<th>staff note</th><th>by</th><th></th></tr>{in_force}</table>"
+        f'<h2>Audit log</h2><table id="audit"><tr><th>when</th><th>who</th><th>action</th><th>student</th>'
+        f"<th>target</th><th>old</th><th>new</th><th>reason</th></tr>{log}</table>"
+        f'<p><a href="{e(state.prefix)}ta?sheet={e(sheet)}">back to the staff page</a></p></body></html>')
+    return HTMLResponse(body, status_code=code)
+
+
+@router.get("/ta/adjustments")
+def adjustments_page(sheet: Annotated[str, Query()], user: PageUser, state: State) -> HTMLResponse:
+    require_ta(user)
+    return _page(state, user, sheet_or_404(state, sheet).name)
+
+
+@router.post("/ta/adjust")
+def adjust_form(
+    sheet: Annotated[str, Query()], user: PageWriter, state: State,
+    student: Annotated[str, Form()], points: Annotated[str, Form()], reason: Annotated[str, Form()] = "",
+    test: Annotated[str, Form()] = "", exercise: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "",
+) -> Response:
+    require_ta(user)
+    chosen_sheet = sheet_or_404(state, sheet)
+    result = _counted(state, user, chosen_sheet.name).get(student)
+    try:
+        if result is None:
+            raise UsageError(f"no graded submission of {chosen_sheet.name} from {student!r}")
+        try:
+            value = float(points)
+        except ValueError:
+            raise UsageError(f"points must be a number, not {points!r}") from None
+        entry = validated_entry(chosen_sheet, result, test=test.strip() or None, exercise=exercise.strip() or None,
+                                points=value, reason=reason, by=user.name, note=note)
+    except UsageError as exc:
+        return _page(state, user, chosen_sheet.name, error=str(exc), code=status.HTTP_400_BAD_REQUEST)
+    sheet_ledger(state.data_dir, chosen_sheet.name).add_adjustment(entry)
+    return RedirectResponse(f"{state.prefix}ta/adjustments?sheet={chosen_sheet.name}", status_code=303)
+
+
+@router.post("/ta/adjust/remove")
+def remove_form(
+    sheet: Annotated[str, Query()], user: PageWriter, state: State, adjustment_id: Annotated[str, Form()],
+) -> Response:
+    require_ta(user)
+    chosen_sheet = sheet_or_404(state, sheet)
+    try:
+        sheet_ledger(state.data_dir, chosen_sheet.name).remove_adjustment(adjustment_id, by=user.name)
+    except KeyError:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No adjustment {adjustment_id!r} in force.") from None
+    return RedirectResponse(f"{state.prefix}ta/adjustments?sheet={chosen_sheet.name}", status_code=303)
