@@ -8,7 +8,14 @@ and a failing schedule test must attach a chart of the student's schedule.
 from __future__ import annotations
 
 import pytest
-from local_judge import ROOT, LocalStudent, call_hidden, complete_namespace, hidden_module, local_plot
+from local_judge import (
+    ROOT,
+    LocalStudent,
+    call_hidden,
+    complete_namespace,
+    hidden_module,
+    local_plot,
+)
 
 import reference.sheet_3_2 as ref
 
