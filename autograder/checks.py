@@ -19,20 +19,29 @@ carry the student's exception type as ``type_name``. Each check ends as one of t
 raising); ``to do`` (a name the check :func:`needs` is missing or ``None``, or the code raises
 ``NotImplementedError``): an unfinished exercise is not a failure.
 
+``check()`` shows a :class:`CheckReport`: in a Jupyter kernel through IPython's ``display`` (the
+front end picks HTML, with pass, FAIL and to do in colour, or the plain-text table), elsewhere printed
+as text; both end with the same summary line as ``autograder check`` (how many pass, how many fail,
+which exercises are still to do).
+
 This module imports only the standard library: the student's notebook imports it (through
-``public_checks``) in the grader's sandbox too.
+``public_checks``) in the grader's sandbox too, and the released bundle ships it as
+``_autograder_checks.py`` for kernels without the autograder package. IPython is used only when the
+kernel has already loaded it.
 """
 
 from __future__ import annotations
 
+import html
+import importlib
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
-    "FAIL", "PASS", "TODO", "CheckFailed", "CheckFn", "CheckRow", "NotebookNamespace", "expect", "make_check",
-    "needs", "render", "run_check", "run_checks",
+    "FAIL", "PASS", "TODO", "CheckFailed", "CheckFn", "CheckReport", "CheckRow", "NotebookNamespace", "expect",
+    "make_check", "needs", "render", "run_check", "run_checks", "summary_line",
 ]
 
 CheckFn = Callable[[Any], None]
@@ -137,14 +146,71 @@ def run_checks(
     return rows
 
 
+def summary_line(rows: Iterable[CheckRow]) -> str:
+    """``3/8 public checks pass, 1 FAIL; to do: 3.2.2, mlm. The grade ...``: the notebook's and the CLI's."""
+    rows = list(rows)
+    passed = sum(row.passed for row in rows)
+    failed = sum(row.status == FAIL for row in rows)
+    to_do = list(dict.fromkeys(row.exercise for row in rows if row.status == TODO))
+    line = f"{passed}/{len(rows)} public checks pass"
+    line += f", {failed} {FAIL}" if failed else ""
+    line += f"; {TODO}: {', '.join(to_do)}" if to_do else ""
+    return f"{line}. {SUMMARY}"
+
+
 def render(rows: Iterable[CheckRow]) -> str:
-    """The notebook's plain-text table: one line per check, then how many pass."""
+    """The notebook's plain-text table: one line per check, then the summary line."""
     rows = list(rows)
     width = max((len(row.check) for row in rows), default=0)
     lines = [f"{row.exercise:<10} {row.check:<{width}}  {row.status:<5}  {row.message}".rstrip() for row in rows]
-    passed = sum(row.passed for row in rows)
-    lines.append(f"{passed}/{len(rows)} public checks pass. {SUMMARY}")
+    lines.append(summary_line(rows))
     return "\n".join(lines)
+
+
+_BADGE = {PASS: ("&#10003; pass", "#1b5e20", "#e8f5e9"), FAIL: ("&#10007; FAIL", "#fff", "#c62828"),
+          TODO: ("&#9675; to do", "#5d4037", "#fff3cd")}
+
+
+def render_html(rows: Iterable[CheckRow]) -> str:
+    """The same table as HTML for front ends that render it: the status as a coloured badge, the
+    summary first (inline styles only: a notebook's output shares the page with everything else)."""
+    rows = list(rows)
+    cell = "padding:2px 8px;text-align:left;vertical-align:top;border-bottom:1px solid #e5e5e5"
+    body = []
+    for row in rows:
+        text, color, background = _BADGE.get(row.status, (html.escape(row.status), "#000", "#eee"))
+        badge = (f'<span style="display:inline-block;min-width:4.5em;padding:0 6px;border-radius:8px;'
+                 f'font-weight:600;color:{color};background:{background}">{text}</span>')
+        body.append(f'<tr class="check-{"todo" if row.status == TODO else row.status.lower()}">'
+                    f'<td style="{cell}">{html.escape(row.exercise)}</td><td style="{cell}">{html.escape(row.check)}</td>'
+                    f'<td style="{cell}">{badge}</td><td style="{cell}">{html.escape(row.message)}</td></tr>')
+    return (f'<div class="autograder-checks"><p style="margin:4px 0;font-weight:600">{html.escape(summary_line(rows))}'
+            f'</p><table style="border-collapse:collapse">{"".join(body)}</table></div>')
+
+
+class CheckReport:
+    """What ``check()`` shows: plain text as its ``repr`` and HTML as ``_repr_html_`` (IPython picks)."""
+
+    def __init__(self, rows: Iterable[CheckRow]) -> None:
+        self.rows = list(rows)
+
+    def __repr__(self) -> str:
+        return render(self.rows)
+
+    __str__ = __repr__
+
+    def _repr_html_(self) -> str:
+        return render_html(self.rows)
+
+
+def show(report: CheckReport) -> None:
+    """``display`` the report in a Jupyter kernel (the front end picks HTML or text); print it elsewhere."""
+    ipython = sys.modules.get("IPython")
+    shell = getattr(ipython, "get_ipython", lambda: None)() if ipython is not None else None
+    if shell is not None and getattr(shell, "kernel", None) is not None:
+        importlib.import_module("IPython.display").display(report)
+    else:
+        print(report)
 
 
 def as_namespace(ns: Any) -> Any:
@@ -155,12 +221,12 @@ def as_namespace(ns: Any) -> Any:
 def make_check(checks: Checks) -> Callable[..., None]:
     """The ``check(exercise=None, ns=None)`` a sheet's ``public_checks.py`` exposes for its ``CHECKS``.
 
-    ``check("3.2.2")`` runs one exercise's checks, ``check()`` all; each prints the table of
-    :func:`render`. Without ``ns`` it reads the globals of the caller (the notebook).
+    ``check("3.2.2")`` runs one exercise's checks, ``check()`` all; each shows a
+    :class:`CheckReport` (:func:`show`). Without ``ns`` it reads the globals of the caller (the notebook).
     """
 
     def check(exercise: str | None = None, ns: Any = None) -> None:
-        """Run the public checks of one exercise (or all) and print a table of results."""
+        """Run the public checks of one exercise (or all) and show a table of results."""
         if ns is None:
             ns = sys._getframe(1).f_globals  # the caller's: the notebook that called check()
         try:
@@ -168,6 +234,6 @@ def make_check(checks: Checks) -> Callable[..., None]:
         except KeyError as exc:
             print(exc.args[0])
             return
-        print(render(rows))
+        show(CheckReport(rows))
 
     return check

@@ -21,7 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from autograder import api
-from autograder.checks import SUMMARY
+from autograder.checks import summary_line
 from autograder.cli_app import HELP, CommandApp
 from autograder.cli_lms import lms_push
 from autograder.errors import (
@@ -125,9 +125,7 @@ def check(
     for row in found.rows:
         table.add_row(row.exercise, row.check, _STATUS_STYLE.get(row.status, row.status), escape(row.message))
     Console().print(table)
-    passed = sum(row.passed for row in found.rows)
-    to_do = f"; to do: {', '.join(found.to_do)}" if found.to_do else ""
-    console.print(f"{passed}/{len(found.rows)} public checks pass{to_do}. {SUMMARY}", soft_wrap=True)
+    console.print(escape(summary_line(found.rows)), soft_wrap=True)
     raise typer.Exit(EXIT_CHECK_FAILED if found.failed else EXIT_CHECK_TO_DO if found.to_do else 0)
 
 

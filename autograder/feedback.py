@@ -1,8 +1,10 @@
 """Feedback a student reads at a glance: a markdown summary (results.json's ``output``) and an HTML page.
 
 Both are built from one view of the result (:func:`build_views`): per exercise its points, a status
-("complete", "partly right", "not attempted yet", ...) and, for every check that lost points, the
-message its author wrote. The visibility policy lives here, in the renderer: a ``hidden`` check shows
+("complete", "partly right", "to do", ...) and, for every check that lost points, the message its
+author wrote. Work not attempted yet (a stub that still raises ``NotImplementedError``, a name not
+defined, a constant still ``None``) is "to do", the word ``check()`` in the notebook uses: it is
+listed once per exercise, not once per check, and never as a failure. The visibility policy lives here, in the renderer: a ``hidden`` check shows
 only its points; ``after_due_date`` and ``after_published`` checks show their messages once that
 moment has come. Test source is never shown; reference values only where a test put them in its
 message or attached them as a chart (:mod:`autograder.plots`). What the student's own code printed is
@@ -32,19 +34,21 @@ from autograder.grade import adjustment_on_exercise, adjustment_on_test
 from autograder.late import format_time, lateness
 from autograder.mdtext import md_block, md_text
 from autograder.plots import charts_for, render_chart
-from autograder.results import CaseResult, SubmissionResult
+from autograder.results import TODO_PREFIX, CaseResult, SubmissionResult
 from autograder.staff_view import adjusted_text, adjustment_lines, adjustments_markdown
+from autograder.todo_view import todo_cases_html, todo_exercise_html
 
 SUMMARY_START = "<!-- autograder:summary -->"
 SUMMARY_END = "<!-- /autograder:summary -->"
 _SUMMARY_BLOCK = re.compile(re.escape(SUMMARY_START) + r".*?" + re.escape(SUMMARY_END) + r"\n*", re.DOTALL)
 _NOT_ATTEMPTED = re.compile(
-    r"^Your code raised (NotImplementedError\b|NameError: name '[^']*' is not defined in your notebook)")
+    r"^(Your code raised (NotImplementedError\b|NameError: name '[^']*' is not defined in your notebook)|"
+    + re.escape(TODO_PREFIX) + ")")
 
 STATUS_TEXT = {
     "complete": "complete",
     "partial": "partly right",
-    "missing": "not attempted yet",
+    "missing": "to do",
     "wrong": "no points yet",
     "review": "checker problem: staff will review",
     "ungraded": "not graded",
@@ -115,7 +119,7 @@ def _case_view(case: CaseResult, context: FeedbackContext, result: SubmissionRes
     shown = is_shown(case, context)
     message = case.output.strip() if shown and case.status != "passed" else ""
     if message.startswith("Your code raised NotImplementedError"):
-        message = "Not attempted yet: the function still raises NotImplementedError."
+        message = f"{TODO_PREFIX}the function still raises NotImplementedError."
     charts = tuple(charts_for(result.extra_data, nodeid=case.nodeid, name=case.name)) if shown else ()
     return CaseView(
         title=case_title(case) if shown else "hidden check", score=case.score, max_score=case.max_score,
@@ -245,8 +249,8 @@ def summary_markdown(result: SubmissionResult, context: FeedbackContext, *, max_
             lines.append(f"- … and {len(todo) - max_items} more (see the checks below).")
     missing = [view.exercise for view in views if view.status == "missing"]
     if missing:
-        lines += ["", (f"Not attempted yet: {md_text(', '.join(missing))} (the functions still raise "
-                       "NotImplementedError or are not defined).")]
+        lines += ["", (f"{TODO_PREFIX}{md_text(', '.join(missing))} (the functions still raise "
+                       "NotImplementedError, are not defined, or a value is still None).")]
     return "\n".join(lines)
 
 
@@ -354,8 +358,11 @@ def _case_html(case: CaseView) -> str:
 
 
 def _exercise_html(view: ExerciseView) -> str:
+    if view.status == "missing" and not view.adjusted:  # one line, not one identical row per check
+        return todo_exercise_html(view, _mark(view.status), STATUS_TEXT[view.status])
     opened = " open" if view.status not in ("complete",) else ""
     shown = [case for case in view.cases if case.shown]
+    todo = [case for case in shown if case.not_attempted and not case.passed]
     parts = [(f'<details class="card"{opened}><summary>{_mark(view.status)}{_e(view.exercise)}: '
               f"{view.score:g} / {view.max_score:g} points, {_e(STATUS_TEXT[view.status])}</summary>")]
     if view.adjusted:
@@ -363,7 +370,9 @@ def _exercise_html(view: ExerciseView) -> str:
     if view.status == "missing":
         parts.append('<p class="note">The functions of this exercise still raise NotImplementedError '
                      "(or are not defined), so its checks could not run.</p>")
-    parts.extend(_case_html(case) for case in shown)
+    parts.extend(_case_html(case) for case in shown if case not in todo)
+    if todo:
+        parts.append(todo_cases_html(todo, _mark("missing")))
     if view.hidden_count:
         parts.append(f'<p class="note">{view.hidden_count} hidden check(s): '
                      f"{sum(c.score for c in view.cases if not c.shown):g} / "

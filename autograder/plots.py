@@ -106,6 +106,10 @@ class PlotRecorder:
         charts.append(clean_chart(title, series, x=x, x_label=x_label, y_label=y_label, hlines=hlines,
                                   smooth=smooth))
 
+    def __len__(self) -> int:
+        """How many charts this test has attached so far (a test that draws on failure draws once)."""
+        return len(self._store.get(self._nodeid, ()))
+
 
 def recorded_plots(plugin: Any) -> dict[str, list[dict[str, Any]]]:
     """The charts a judge plugin's tests attached (for ``extra_data["plots"]``)."""

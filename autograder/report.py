@@ -16,7 +16,7 @@ import os
 import re
 import statistics
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -269,7 +269,7 @@ def _not_attempted(results: Sequence[SubmissionResult], sheet: SheetConfig) -> s
 
 
 def _roster(results: Sequence[SubmissionResult], sheet: SheetConfig, *, page: Path | None,
-            feedback_dir: Path | None) -> str:
+            feedback_dir: Path | None, links: Mapping[str, str] | None = None) -> str:
     head = "".join(f"<th>{_e(exercise)}</th>" for exercise in sheet.points)
     rows = []
     for r in sorted(results, key=lambda r: r.student_id):
@@ -280,14 +280,19 @@ def _roster(results: Sequence[SubmissionResult], sheet: SheetConfig, *, page: Pa
             f'<td colspan="{len(sheet.points)}">not gradable</td>')
         grade_parts = "".join(f"<td class=num>{value:g}</td>" for value in (
             r.score, r.written_score, r.adjustment_total, r.late_penalty))
+        link = (_given_link(links, r.student_id) if links is not None
+                else _feedback_link(r.student_id, page, feedback_dir))
         rows.append(f"<tr><td>{_e(r.student_id)}</td>{cells}{grade_parts}<td class=num><b>{r.final_score:g}</b> / "
-                    f"{r.max_score:g}{' (provisional)' if r.provisional else ''}</td>"
-                    f"<td>{_feedback_link(r.student_id, page, feedback_dir)}</td></tr>")
-    note = ("" if feedback_dir is not None and feedback_dir.is_dir() else
+                    f"{r.max_score:g}{' (provisional)' if r.provisional else ''}</td><td>{link}</td></tr>")
+    note = ("" if links is not None or (feedback_dir is not None and feedback_dir.is_dir()) else
             '<p class="muted">Feedback pages appear here once `autograder export` has written them.</p>')
     return (f'<h2>Roster</h2><div class="card scroll">{note}<table><tr><th>student</th>{head}<th>autograded</th>'
             "<th>written</th><th>adjustments</th><th>late penalty</th><th>final</th>"
             f"<th>feedback</th></tr>{''.join(rows)}</table></div>")
+
+
+def _given_link(links: Mapping[str, str], student_id: str) -> str:
+    return f'<a href="{_e(links[student_id])}">feedback</a>' if student_id in links else ""
 
 
 def _feedback_link(student_id: str, page: Path | None, feedback_dir: Path | None) -> str:
@@ -299,11 +304,13 @@ def _feedback_link(student_id: str, page: Path | None, feedback_dir: Path | None
 
 
 def report_html(results: Sequence[SubmissionResult], sheet: SheetConfig, *, similarity: str = "",
-                page: Path | None = None, feedback_dir: Path | None = None) -> str:
+                page: Path | None = None, feedback_dir: Path | None = None,
+                feedback_links: Mapping[str, str] | None = None) -> str:
     """The whole report as one self-contained page (``similarity``: its section, already rendered).
 
     ``page``: where it will be written, for the roster's relative links into ``feedback_dir``
-    (``autograder export``'s ``feedback/`` folder)."""
+    (``autograder export``'s ``feedback/`` folder); ``feedback_links`` (student id -> URL) instead
+    gives the links outright (the grading service's submission pages)."""
     charts = report_charts(results, sheet)
     exercise_rows = "".join(
         f"<tr><td>{_e(e)}</td><td class=num>{m:.2f} / {p:g}</td><td class=num>{100 * f:.0f}%</td></tr>"
@@ -332,7 +339,7 @@ def report_html(results: Sequence[SubmissionResult], sheet: SheetConfig, *, simi
          f"<th>test</th><th>passed</th><th>pass rate</th><th>mean time</th></tr>{test_rows}</table></div>"),
         _failures(results),
         _not_attempted(results, sheet),
-        _roster(results, sheet, page=page, feedback_dir=feedback_dir),
+        _roster(results, sheet, page=page, feedback_dir=feedback_dir, links=feedback_links),
         (f'<h2>Grading time</h2><div class="card">{_img(charts["times"])}<table><tr><th>student</th>'
          f"<th>total</th><th>notebook run</th><th>tests</th><th>device</th></tr>{time_rows}</table></div>"),
         f'<h2>Needs attention</h2><div class="card">{_attention(results)}</div>',

@@ -24,6 +24,10 @@ CaseStatus = Literal["passed", "failed", "error"]
 
 Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
 
+TODO_PREFIX = "To do: "
+"""How the judge's message for work not attempted yet begins (a constant stub still None); the feedback
+and the TA report read it, with the NotImplementedError and undefined-name messages, as "to do"."""
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")

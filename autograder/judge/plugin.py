@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import pytest
 
 from autograder.judge import secret as secret_data
+from autograder.judge.todo import TrackingProxy, todo_message
 from autograder.results import CaseResult
 from autograder.rpc import (
     SandboxCrashed,
@@ -81,7 +82,7 @@ class JudgePlugin:
         skip: frozenset[str] = frozenset(),
     ) -> None:
         self.session = session
-        self.proxy = StudentProxy(session)
+        self.proxy = TrackingProxy(session)
         self.reference = reference
         self.run_device = device
         self.default_timeout = default_timeout
@@ -200,6 +201,7 @@ class JudgePlugin:
         signal.setitimer(signal.ITIMER_REAL, self.session.backstop(limit) + JUDGE_GRACE_S + self.session.load_time_s)
         try:
             self.proxy.reseed(seed)
+            self.proxy.reset_none_reads()
             yield
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
@@ -257,6 +259,9 @@ class JudgePlugin:
         case.staff = staff_traceback(excinfo)[-6000:]
         case.status, case.output = self.classify(exc, excinfo)
         case.message_safe = self.message_is_safe(exc, case.output)
+        if case.status == "failed" and self.proxy.none_reads() and not case.output.startswith(
+                secret_data.NEUTRAL_NOT_IMPLEMENTED):  # a constant stub still None: to do, not wrong
+            case.output, case.message_safe = todo_message(self.proxy.none_reads()), True
         if len(case.output) > MESSAGE_LIMIT:  # a message may quote a huge student value
             case.output = case.output[:MESSAGE_LIMIT] + " ... [message truncated]"
         if isinstance(exc, JudgeTimeout):

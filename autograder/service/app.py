@@ -22,7 +22,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from autograder.config import CourseConfig
-from autograder.service import pages, regrade_pages, routes, similarity_pages, staff_pages
+from autograder.service import live_pages, pages, regrade_pages, routes, similarity_pages, staff_pages
 from autograder.service.models import Database, database_url
 from autograder.service.queue import GraderFactory, GradingWorkers, JobQueue, default_grader_factory
 from autograder.service.security import HubAuthentication, LoginRequired
@@ -110,6 +110,7 @@ def create_app(
     app.include_router(similarity_pages.router, prefix=prefix.rstrip("/"))  # staff: docs/similarity.md
     app.include_router(staff_pages.router, prefix=prefix.rstrip("/"))  # staff adjustments: docs/term.md
     app.include_router(regrade_pages.router, prefix=prefix.rstrip("/"))  # regrade all: preview, apply
+    app.include_router(live_pages.router, prefix=prefix.rstrip("/"))  # staff: running jobs, TA report
 
     @app.get(f"{prefix}health", include_in_schema=False)
     def health() -> dict[str, Any]:

@@ -23,6 +23,7 @@ from autograder.service.models import Job, Submission, utcnow
 from autograder.service.routes import grades_response
 from autograder.service.security import HubUser, PageUser, PageWriter, authentication, require_ta
 from autograder.service.staff_ledger import staffed_counted
+from autograder.service.live_pages import STAFF_REFRESH_S, active_jobs
 from autograder.service.store import (
     ServiceState,
     State,
@@ -188,6 +189,7 @@ def ta_page(
             select(Job.state, func.count()).where(Job.state.in_(("queued", "running")))
             .group_by(Job.state)
         )}
+        active = active_jobs(session)
     per_student: dict[str, int] = {}
     for sub in submissions:
         per_student[sub.student] = per_student.get(sub.student, 0) + 1
@@ -212,7 +214,7 @@ def ta_page(
         median=statistics.median(finals) if finals else 0.0, histogram=histogram_svg(fractions),
         exercise_stats=_exercise_stats(results, chosen_sheet), test_stats=_test_stats(results),
         queued=counts.get("queued", 0), running=counts.get("running", 0),
-        message=_staff_notice(request),
+        message=_staff_notice(request), active=active, refresh=STAFF_REFRESH_S if active else 0,
     )
 
 

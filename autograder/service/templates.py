@@ -8,7 +8,10 @@ from jinja2 import DictLoader, Environment, select_autoescape
 BASE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-{% if refresh %}<meta http-equiv="refresh" content="{{ refresh }}">{% endif %}
+{% if refresh %}<noscript><meta http-equiv="refresh" content="{{ refresh }}"></noscript>
+<script id="auto-refresh">/* while something is being graded: reload, unless a file is chosen for upload */
+(function poll(){setTimeout(function(){var f=document.getElementById("file-input");
+if(f&&f.value){poll()}else{location.reload()}},{{ refresh * 1000 }})})()</script>{% endif %}
 <title>{% block title %}{{ course }}{% endblock %} - autograder</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:0 auto;max-width:70rem;padding:1rem;color:#222}
@@ -98,6 +101,12 @@ TA = """{% extends "base.html" %}
 <a href="{{ prefix }}ta/similarity/{{ sheet.name }}/index.html">last similarity report</a>
 <a href="{{ prefix }}ta/similarity/{{ sheet.name }}/status">its status</a>
 · <a id="adjustments-link" href="{{ prefix }}ta/adjustments?sheet={{ sheet.name }}">staff adjustments</a>
+· <a id="report-link" href="{{ prefix }}ta/report?sheet={{ sheet.name }}">TA report</a>
+{% if active %}<h3>Being graded now{% if refresh %} <small>(this page refreshes itself)</small>{% endif %}</h3>
+<table id="active-jobs"><tr><th>job</th><th>submission</th><th>student</th><th>sheet</th><th>state</th><th>why</th><th>attempts</th><th>since</th></tr>
+{% for j in active %}<tr class="job status-{{ j.state }}" data-job="{{ j.job }}"><td>{{ j.job }}</td>
+<td><a href="{{ prefix }}submissions/{{ j.submission }}">{{ j.submission }}</a></td><td>{{ j.student }}</td><td>{{ j.sheet }}</td>
+<td class="state">{{ j.state }}</td><td>{{ j.reason }}</td><td class="num">{{ j.attempts }}</td><td>{{ j.since }}</td></tr>{% endfor %}</table>{% endif %}
 <h3>Scores ({{ rows|length }} students{% if rows %}, mean {{ "%.1f"|format(mean) }}, median {{ "%.1f"|format(median) }}{% endif %})</h3>
 <div id="histogram">{{ histogram }}</div>
 <h3>Exercises</h3>

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from autograder.checks import (
     FAIL,
     PASS,
@@ -85,7 +87,7 @@ def test_run_checks_and_the_table() -> None:
     assert render(rows).splitlines() == [
         "one        add       pass",
         "two        constant  to do  CONSTANT is not defined yet (or still None)",
-        "1/2 public checks pass. The grade comes from the hidden tests, which check much more.",
+        "1/2 public checks pass; to do: two. The grade comes from the hidden tests, which check much more.",
     ]
 
 
@@ -111,3 +113,59 @@ def test_the_runner_imports_only_the_standard_library() -> None:
 
 def _ns(namespace: dict) -> NotebookNamespace:
     return NotebookNamespace(namespace)
+
+
+# --------------------------------------------------------------------------- what check() shows (issue 22, item 11)
+
+MIXED = [CheckRow("3.2.1.1", "head", PASS), CheckRow("3.2.2", "cosine_lr", FAIL, "cosine_lr(0, ...) should be 0.0 <b>"),
+         CheckRow("mlm", "mask_tokens", TODO, "not implemented yet (raises NotImplementedError)"),
+         CheckRow("mlm", "collator", TODO, "make_mlm_collator is not defined yet (or still None)")]
+
+
+def test_the_summary_says_what_fails_and_what_is_still_to_do() -> None:
+    from autograder.checks import summary_line
+
+    assert summary_line(MIXED) == ("1/4 public checks pass, 1 FAIL; to do: mlm. "
+                                   "The grade comes from the hidden tests, which check much more.")
+    assert render(MIXED).splitlines()[-1] == summary_line(MIXED)
+
+
+def test_the_report_is_text_as_repr_and_badges_as_html() -> None:
+    from autograder.checks import CheckReport, summary_line
+
+    report = CheckReport(MIXED)
+    assert repr(report) == str(report) == render(MIXED)
+    page = report._repr_html_()
+    assert page.index(summary_line(MIXED)) < page.index("<table")  # the summary first
+    assert [m for m in ("check-pass", "check-fail", "check-todo") if m in page] == ["check-pass", "check-fail",
+                                                                                 "check-todo"]
+    assert "&#10003; pass" in page and "&#10007; FAIL" in page and page.count("&#9675; to do") == 2
+    assert "should be 0.0 &lt;b&gt;" in page and "0.0 <b>" not in page  # the message escaped
+
+
+def test_check_prints_text_outside_a_kernel(capsys) -> None:
+    make_check(CHECKS)("two", ns={"CONSTANT": 2, "add": lambda a, b: a + b})
+    assert capsys.readouterr().out.splitlines()[-1].startswith("1/1 public checks pass.")
+
+
+def test_in_a_jupyter_kernel_check_displays_html_and_text_from_the_bundles_copy(tmp_path) -> None:
+    """A real kernel, the runner as the bundle ships it (``_autograder_checks.py``, no autograder package)."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    from autograder.release.standalone import FILE, runner_source
+
+    (tmp_path / FILE).write_text(runner_source(), encoding="utf-8")
+    source = ("import sys\nsys.modules['autograder'] = None  # the package is not importable here\n"
+              "from _autograder_checks import expect, make_check, needs\n"
+              "@needs('add')\ndef check_add(ns):\n    expect(ns.add(1, 2) == 3, 'add(1, 2) should be 3')\n"
+              "@needs('LATER')\ndef check_later(ns):\n    pass\n"
+              "check = make_check({'one': [check_add], 'two': [check_later]})\n"
+              "add = lambda a, b: a - b\ncheck()")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    (output,) = notebook.cells[0].outputs
+    assert output.output_type == "display_data"
+    html, text = output.data["text/html"], output.data["text/plain"]
+    assert "&#10007; FAIL" in html and "&#9675; to do" in html and "add(1, 2) should be 3" in html
+    assert text.splitlines()[-1].startswith("0/2 public checks pass, 1 FAIL; to do: two.")

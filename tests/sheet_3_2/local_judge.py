@@ -61,6 +61,21 @@ class LocalStudent:
         reseed(seed)
 
 
+def local_plot() -> Any:
+    """A ``plot`` fixture of one's own: the judge's recorder over a plain dict (``len()`` charts drawn)."""
+    from autograder.plots import PlotRecorder
+
+    return PlotRecorder({}, "local")
+
+
+def call_hidden(test: Any, **fixtures: Any) -> None:
+    """Call a hidden test with the fixtures its signature asks for, out of ``fixtures``."""
+    import inspect
+
+    wanted = inspect.signature(test).parameters
+    test(**{name: value for name, value in fixtures.items() if name in wanted})
+
+
 def hidden_module(name: str) -> ModuleType:
     """``tests/hidden/sheet_3_2/<name>.py`` imported under a private name (its conftest first)."""
     for module_name, path in (("_hidden_conftest", HIDDEN / "conftest.py"), (f"_hidden_{name}", HIDDEN / f"{name}.py")):

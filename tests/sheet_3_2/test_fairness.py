@@ -8,12 +8,11 @@ The same styles also run through the real sandbox as alternatives in ``test_vali
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 import pytest
 import torch
-from local_judge import LocalStudent, hidden_module
+from local_judge import LocalStudent, call_hidden, hidden_module, local_plot
 from torch import nn
 
 import reference.sheet_3_2 as ref
@@ -52,10 +51,7 @@ def float32_cosine_lr(step, *, base_lr, total_steps, warmup_steps=0, min_lr=0.0)
                                   "test_cosine_lr_min_lr_and_steps_past_the_end"])
 def test_cosine_lr_written_as_the_prose_says_scores(cosine_lr, test):
     student = LocalStudent({"cosine_lr": cosine_lr})
-    kwargs: dict[str, Any] = {"student": student}
-    if test != "test_cosine_lr_matches_transformers_schedule" and test != "test_cosine_lr_min_lr_and_steps_past_the_end":
-        kwargs["ref"] = ref
-    getattr(schedules, test)(**kwargs)
+    call_hidden(getattr(schedules, test), student=student, ref=ref, plot=local_plot())
 
 
 def test_cosine_lr_corner_warmup_equals_total_is_min_lr():
@@ -67,7 +63,8 @@ def test_cosine_lr_that_ignores_min_lr_still_fails():
         return prose_cosine_lr(step, base_lr=base_lr, total_steps=total_steps, warmup_steps=warmup_steps)
 
     with pytest.raises(AssertionError):
-        schedules.test_cosine_lr_matches_the_closed_form(ref=ref, student=LocalStudent({"cosine_lr": wrong}))
+        schedules.test_cosine_lr_matches_the_closed_form(ref=ref, student=LocalStudent({"cosine_lr": wrong}),
+                                                         plot=local_plot())
 
 
 def test_grid_search_dicts_in_another_key_order_score():

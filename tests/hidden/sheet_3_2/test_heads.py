@@ -23,12 +23,18 @@ HINT = {
 }
 
 
-def head_for(student, task: str) -> str | None:
+def head_for(student, task: str) -> str:
+    """The class name HEAD_FOR_TASK gives ``task``; a failed check that says what is there instead."""
     table = student.HEAD_FOR_TASK
     assert isinstance(table, dict), "HEAD_FOR_TASK should be a dict from task name to a class name"
-    value = table.get(task)
-    if not isinstance(value, str):
-        return None
+    assert task in table, f"HEAD_FOR_TASK has no entry for {task!r}"
+    value = table[task]
+    if isinstance(value, type) or getattr(value, "type_name", None) == "type":  # a class (a handle from the sandbox)
+        raise AssertionError(
+            f"HEAD_FOR_TASK[{task!r}] holds a class itself, not its name: write the class name as a "
+            "string in quotes, e.g. \"GPT2Model\" rather than GPT2Model")
+    assert isinstance(value, str), (
+        f"HEAD_FOR_TASK[{task!r}] should be a transformers class name as a string, not {type(value).__name__}")
     # "transformers.GPT2LMHeadModel" and "GPT2LMHeadModel" name the same class
     return value.strip().rsplit(".", 1)[-1]
 
@@ -49,6 +55,11 @@ def test_head_for_task_names_every_task(student):
 @pytest.mark.exercise(EXERCISE)
 @pytest.mark.parametrize("task", sorted(ACCEPTED))
 def test_head_for_task(student, task):
-    assert head_for(student, task) in ACCEPTED[task], (
-        f"HEAD_FOR_TASK[{task!r}] is not a GPT-2 head that fits this task ({HINT[task]})"
+    name = head_for(student, task)
+    if not name.startswith("GPT2"):
+        raise AssertionError(f"HEAD_FOR_TASK[{task!r}] is {name!r}, not a GPT-2 class: the names start with "
+                             "GPT2 (see transformers' GPT-2 model classes)")
+    assert name in ACCEPTED[task], (
+        f"HEAD_FOR_TASK[{task!r}] is {name!r}, a GPT-2 class that does not fit this task: it needs a "
+        f"head for {HINT[task]}"
     )

@@ -40,6 +40,39 @@ def is_number(value) -> bool:
     return type(value) in (int, float)
 
 
+def call_text(step, kwargs) -> str:
+    """``cosine_lr(3, base_lr=0.1, total_steps=20)``: the call a message names (``step`` may be a word)."""
+    return "cosine_lr(" + ", ".join([str(step), *(f"{k}={v!r}" for k, v in kwargs.items())]) + ")"
+
+
+def chart_steps(kwargs) -> list[int]:
+    """Up to about 120 steps from 0 to a little past total_steps (a chart costs one call per step)."""
+    last = kwargs["total_steps"] + max(2, kwargs["total_steps"] // 5)
+    stride = max(1, last // 120)
+    return sorted({*range(0, last + 1, stride), kwargs.get("warmup_steps", 0), kwargs["total_steps"], last})
+
+
+def schedule_chart(plot, title, got, want, steps) -> None:
+    plot(title, {"your learning rates": got, "expected (the closed form)": want}, x=steps,
+         x_label="step", y_label="learning rate")
+
+
+def chart_your_cosine_lr(plot, student, ref, kwargs) -> None:
+    """On a failure: the student's whole schedule for these arguments next to the expected one.
+
+    Drawn once per test (hypothesis replays the failing example), and never at the cost of the
+    failure's own message: a student call that raises here leaves the chart out.
+    """
+    if len(plot):
+        return
+    steps = chart_steps(kwargs)
+    try:
+        got = [student.cosine_lr(k, **kwargs) for k in steps]
+    except Exception:  # noqa: BLE001 - the assertion's message is what the student needs
+        return
+    schedule_chart(plot, call_text("step", kwargs), got, [ref.cosine_lr(k, **kwargs) for k in steps], steps)
+
+
 # --- cosine_lr ----------------------------------------------------------------------------------
 
 
@@ -57,44 +90,63 @@ def schedules(draw):
 @pytest.mark.exercise(EXERCISE)
 @settings(settings.get_profile(PROFILE), max_examples=50)
 @draw_examples(case=schedules())
-def test_cosine_lr_matches_the_closed_form(ref, student, case):
+def test_cosine_lr_matches_the_closed_form(ref, student, plot, case):
     step, kwargs = case
     got = student.cosine_lr(step, **kwargs)
-    assert is_number(got), "cosine_lr should return a Python float"
-    assert_close(got, ref.cosine_lr(step, **kwargs), rtol=RTOL, atol=lr_atol(kwargs["base_lr"]),
-                 msg="cosine_lr should warm up linearly from 0 to base_lr over warmup_steps, then "
-                     "follow half a cosine from base_lr down to min_lr at total_steps")
+    assert is_number(got), f"cosine_lr should return a Python float; {call_text(step, kwargs)} " \
+                           f"returned {type(got).__name__}"
+    try:
+        assert_close(got, ref.cosine_lr(step, **kwargs), rtol=RTOL, atol=lr_atol(kwargs["base_lr"]),
+                     show_expected=True,
+                     msg="cosine_lr should warm up linearly from 0 to base_lr over warmup_steps, then "
+                         f"follow half a cosine from base_lr down to min_lr at total_steps; {call_text(step, kwargs)}")
+    except AssertionError:
+        chart_your_cosine_lr(plot, student, ref, kwargs)
+        raise
 
 
 @pytest.mark.points(2)
 @pytest.mark.exercise(EXERCISE)
-def test_cosine_lr_matches_transformers_schedule(student):
+def test_cosine_lr_matches_transformers_schedule(student, plot):
     for total, warmup, base in [(100, 10, 1e-3), (37, 0, 0.5), (12, 11, 2.0), (1, 0, 0.1)]:
         optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=base)
         factor = get_cosine_schedule_with_warmup(optimizer, warmup, total).lr_lambdas[0]
         steps = list(range(total + 1))
-        got = [student.cosine_lr(k, base_lr=base, total_steps=total, warmup_steps=warmup)
-               for k in steps]
-        assert_close(got, [base * factor(k) for k in steps], rtol=RTOL, atol=lr_atol(base),
-                     msg="with min_lr=0, cosine_lr(step, ...) should equal transformers' "
-                         "get_cosine_schedule_with_warmup for every step up to total_steps")
+        kwargs = {"base_lr": base, "total_steps": total, "warmup_steps": warmup}
+        got = [student.cosine_lr(k, **kwargs) for k in steps]
+        want = [base * factor(k) for k in steps]
+        try:
+            assert_close(got, want, rtol=RTOL, atol=lr_atol(base), show_expected=True, at="step {}",
+                         msg="with min_lr=0, cosine_lr(step, ...) should equal transformers' "
+                             f"get_cosine_schedule_with_warmup for every step up to total_steps; "
+                             f"{call_text('step', kwargs)}")
+        except AssertionError:
+            schedule_chart(plot, call_text("step", kwargs), got, want, steps)
+            raise
 
 
 @pytest.mark.points(2)
 @pytest.mark.exercise(EXERCISE)
-def test_cosine_lr_min_lr_and_steps_past_the_end(student):
+def test_cosine_lr_min_lr_and_steps_past_the_end(student, ref, plot):
     base, min_lr, total, warmup = 0.2, 0.02, 50, 5
     kwargs = {"base_lr": base, "total_steps": total, "warmup_steps": warmup, "min_lr": min_lr}
-    after = [student.cosine_lr(k, **kwargs) for k in range(total, 2 * total + 1)]
-    assert_close(after, [min_lr] * len(after), rtol=RTOL, atol=lr_atol(base),
-                 msg="from total_steps on, cosine_lr should stay at min_lr (it must not rise again)")
-    middle = student.cosine_lr(warmup + (total - warmup) // 2, **kwargs)
+    half = warmup + (total - warmup) // 2
     want = min_lr + (base - min_lr) * (1 + math.cos(math.pi * ((total - warmup) // 2)
                                                     / (total - warmup))) / 2
-    assert_close(middle, want, rtol=RTOL, atol=lr_atol(base),
-                 msg="after warm-up, cosine_lr should decay from base_lr to min_lr, not to 0")
-    assert_close(student.cosine_lr(0, **kwargs), 0.0, atol=lr_atol(base),
-                 msg="during warm-up cosine_lr should rise linearly from 0 (not from min_lr)")
+    try:
+        after = {k: student.cosine_lr(k, **kwargs) for k in range(total, 2 * total + 1)}
+        assert_close(after, dict.fromkeys(after, min_lr), rtol=RTOL, atol=lr_atol(base), show_expected=True,
+                     at="step {}", msg="from total_steps on, cosine_lr should stay at min_lr (it must not "
+                                       f"rise again); {call_text('step', kwargs)}")
+        assert_close(student.cosine_lr(half, **kwargs), want, rtol=RTOL, atol=lr_atol(base),
+                     show_expected=True, msg="after warm-up, cosine_lr should decay from base_lr to min_lr, "
+                                             f"not to 0; {call_text(half, kwargs)}")
+        assert_close(student.cosine_lr(0, **kwargs), 0.0, atol=lr_atol(base), show_expected=True,
+                     msg=f"during warm-up cosine_lr should rise linearly from 0 (not from min_lr); "
+                         f"{call_text(0, kwargs)}")
+    except AssertionError:
+        chart_your_cosine_lr(plot, student, ref, kwargs)
+        raise
 
 
 # --- make_cosine_scheduler ----------------------------------------------------------------------
@@ -117,28 +169,40 @@ def scheduler_lrs(student, lr: float, steps: int, **kwargs) -> list[float]:
     return lrs
 
 
+def scheduler_text(lr, kwargs) -> str:
+    return ("make_cosine_scheduler(optimizer, " + ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+            + f") on an optimizer made with lr={lr!r}")
+
+
 @pytest.mark.points(1)
 @pytest.mark.exercise(EXERCISE)
 def test_scheduler_sets_the_first_lr_at_construction(student, ref):
     for case in SCHEDULER_CASES:
         lr, kwargs = case["lr"], {k: v for k, v in case.items() if k != "lr"}
         (got,) = scheduler_lrs(student, lr, 0, **kwargs)
-        assert_close(got, ref.cosine_lr(0, base_lr=lr, **kwargs), rtol=RTOL, atol=lr_atol(lr),
+        assert_close(got, ref.cosine_lr(0, base_lr=lr, **kwargs), rtol=RTOL, atol=lr_atol(lr), show_expected=True,
                      msg="right after make_cosine_scheduler(optimizer, ...) the optimizer's lr "
-                         "should be cosine_lr(0, base_lr=<the optimizer's lr>, ...)")
+                         f"should be cosine_lr(0, base_lr=<the optimizer's lr>, ...); {scheduler_text(lr, kwargs)}")
 
 
 @pytest.mark.points(2)
 @pytest.mark.exercise(EXERCISE)
-def test_scheduler_follows_cosine_lr_step_by_step(student, ref):
+def test_scheduler_follows_cosine_lr_step_by_step(student, ref, plot):
     for case in SCHEDULER_CASES:
         lr, kwargs = case["lr"], {k: v for k, v in case.items() if k != "lr"}
         steps = kwargs["total_steps"] + 3
         got = scheduler_lrs(student, lr, steps, **kwargs)
         want = [ref.cosine_lr(k, base_lr=lr, **kwargs) for k in range(steps + 1)]
-        assert_close(got, want, rtol=RTOL, atol=lr_atol(lr),
-                     msg="after k calls of scheduler.step() the optimizer's lr should be "
-                         "cosine_lr(k, base_lr=<the optimizer's lr>, ...), also past total_steps")
+        try:
+            assert_close(got, want, rtol=RTOL, atol=lr_atol(lr), show_expected=True,
+                         at="the lr after {} calls of scheduler.step()",
+                         msg="after k calls of scheduler.step() the optimizer's lr should be "
+                             "cosine_lr(k, base_lr=<the optimizer's lr>, ...), also past total_steps; "
+                             f"{scheduler_text(lr, kwargs)}")
+        except AssertionError:
+            schedule_chart(plot, f"optimizer's lr after k calls of scheduler.step() (lr={lr!r})", got, want,
+                           list(range(steps + 1)))
+            raise
 
 
 # --- train_char_rnn -----------------------------------------------------------------------------
@@ -174,9 +238,10 @@ def test_train_char_rnn_lrs_follow_the_cosine_schedule(student, ref, memo, seed,
     want = [ref.cosine_lr(k, base_lr=RNN_LR, total_steps=RNN_ITERS) for k in range(RNN_ITERS)]
     plot("learning rate per step", {"your schedule": lrs, "expected cosine schedule": want},
          x_label="step", y_label="learning rate")
-    assert_close(lrs, want, rtol=RTOL, atol=lr_atol(RNN_LR),
+    assert_close(lrs, want, rtol=RTOL, atol=lr_atol(RNN_LR), show_expected=True, at="step {}",
                  msg="lrs[k] should be the lr used at step k: cosine_lr(k, base_lr=lr, "
-                     "total_steps=n_iters), with the scheduler stepped after each optimizer step")
+                     "total_steps=n_iters), with the scheduler stepped after each optimizer step; "
+                     f"train_char_rnn(names, n_iters={RNN_ITERS}, lr={RNN_LR}, cosine=True)")
 
 
 @pytest.mark.points(1)
@@ -187,8 +252,9 @@ def test_train_char_rnn_without_cosine_keeps_the_lr(student, memo, seed):
     assert len(lrs) == RNN_CONSTANT_ITERS and all(is_number(x) for x in lrs), (
         "train_char_rnn should return one learning rate (a float) per step"
     )
-    assert_close(lrs, [RNN_LR] * RNN_CONSTANT_ITERS, rtol=RTOL, atol=0.0,
-                 msg="with cosine=False the learning rate should stay at lr for every step")
+    assert_close(lrs, [RNN_LR] * RNN_CONSTANT_ITERS, rtol=RTOL, atol=0.0, show_expected=True, at="step {}",
+                 msg="with cosine=False the learning rate should stay at lr for every step; "
+                     f"train_char_rnn(names, n_iters={RNN_CONSTANT_ITERS}, lr={RNN_LR}, cosine=False)")
 
 
 @pytest.mark.points(1)
