@@ -22,7 +22,14 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from autograder.config import CourseConfig
-from autograder.service import live_pages, pages, regrade_pages, routes, similarity_pages, staff_pages
+from autograder.service import (
+    live_pages,
+    pages,
+    regrade_pages,
+    routes,
+    similarity_pages,
+    staff_pages,
+)
 from autograder.service.models import Database, database_url
 from autograder.service.queue import GraderFactory, GradingWorkers, JobQueue, default_grader_factory
 from autograder.service.security import HubAuthentication, LoginRequired

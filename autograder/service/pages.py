@@ -19,11 +19,11 @@ from sqlalchemy import func, select
 from autograder.config import SheetConfig
 from autograder.results import SubmissionResult
 from autograder.service.late import lateness
+from autograder.service.live_pages import STAFF_REFRESH_S, active_jobs
 from autograder.service.models import Job, Submission, utcnow
 from autograder.service.routes import grades_response
 from autograder.service.security import HubUser, PageUser, PageWriter, authentication, require_ta
 from autograder.service.staff_ledger import staffed_counted
-from autograder.service.live_pages import STAFF_REFRESH_S, active_jobs
 from autograder.service.store import (
     ServiceState,
     State,
