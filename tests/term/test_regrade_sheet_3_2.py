@@ -35,7 +35,7 @@ def cosine_lr(step, *, base_lr, total_steps, warmup_steps=0, min_lr=0.0):
     progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
     return min_lr + (base_lr - min_lr) * (1.0 + math.cos(math.pi * progress)) / 2.0
 '''
-OLD_LINE = '''                     "get_cosine_schedule_with_warmup for every step up to total_steps")
+OLD_LINE = '''        want = [base * factor(k) for k in steps]
 '''
 STRICTER = OLD_LINE + '''        past = student.cosine_lr(total + 3, base_lr=base, total_steps=total, warmup_steps=warmup)
         assert_close(past, 0.0, atol=lr_atol(base), msg="past total_steps the schedule stays at 0")
