@@ -14,6 +14,7 @@ root), under ``build/test-tmp/``; it is removed afterwards.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -253,11 +254,83 @@ def case_config(clone: Clone) -> None:
     assert "sheet_3_2" in text and "Understanding LLMs" in text
 
 
+def term_results(clone: Clone) -> Path:
+    """A copy of the graded results for the term's commands, so that the other cases read the grading as is."""
+    copy = clone.root / "results-term"
+    if not copy.exists():
+        shutil.copytree(graded(clone), copy)
+    return copy
+
+
+def case_adjust(clone: Clone) -> None:
+    results = term_results(clone)
+    text = _ok(clone.run("adjust", "sheet_3_2", str(results), "partial", "--exercise", "3.2.1.2", "--points", "5",
+                         "--reason", "appeal accepted", "--by", "ta1", "--note", "staff only"))
+    assert "partial" in text
+    listed = _ok(clone.run("adjust", "sheet_3_2", str(results), "partial", "--list"))
+    assert "appeal accepted" in listed and "ta1" in listed
+    table = list(csv.reader((results / "grades.csv").read_text().splitlines()))
+    partial = dict(zip(table[0], next(row for row in table if row[0] == "partial"), strict=True))
+    before = json.loads((graded(clone) / "partial.json").read_text())["score"]  # 3.2.1.2 had 0 of 12
+    assert (float(partial["adjustments"]), float(partial["final"])) == (5.0, before + 5), partial
+    _ok(clone.run("adjust", "sheet_3_2", str(results), "nobody", "--exercise", "3.2.1.2", "--points", "1",
+                  "--reason", "x"), code=2)
+
+
+def case_regrade(clone: Clone) -> None:
+    results = term_results(clone)
+    text = _ok(clone.run("regrade", "sheet_3_2", str(results), "--device", "cpu"))
+    assert "0 students change" in text, text
+    [run] = (results / "regrades").iterdir()
+    assert (run / "diff.csv").is_file() and (run / "diff.html").is_file()
+    assert not (results / "history").exists()  # a preview changes nothing
+
+
+def case_lms_push(clone: Clone) -> None:
+    """``lms-push`` against a real LTI 1.3 platform on 127.0.0.1 (tests/lms/lti_platform.py)."""
+    sys.path.insert(0, str(ROOT / "tests" / "lms"))
+    from joserfc.jwk import RSAKey
+    from lti_platform import PlatformState, RunningPlatform
+
+    from autograder.lms.client import public_jwks
+
+    tool, platform_key = (RSAKey.generate_key(2048, private=True) for _ in range(2))
+    state = PlatformState(issuer="https://lms.example.test", client_id="autograder-tool",
+                          platform_private_pem=platform_key.as_pem(private=True).decode(),
+                          platform_public_pem=platform_key.as_pem(private=False).decode(),
+                          tool_jwks=public_jwks(tool, "k1"))
+    running = RunningPlatform(state)
+    try:
+        outside = clone.root.parent  # the key lives outside the course folder, as the docs ask
+        (outside / "lms-key.pem").write_bytes(tool.as_pem(private=True))
+        (outside / "roster.csv").write_text("student_id,lms_user_id\nblank,lms-blank\npartial,lms-partial\n")
+        config = outside / "lms_config.py"
+        config.write_text(
+            "import importlib.util\nfrom pathlib import Path\nfrom autograder.config import LmsConfig\n"
+            f"spec = importlib.util.spec_from_file_location('course', {str(clone.root / 'course_config.py')!r})\n"
+            "real = importlib.util.module_from_spec(spec)\nspec.loader.exec_module(real)\n"
+            f"config = real.config.model_copy(update={{'root': Path({str(clone.root)!r}), 'lms': LmsConfig("
+            f"issuer='https://lms.example.test', client_id='autograder-tool', deployment_id='d1', "
+            f"token_url='{state.base}/token', lineitems_url='{state.base}/ags/lineitems', "
+            f"private_key_file={str(outside / 'lms-key.pem')!r}, key_id='k1')}})\n")
+        results = graded(clone)
+        args = ("lms-push", "sheet_3_2", str(results), "--config", str(config), "--roster", str(outside / "roster.csv"))
+        _ok(clone.run(*args, "--dry-run"))
+        assert state.scores == []  # a dry run sends nothing
+        _ok(clone.run(*args))
+        finals = {sid: json.loads((results / f"{sid}.json").read_text())["score"] for sid in ("blank", "partial")}
+        assert {score["userId"]: score["scoreGiven"] for _, score in state.scores} == {
+            "lms-blank": finals["blank"], "lms-partial": finals["partial"]}
+    finally:
+        running.stop()
+
+
 CASES: dict[str, Callable[[Clone], None]] = {
     "grade": case_grade, "check": case_check, "serve": case_serve, "assign": case_assign,
     "release": case_release, "new-sheet": case_new_sheet, "rubric": case_rubric, "report": case_report,
     "export": case_export, "nbgrader-export": case_nbgrader_export, "similarity": case_similarity,
-    "client": case_client, "config": case_config,
+    "client": case_client, "config": case_config, "adjust": case_adjust, "regrade": case_regrade,
+    "lms-push": case_lms_push,
 }
 
 
