@@ -19,6 +19,7 @@ from autograder.dedup import content_key, mark_shared, shared_copy, split_twins
 from autograder.errors import UsageError
 from autograder.exports import finalize_result
 from autograder.feedback import context_for
+from autograder.grade import StaffLedger
 from autograder.lookalike import look_alike_warnings
 from autograder.jobstore import JobStore
 from autograder.results import (
@@ -332,7 +333,7 @@ class OpenBatch:
         if item.found is not None:  # where the time that decides lateness came from
             result = result.model_copy(update={"extra_data": {
                 **result.extra_data, "submitted_at_source": item.found.submission_time()[1]}})
-        result = finalize_result(result, self.feedback_context())
+        result = finalize_result(result, self.feedback_context(), ledger=StaffLedger.for_results(self.out_dir))
         write_result(self.out_dir, result)
         self.store.mark(item.student_id, item.sha256, self.suite_for(item), "error" if result.grader_error else "done")
         return result
@@ -362,8 +363,9 @@ class OpenBatch:
             except (OSError, ValueError):
                 missing.append(item.student_id)
                 continue
-            result = finalize_result(stored, self.feedback_context())
-            if (result.late_penalty, result.submitted_at) != (stored.late_penalty, stored.submitted_at):
+            result = finalize_result(stored, self.feedback_context(), ledger=StaffLedger.for_results(self.out_dir))
+            if (result.late_penalty, result.submitted_at, result.written) != (
+                    stored.late_penalty, stored.submitted_at, stored.written):
                 write_result(self.out_dir, result)  # a reused result, after the deadline changed
             results.append(result)
         table = grades_table(results, self.config.sheet(self.sheet).points,

@@ -65,7 +65,7 @@ def test_cosine_lr_matches_the_closed_form(ref, student, case):
                      "follow half a cosine from base_lr down to min_lr at total_steps")
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 @pytest.mark.exercise(EXERCISE)
 def test_cosine_lr_matches_transformers_schedule(student):
     for total, warmup, base in [(100, 10, 1e-3), (37, 0, 0.5), (12, 11, 2.0), (1, 0, 0.1)]:
@@ -127,7 +127,7 @@ def test_scheduler_sets_the_first_lr_at_construction(student, ref):
                          "should be cosine_lr(0, base_lr=<the optimizer's lr>, ...)")
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 @pytest.mark.exercise(EXERCISE)
 def test_scheduler_follows_cosine_lr_step_by_step(student, ref):
     for case in SCHEDULER_CASES:
