@@ -391,5 +391,8 @@ def _print_summary(summary: Any, exercises: list[str], sheet: str, out: Path, se
                   "from an earlier run (same submission, suite and engine)", soft_wrap=True)
 
 
+import autograder.cli_written  # noqa: F401 - registers `autograder written` on app (it imports app from here)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()

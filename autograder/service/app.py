@@ -22,7 +22,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from autograder.config import CourseConfig
-from autograder.service import pages, routes, similarity_pages
+from autograder.service import pages, routes, similarity_pages, written_pages
 from autograder.service.models import Database, database_url
 from autograder.service.queue import GraderFactory, GradingWorkers, JobQueue, default_grader_factory
 from autograder.service.security import HubAuthentication, LoginRequired
@@ -108,6 +108,7 @@ def create_app(
     app.include_router(routes.router, prefix=prefix.rstrip("/"))
     app.include_router(pages.router, prefix=prefix.rstrip("/"))
     app.include_router(similarity_pages.router, prefix=prefix.rstrip("/"))  # staff: docs/similarity.md
+    app.include_router(written_pages.router, prefix=prefix.rstrip("/"))  # staff: docs/written-answers.md
 
     @app.get(f"{prefix}health", include_in_schema=False)
     def health() -> dict[str, Any]:

@@ -332,7 +332,10 @@ def result_view(
     """Students: :func:`autograder.student_view.student_view` (what the export's page shows, no staff
     data). Staff: the full Gradescope JSON with staff fields, per-exercise totals and the student's
     rendered feedback, so staff see what the student sees."""
+    from autograder.service.written_pages import staffed
+
     context = feedback_context(state, sheet, now)
+    result = staffed(state, result, sheet)  # staff's marks and adjustments from the service's ledger
     if not staff:
         return student_view(result, context)
     data = to_gradescope(result, include_staff=True)
