@@ -25,7 +25,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from autograder.config import SheetConfig
 from autograder.grade import StaffLedger, WrittenEntry, apply_staff
-from autograder.late import apply_late_policy
 from autograder.results import SubmissionResult
 from autograder.service.security import HubUser, PageUser, PageWriter, require_ta
 from autograder.service.store import (
@@ -52,8 +51,16 @@ def ledger_for(state: ServiceState, sheet: str) -> StaffLedger:
 
 
 def staffed(state: ServiceState, result: SubmissionResult, sheet: SheetConfig) -> SubmissionResult:
-    """The result with staff's marks (and adjustments) from the service's ledger, late policy anew."""
-    return apply_late_policy(apply_staff(result, ledger_for(state, sheet.name)), sheet)
+    """The result with staff's marks (and adjustments) from the service's ledger; the late fraction the
+    result was graded with applies to the new total (the service's own lateness rule stands)."""
+    updated = apply_staff(result, ledger_for(state, sheet.name))
+    if (updated.written, updated.adjustments) == (result.written, result.adjustments):
+        return result
+    late = result.extra_data.get("late")
+    fraction = late.get("fraction") if isinstance(late, dict) else None
+    if not isinstance(fraction, int | float) or not result.gradable or result.grader_error:
+        return updated
+    return updated.model_copy(update={"late_penalty": round(updated.total_before_penalty * float(fraction), 4)})
 
 
 def _e(text: object) -> str:

@@ -49,8 +49,8 @@ def _notebook(answer: str) -> bytes:
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[Service]:
     base = make_config(tmp_path)
-    sheet = base.sheets["sheet_3_2"].model_copy(update={"written": (QUESTION,)})
-    config = CourseConfig.model_validate({**base.model_dump(), "sheets": {**base.sheets, "sheet_3_2": sheet}})
+    sheets = {name: base.sheets[name].model_copy(update={"written": (QUESTION,)}) for name in ("sheet_3_2", "sheet_late")}
+    config = CourseConfig.model_validate({**base.model_dump(), "sheets": {**base.sheets, **sheets}})
     graders: list[object] = []
 
     def factory(cfg: CourseConfig) -> AnswerGrader:
@@ -133,3 +133,13 @@ def test_a_cookie_form_needs_the_xsrf_token(service: Service) -> None:
     ok = service.client.post(url, data={"student": "alice", "points": "2", "_xsrf": auth.xsrf_token(token)},
                              follow_redirects=False)
     assert ok.status_code == 303
+
+
+def test_the_late_fraction_applies_to_the_written_points(service: Service) -> None:
+    late = service.wait("alice", service.submit("alice", _notebook("late"), sheet="sheet_late").json()["id"])
+    assert (late["result"]["raw_score"], late["result"]["late_penalty"]) == (100, 30)  # 3 started days, 10% each
+    saved = service.post("tara", "ta/written/sheet_late/cosine-why", data={"student": "alice", "points": "2"},
+                         follow_redirects=False)
+    assert saved.status_code == 303
+    after = service.get("alice", f"api/submissions/{late['id']}").json()["result"]
+    assert (after["late_penalty"], after["score"]) == (30.6, 71.4)
