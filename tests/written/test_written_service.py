@@ -71,6 +71,7 @@ def test_answers_round_trip_through_the_grading_page(service: Service) -> None:
     assert "awaiting staff" in before["feedback_html"] and "awaiting staff" in before["feedback_markdown"]
     assert before["score"] == 100 and before["max_score"] == 102  # the fake's tests, plus 0 of 2 written
 
+    assert 'href="/services/autograder/ta/written/sheet_3_2"' in service.get("tara", "ta?sheet=sheet_3_2").text
     index = service.get("tara", "ta/written/sheet_3_2")
     assert index.status_code == 200 and "0 graded, 2 awaiting staff" in index.text
     page = service.get("tara", "ta/written/sheet_3_2/cosine-why")
