@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from autograder.cli import app
 from autograder.config import load_config
+from autograder.exports import gradescope_json
 from autograder.feedback import context_for, feedback_html
 from autograder.grade import StaffLedger
 from autograder.results import (
@@ -52,6 +53,10 @@ def test_marks_round_trip_through_the_csv(written_course: Path, tmp_path: Path) 
     out = tmp_path / "results"
     _results(written_course, out)
     assert "0 graded, 2 awaiting staff" in _cli(written_course, str(out)).output
+    config = load_config(written_course / "course_config.py")
+    context = context_for(config, config.sheet("tiny"))
+    pending = gradescope_json(read_result(out / "ann.json"), context)
+    assert pending["provisional"] is True and pending["written"][0]["status"] == "awaiting staff"
     exported = tmp_path / "written.csv"
     assert _cli(written_course, str(out), "--export", str(exported)).exit_code == 0
     rows = _rows(exported)
@@ -70,8 +75,10 @@ def test_marks_round_trip_through_the_csv(written_course: Path, tmp_path: Path) 
     ann, ben = read_result(out / "ann.json"), read_result(out / "ben.json")
     assert ann.written[0].mark is not None and ann.written[0].mark.comment == "=good, but types?"
     assert (ann.final_score, ann.provisional) == (3.5, False) and ben.final_score == 4.0
-    config = load_config(written_course / "course_config.py")
-    page = feedback_html(ann, context_for(config, config.sheet("tiny")))
+    page = feedback_html(ann, context)
+    graded = gradescope_json(ann, context)
+    assert graded["provisional"] is False and graded["score"] == 3.5 and graded["written"][0]["status"] == "graded"
+    assert "NOTE-FOR-STAFF" not in str(graded) and "1.5 / 2, graded by staff" in graded["output"]
     assert "1.5 / 2, graded by staff" in page and "=good, but types?" in page
     assert "RUBRIC-SECRET says it sums" in page  # the ticked item's text
     assert "NOTE-FOR-STAFF" not in page
