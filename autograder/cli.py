@@ -373,8 +373,8 @@ def _print_summary(summary: Any, exercises: list[str], sheet: str, out: Path, se
     table.add_column("total", justify="right", style="bold")
     notes = {result.student_id: "not gradable" if not result.gradable else
              ("GRADER ERROR" if result.grader_error else
-              f"provisional: {sum(a.max_points for a in result.written if a.mark is None):g} written points "
-              "await staff" if result.provisional else "") for result in summary.results}
+              f"awaiting staff: {sum(a.max_points for a in result.written if a.mark is None):g} pts"
+              if result.provisional else "") for result in summary.results}
     if any(notes.values()):  # the column only where some row has something to say
         table.add_column("note")
     for result in sorted(summary.results, key=lambda r: r.student_id):
