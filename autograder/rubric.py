@@ -126,7 +126,8 @@ def render_markdown(items: list[RubricItem], sheet: SheetConfig, default_timeout
     if stray:
         lines += ["## Tests of no configured exercise", "", *(f"- `{n}`" for n in stray), ""]
     for question in sheet.written:  # graded by staff, from the master's written cells
-        lines += [f"## Written {question.id} ({question.exercise}): {question.points:g} points, graded by staff", "",
+        unit = "point" if question.points == 1 else "points"
+        lines += [f"## Written {question.id} ({question.exercise}): {question.points:g} {unit}, graded by staff", "",
                   question.title, "", "| rubric item | points | what the answer says |", "|---|---:|---|",
                   *(f"| `{item.id}` | {item.points:g} | {item.text.replace('|', chr(92) + '|')} |"
                     for item in question.rubric), ""]

@@ -195,6 +195,7 @@ def pending_summary(config: CourseConfig, sheet: SheetConfig, results_dir: Path)
     for question in sheet.written:
         answers = [a for r in results for a in r.written if a.question == question.id]
         graded = sum(a.mark is not None for a in answers)
-        lines.append(f"{question.id} ({question.exercise}, {question.points:g} points): {graded} graded, "
+        unit = "point" if question.points == 1 else "points"
+        lines.append(f"{question.id} ({question.exercise}, {question.points:g} {unit}): {graded} graded, "
                      f"{len(answers) - graded} awaiting staff")
     return "\n".join(lines) or f"{sheet.name} has no written questions"
