@@ -20,11 +20,13 @@ config = CourseConfig(
             public_checks="public_checks.py",
             reference_module="reference.sheet_3_2",
             hidden_dir="tests/hidden/sheet_3_2",
+            # autograded points per exercise (the hidden tests' markers add up to these); the master's
+            # written questions add 2 (3.2.1.1), 1 (3.2.1.3) and 2 (3.2.2): 100 in all
             points={
-                "3.2.1.1": 12,
+                "3.2.1.1": 10,
                 "3.2.1.2": 12,
-                "3.2.1.3": 6,
-                "3.2.2": 14,
+                "3.2.1.3": 5,
+                "3.2.2": 12,
                 "mlm": 14,
                 "utilities": 10,
                 "3.2.3.1": 16,

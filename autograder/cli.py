@@ -375,7 +375,9 @@ def _print_summary(summary: Any, exercises: list[str], sheet: str, out: Path, se
         table.add_column(ex, justify="right")
     table.add_column("total", justify="right", style="bold")
     notes = {result.student_id: "not gradable" if not result.gradable else
-             ("GRADER ERROR" if result.grader_error else "") for result in summary.results}
+             ("GRADER ERROR" if result.grader_error else
+              f"awaiting staff: {sum(a.max_points for a in result.written if a.mark is None):g} pts"
+              if result.provisional else "") for result in summary.results}
     if any(notes.values()):  # the column only where some row has something to say
         table.add_column("note")
     for result in sorted(summary.results, key=lambda r: r.student_id):
@@ -392,6 +394,9 @@ def _print_summary(summary: Any, exercises: list[str], sheet: str, out: Path, se
         console.print(f"warning: {line}", soft_wrap=True, markup=False, style="yellow")
     console.print(f"results in {out}/ (one <student>.json each, grades.csv); {summary.reused} result(s) reused "
                   "from an earlier run (same submission, suite and engine)", soft_wrap=True)
+
+
+import autograder.cli_written  # noqa: F401 - registers `autograder written` on app (it imports app from here)
 
 
 def main() -> None:  # pragma: no cover - console entry point

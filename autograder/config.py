@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from autograder.errors import ConfigError
+from autograder.written_spec import WrittenQuestion, questions_from_master
 
 CONFIG_FILENAME = "course_config.py"
 SHEET_FILE = "sheet.toml"
@@ -110,7 +111,11 @@ class SheetConfig(_Model):
     notebook: str = Field(description="student notebook file name inside assignment_dir")
     reference_module: str = Field(description="importable module of the reference implementation")
     hidden_dir: Path = Field(description="hidden pytest suite")
-    points: dict[str, float] = Field(description="exercise id -> points; they add up to the total")
+    points: dict[str, float] = Field(description="exercise id -> autograded points (what the hidden tests' "
+                                     "markers add up to); with the written questions' they make the total")
+    written: tuple[WrittenQuestion, ...] = Field(
+        (), description="questions staff grade by hand: load_config reads them from the master's written "
+        "cells (docs/authoring.md); set them here only for a sheet without a master")
     public_checks: str | None = Field(None, description="module file of public checks in assignment_dir")
     master: Path | None = Field(
         None, description="the sheet's master (MyST Markdown, e.g. sheets/<sheet>/master.md), outside "
@@ -155,8 +160,25 @@ class SheetConfig(_Model):
         return self
 
     @property
-    def total_points(self) -> float:
+    def autograded_points(self) -> float:
+        """What the hidden tests give in all (the reference scores this)."""
         return float(sum(self.points.values()))
+
+    @property
+    def written_points(self) -> float:
+        return float(sum(question.points for question in self.written))
+
+    @property
+    def total_points(self) -> float:
+        """Autograded and written points together: the sheet's total."""
+        return self.autograded_points + self.written_points
+
+    def exercise_points(self) -> dict[str, float]:
+        """Exercise id -> its points, autograded and written together (what the notebook announces)."""
+        totals = {exercise: float(points) for exercise, points in self.points.items()}
+        for question in self.written:
+            totals[question.exercise] = totals.get(question.exercise, 0.0) + question.points
+        return totals
 
     def _aware(self, when: dt.datetime | None) -> dt.datetime | None:
         if when is None or when.tzinfo is not None:
@@ -311,7 +333,25 @@ def load_config(path: Path | None = None) -> CourseConfig:
     root = file.parent.resolve()
     config = config.model_copy(update={"root": root if config.root == Path(".") else config.root})
     found = discover_sheets(config.root, listed=config.sheets)
-    return config.model_copy(update={"sheets": {**config.sheets, **found}}) if found else config
+    sheets = {name: with_written_questions(config, sheet) for name, sheet in {**config.sheets, **found}.items()}
+    return config.model_copy(update={"sheets": sheets})
+
+
+def with_written_questions(config: CourseConfig, sheet: SheetConfig) -> SheetConfig:
+    """The sheet with the written questions its master declares (one place: the master or the config)."""
+    if sheet.master is None:
+        return sheet
+    master = config.resolve(sheet.master)
+    try:
+        declared = questions_from_master(master)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    if not declared:
+        return sheet
+    if sheet.written:
+        raise ConfigError(f"sheet {sheet.name!r}: written questions are declared both in its config and in "
+                          f"its master {master}: keep the master's")
+    return sheet.model_copy(update={"written": declared})
 
 
 def sheet_defaults(name: str, folder: Path) -> dict[str, object]:

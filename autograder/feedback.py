@@ -37,6 +37,7 @@ from autograder.plots import charts_for, render_chart
 from autograder.results import TODO_PREFIX, CaseResult, SubmissionResult
 from autograder.staff_view import adjusted_text, adjustment_lines, adjustments_markdown
 from autograder.todo_view import todo_cases_html, todo_exercise_html
+from autograder.written import provisional_sentence, written_html, written_markdown
 
 SUMMARY_START = "<!-- autograder:summary -->"
 SUMMARY_END = "<!-- /autograder:summary -->"
@@ -205,6 +206,8 @@ def score_lines(result: SubmissionResult, context: FeedbackContext) -> tuple[str
         if at_stake:
             finality += (f" The other {result.score:g} points are final; up to {at_stake:g} more "
                          "may be added after the review.")
+    elif result.provisional:
+        finality = provisional_sentence(result) + " The points of the hidden checks listed below are final."
     else:
         finality = ("Final for this submission: the score comes from the hidden checks listed below. "
                     "The public checks in your notebook only test the form of your answers and are not "
@@ -237,6 +240,7 @@ def summary_markdown(result: SubmissionResult, context: FeedbackContext, *, max_
         lines.append(f"| {md_text(view.exercise)} | {view.score:g} / {view.max_score:g} | "
                      f"{STATUS_ICON[view.status]} {STATUS_TEXT[view.status]} |")
     lines += adjustments_markdown(result, {c.nodeid or c.name for c in result.tests if is_shown(c, context)})
+    lines += written_markdown(result, context.sheet)
     todo = [(view, case) for view in views for case in view.cases
             if not case.passed and case.shown and not case.not_attempted]
     if todo:
@@ -390,7 +394,8 @@ def feedback_fragment(result: SubmissionResult, context: FeedbackContext) -> str
     service's pages and the notebook client (through the service's API) all show this fragment."""
     headline, finality, late_text = score_lines(result, context)
     klass = "ungradable" if not result.gradable else (
-        "provisional" if result.grader_error or any(c.status == "error" for c in result.tests) else "final")
+        "provisional" if result.grader_error or result.provisional or any(c.status == "error" for c in result.tests)
+        else "final")
     parts = [
         f'<div class="ag-feedback"><style>{FEEDBACK_CSS}</style>',
         f'<section class="card {klass}"><div class="score">{_e(headline)}</div><p class="finality">'
@@ -412,6 +417,7 @@ def feedback_fragment(result: SubmissionResult, context: FeedbackContext) -> str
                 f"<li>{_e(line)}</li>" for line in adjustment_lines(result, shown)) + "</ul></section>")
         parts.append("<h2>Graded checks</h2>")
         parts.extend(_exercise_html(view) for view in views)
+        parts.append(written_html(result, context.sheet))
     ran = notebook_output(result)
     if ran:
         parts.append(f'<h2>While running your notebook</h2><section class="card"><pre>{_e(ran[:20000])}</pre>'

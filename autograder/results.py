@@ -235,6 +235,8 @@ def to_gradescope(result: SubmissionResult, *, include_staff: bool = False) -> d
         for answer in data.get("written", ()):
             if isinstance(answer.get("mark"), dict):
                 answer["mark"].pop("staff_note", None)
+            answer["status"] = "graded" if answer.get("mark") else "awaiting staff"
+        data["provisional"] = result.provisional
         if isinstance(data.get("extra_data"), dict):  # charts of checks that used secret data
             data["extra_data"].pop("staff_plots", None)
     return data

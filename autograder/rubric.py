@@ -125,4 +125,10 @@ def render_markdown(items: list[RubricItem], sheet: SheetConfig, default_timeout
     stray = [item.nodeid for item in items if item.exercise not in sheet.points]
     if stray:
         lines += ["## Tests of no configured exercise", "", *(f"- `{n}`" for n in stray), ""]
+    for question in sheet.written:  # graded by staff, from the master's written cells
+        unit = "point" if question.points == 1 else "points"
+        lines += [f"## Written {question.id} ({question.exercise}): {question.points:g} {unit}, graded by staff", "",
+                  question.title, "", "| rubric item | points | what the answer says |", "|---|---:|---|",
+                  *(f"| `{item.id}` | {item.points:g} | {item.text.replace('|', chr(92) + '|')} |"
+                    for item in question.rubric), ""]
     return "\n".join(lines)

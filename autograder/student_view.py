@@ -24,6 +24,15 @@ from autograder.feedback import (
 )
 from autograder.results import SubmissionResult
 from autograder.staff_view import adjustment_lines
+from autograder.written import status_text
+
+
+def written_view(result: SubmissionResult) -> list[dict[str, Any]]:
+    """Each written answer with its status; of a mark the points, ticked items and comment (never the note)."""
+    return [{"question": a.question, "exercise": a.exercise, "max_points": a.max_points, "text": a.text,
+             "status": "graded" if a.mark else "awaiting staff", "status_text": status_text(a),
+             "points": a.mark.points if a.mark else None, "rubric": list(a.mark.rubric) if a.mark else [],
+             "comment": a.mark.comment if a.mark else ""} for a in result.written]
 
 
 def student_view(result: SubmissionResult, context: FeedbackContext) -> dict[str, Any]:
@@ -52,7 +61,8 @@ def student_view(result: SubmissionResult, context: FeedbackContext) -> dict[str
         "score": result.final_score, "raw_score": result.score, "late_penalty": result.late_penalty,
         "max_score": result.max_score, "gradable": result.gradable,
         "format_errors": result.format_errors,
-        "provisional": bool(result.grader_error) or any(c.status == "error" for c in result.tests),
+        "provisional": bool(result.grader_error) or result.provisional or any(c.status == "error" for c in result.tests),
+        "written": written_view(result),
         "headline": headline, "finality": finality, "late_text": late_text,
         "exercises": exercises, "tests": tests,
         "written_score": result.written_score, "adjustment_total": result.adjustment_total,

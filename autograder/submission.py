@@ -38,11 +38,23 @@ class Cell:
 
 
 @dataclass(frozen=True)
+class AnswerCell:
+    """A cell that holds a written answer: by its marker (``metadata.autograder.written``), or, with the
+    marker gone (a cell copied by hand), by its "Your answer:" first line. Text only, never run."""
+
+    index: int
+    question: str
+    source: str
+    marked: bool
+
+
+@dataclass(frozen=True)
 class LoadedSubmission:
     path: Path
     sha256: str
     cells: tuple[Cell, ...]
     sheet_hint: str | None = None
+    answers: tuple[AnswerCell, ...] = ()
 
 
 def student_id_for(path: Path) -> str:
@@ -79,8 +91,9 @@ def load_submission(path: Path, *, max_bytes: int, expected_sheet: str | None = 
             f"the file is not valid UTF-8 text (byte {exc.start}); save it as UTF-8 and submit again"
         ) from None
     suffix = path.suffix.lower()
+    answers: list[AnswerCell] = []
     if suffix == ".ipynb":
-        cells, hint = parse_notebook(text)
+        cells, hint, answers = _parse_notebook(text)
     elif suffix == ".py":
         cells, hint = parse_python(text), None
     else:
@@ -89,7 +102,7 @@ def load_submission(path: Path, *, max_bytes: int, expected_sheet: str | None = 
         raise SubmissionError(
             f"this notebook belongs to {hint!r}, not to {expected_sheet!r}; submit the right notebook"
         )
-    return LoadedSubmission(path=path, sha256=digest, cells=tuple(cells), sheet_hint=hint)
+    return LoadedSubmission(path=path, sha256=digest, cells=tuple(cells), sheet_hint=hint, answers=tuple(answers))
 
 
 def parse_notebook(text: str) -> tuple[list[Cell], str | None]:
@@ -99,6 +112,12 @@ def parse_notebook(text: str) -> tuple[list[Cell], str | None]:
     is checked. No nbformat: its schema validation only logs what it finds, and importing it pulls in
     jsonschema's format checkers (about a second in every fresh grading worker).
     """
+    cells, hint, _ = _parse_notebook(text)
+    return cells, hint
+
+
+def _parse_notebook(text: str) -> tuple[list[Cell], str | None, list[AnswerCell]]:
+    """:func:`parse_notebook`, and the cells that hold written answers."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -122,10 +141,13 @@ def parse_notebook(text: str) -> tuple[list[Cell], str | None]:
     notebook_cells = data.get("cells")
     if not isinstance(notebook_cells, list):
         raise SubmissionError("the notebook could not be read: its 'cells' is not a list of cells")
-    cells = []
+    cells, answers = [], []
     for index, cell in enumerate(notebook_cells):
         if not isinstance(cell, dict):
             raise SubmissionError(f"cell {index} of the notebook is not a notebook cell")
+        answer = _answer_cell(index, cell)
+        if answer is not None:
+            answers.append(answer)  # a marked cell turned into code still runs as code, too
         if cell.get("cell_type") != "code":
             continue
         source = cell.get("source", "")
@@ -135,7 +157,30 @@ def parse_notebook(text: str) -> tuple[list[Cell], str | None]:
             raise SubmissionError(f"cell {index} has a malformed source")
         cells.append(Cell(index=index, source=clean_text(source)))
     hint = _sheet_hint(data.get("metadata", {}))
-    return cells, clean_text(hint) if hint is not None else None
+    return cells, clean_text(hint) if hint is not None else None, answers
+
+
+ANSWER_HEADER = re.compile(r"\A\s*\*\*Your answer:\*\* \(question `([^`\n]{1,64})`")
+
+
+def _answer_cell(index: int, cell: dict[str, Any]) -> AnswerCell | None:
+    """The cell as a written answer, or None. Any cell type (a student may turn it into code or raw);
+    a malformed source is an empty answer, never a reason to refuse the notebook."""
+    source = cell.get("source", "")
+    if isinstance(source, list):
+        source = "".join(line for line in source if isinstance(line, str))
+    if not isinstance(source, str):
+        source = ""
+    metadata = cell.get("metadata")
+    info = metadata.get("autograder") if isinstance(metadata, dict) else None
+    if isinstance(info, dict) and isinstance(info.get("written"), str):
+        return AnswerCell(index=index, question=clean_text(info["written"]), source=clean_text(source), marked=True)
+    if cell.get("cell_type") == "code":
+        return None  # code is code: a header in a code cell is not an answer
+    header = ANSWER_HEADER.match(source[:200])
+    if header is None:
+        return None
+    return AnswerCell(index=index, question=clean_text(header.group(1)), source=clean_text(source), marked=False)
 
 
 def _sheet_hint(metadata: Any) -> str | None:

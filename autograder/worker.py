@@ -134,6 +134,7 @@ class WorkerRuntime:
     def grade(self, task: GradeTask) -> SubmissionResult:
         """Grade one submission. Always returns a result; never raises for the student's doing."""
         from autograder.submission import load_submission
+        from autograder.written import attach_answers
 
         sheet = self.config.sheet(task.sheet)
         limits = self.config.limits
@@ -145,7 +146,7 @@ class WorkerRuntime:
                                      expected_sheet=sheet.name)
         except SubmissionError as exc:
             return SubmissionResult.not_gradable(message=str(exc), **common)  # type: ignore[arg-type]
-        result = self._judge_in_child(task, loaded, common)
+        result = attach_answers(self._judge_in_child(task, loaded, common), loaded, sheet)
         if task.submitted_at:
             result = result.model_copy(update={"submitted_at": dt.datetime.fromisoformat(task.submitted_at)})
         return result

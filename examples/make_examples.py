@@ -10,6 +10,10 @@ Run ``python examples/make_examples.py`` after ``autograder assign sheet_3_2``. 
   one, which is right for right padding only;
 - ``blank.ipynb``: the notebook as released.
 
+``complete.ipynb`` answers the written questions too (the *Your answer* cells, found by
+``metadata["autograder"]["written"]``; staff grade them, so its grade stays provisional until they
+do); ``partial.ipynb`` answers one of them.
+
 Stub cells are found by ``metadata["autograder"]["stub"]``, which ``autograder assign`` sets on the
 cells it expands from the master's ``:autograder: stub`` cells.
 """
@@ -334,7 +338,33 @@ def train_extractive_qa(examples, *, n_steps, lr, seed, device="cpu"):
     return model, losses
 '''
 
+# The written answers, as a student writes them: below the cell's "Your answer:" line, in place of
+# the placeholder.
+SOLUTIONS["answer-head-layer-loss"] = """
+The head is a single linear layer without bias that maps a hidden state of size n_embd to one
+logit per label. It reads the hidden state of the last real (non-padding) token, because GPT-2 is
+causal and only that position has attended to the whole text. The loss follows problem_type: mean
+squared error for regression, cross-entropy for single-label and binary cross-entropy on the
+logits for multi-label classification.
+"""
+
+SOLUTIONS["answer-head-choice"] = """
+Multiple-choice QA: GPT2DoubleHeadsModel scores every (question, option) pair with its
+multiple-choice head at the last token of the option, and a softmax over the options picks one.
+A token-classification head would label tokens, and an LM head would generate text instead of
+choosing among the given options.
+"""
+
+SOLUTIONS["answer-cosine-why"] = """
+The learning rate rises linearly from 0 to base_lr during warm-up, then falls along half a cosine
+to min_lr at the last step: slowly at first, fastest in the middle, slowly at the end. Small steps
+at the start protect the fresh model while gradients and Adam's moment estimates are unreliable;
+the large rate in the middle makes progress, and the small one at the end lets the parameters settle
+into a minimum instead of bouncing around it.
+"""
+
 PARTIAL = {
+    "answer-head-choice": "Multiple-choice QA needs one score per option, so a head that scores sequences fits.",
     "stub-3-2-1-1": PARTIAL_POOL_BUG,
     "stub-3-2-1-3": SOLUTIONS["stub-3-2-1-3"],
     "stub-3-2-2": SOLUTIONS["stub-3-2-2"],
@@ -347,23 +377,31 @@ def stub_ids(notebook: nbformat.NotebookNode) -> set[str]:
     return {cell.id for cell in notebook.cells if "stub" in cell.metadata.get("autograder", {})}
 
 
+def answer_ids(notebook: nbformat.NotebookNode) -> set[str]:
+    """The ids of the notebook's written-answer cells (``metadata["autograder"]["written"]``)."""
+    return {cell.id for cell in notebook.cells if "written" in cell.metadata.get("autograder", {})}
+
+
 def fill(notebook: nbformat.NotebookNode, sources: dict[str, str]) -> nbformat.NotebookNode:
-    """A copy of ``notebook`` with the stub cells named in ``sources`` replaced."""
+    """A copy of ``notebook`` with the stub and answer cells named in ``sources`` replaced (an answer
+    cell keeps its "Your answer:" line; the answer takes the placeholder's place)."""
     filled = copy.deepcopy(notebook)
-    unknown = set(sources) - stub_ids(filled)
+    answers = answer_ids(filled)
+    unknown = set(sources) - stub_ids(filled) - answers
     if unknown:
-        raise SystemExit(f"no stub cells {sorted(unknown)} in {NOTEBOOK}: rebuild the examples")
+        raise SystemExit(f"no stub or answer cells {sorted(unknown)} in {NOTEBOOK}: rebuild the examples")
     for cell in filled.cells:
         if cell.id in sources:
-            cell.source = textwrap.dedent(sources[cell.id]).strip()
+            text = textwrap.dedent(sources[cell.id]).strip()
+            cell.source = cell.source.split("\n", 1)[0] + "\n\n" + text if cell.id in answers else text
     return filled
 
 
 def main() -> None:
     notebook = nbformat.read(NOTEBOOK, as_version=4)
-    stubs = stub_ids(notebook)
+    stubs = stub_ids(notebook) | answer_ids(notebook)
     if set(SOLUTIONS) != stubs:
-        raise SystemExit(f"solutions {sorted(SOLUTIONS)} do not match the stub cells {sorted(stubs)}")
+        raise SystemExit(f"solutions {sorted(SOLUTIONS)} do not match the stub and answer cells {sorted(stubs)}")
     OUT.mkdir(parents=True, exist_ok=True)
     for name, sources in (("complete", SOLUTIONS), ("partial", PARTIAL), ("blank", {})):
         path = OUT / f"{name}.ipynb"

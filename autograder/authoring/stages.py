@@ -16,6 +16,7 @@ from autograder.authoring.context import BuildContext
 from autograder.authoring.master import CELL_ID_KEY, DIRECTIVE_KEY, directive
 from autograder.authoring.stubs import expand, stub_imports
 from autograder.authoring.values import fill
+from autograder.authoring.written_cells import build_written_cells
 from autograder.errors import AssignError
 
 Notebook = Any
@@ -122,6 +123,7 @@ def set_metadata(notebook: Notebook, context: BuildContext) -> Notebook:
 STAGES: tuple[Stage, ...] = (
     drop_staff_cells,
     fix_cell_ids,
+    build_written_cells,
     expand_stubs,
     write_check_cells,
     fill_values,

@@ -2,7 +2,9 @@
 
 The text between ``{{`` and ``}}`` is a Python f-string replacement field (an expression, then an
 optional ``!r``/``!s``/``!a`` conversion and ``:format spec``), evaluated in :class:`Values`:
-``points``, ``total``, ``limits``, ``sheet``, ``config`` and ``ref`` (the imported reference, imported
+``points`` (an exercise's autograded and written points together), ``total``, ``autograded``
+(the tests' points per exercise), ``written`` (question id -> its declaration), ``staff_points`` (all
+written points), ``limits``, ``sheet``, ``config`` and ``ref`` (the imported reference, imported
 only when an expression uses it). Masters are staff-authored, so the expression is trusted code.
 Single braces are left alone; a field never spans lines. Literal double braces (an f-string's
 ``{{`` in a given cell) are written as values themselves: ``{{ "{{" }}`` and ``{{ "}" * 2 }}``.
@@ -30,8 +32,9 @@ class Values:
     def __init__(self, config: CourseConfig, sheet: SheetConfig,
                  import_reference: Callable[[], Any] | None = None) -> None:
         self.fixed: dict[str, Any] = {
-            "points": dict(sheet.points), "total": sheet.total_points, "limits": config.limits,
-            "sheet": sheet, "config": config,
+            "points": sheet.exercise_points(), "total": sheet.total_points, "limits": config.limits,
+            "sheet": sheet, "config": config, "autograded": dict(sheet.points),
+            "written": {question.id: question for question in sheet.written}, "staff_points": sheet.written_points,
         }
         self._import_reference = import_reference or (lambda: import_reference_module(config, sheet))
         self._ref: Any = None

@@ -265,8 +265,11 @@ def readme(config: CourseConfig, sheet: SheetConfig, files: list[str], packages:
               ("After you submit, hidden tests check the behaviour of your code in a sandbox; the "
                "feedback page shows the points per exercise and what to look at."), "",
               "| exercise | points |", "|---|---:|"]
-    lines += [f"| {exercise} | {points:g} |" for exercise, points in sheet.points.items()]
+    lines += [f"| {exercise} | {points:g} |" for exercise, points in sheet.exercise_points().items()]
     lines += [f"| total | {sheet.total_points:g} |", ""]
+    if sheet.written:
+        lines += [(f"Of these, {sheet.written_points:g} points are written answers (the notebook's *Your answer* "
+                   "cells), graded by course staff: until they are, your grade is provisional."), ""]
     if deadline is not None:
         lines += ["## Deadline", "", f"{deadline.strftime('%Y-%m-%d %H:%M')} ({sheet.timezone})"
                   + (f", with {sheet.grace_minutes} minutes' grace" if sheet.grace_minutes else "") + "."]

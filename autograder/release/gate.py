@@ -217,15 +217,20 @@ def _failing(result: SubmissionResult) -> str:
 
 def judge_results(report: GateReport, sheet: SheetConfig, results: dict[str, SubmissionResult],
                   headers: dict[str, tuple[list[str], list[str]]] | None = None) -> None:
-    """Turn the graded reference, notebook and variants into findings."""
-    total = sheet.total_points
+    """Turn the graded reference, notebook and variants into findings.
+
+    Written answers are graded by staff, not by tests: the reference and the variants are measured
+    against the autograded points (``SheetConfig.autograded_points``); the sheet's total counts both.
+    """
+    total = sheet.autograded_points
     ref = results.get(REFERENCE_ID)
     if ref is None:
         report.add("reference", False, "no result for the reference (see the batch output)")
     else:
         full = ref.gradable and not ref.grader_error and ref.score >= total - 1e-9 and all(
             c.status == "passed" for c in ref.tests)
-        report.add("reference", full, f"scores {ref.score:g}/{total:g} through the real grading path" if full else
+        staff = f" (+ {sheet.written_points:g} written points graded by staff)" if sheet.written else ""
+        report.add("reference", full, f"scores {ref.score:g}/{total:g} through the real grading path{staff}" if full else
                    f"scores {ref.score:g}/{total:g}; it must score full marks:\n"
                    + (_failing(ref) or ref.format_errors))
     notebook = results.get(NOTEBOOK_ID)
@@ -239,7 +244,8 @@ def judge_results(report: GateReport, sheet: SheetConfig, results: dict[str, Sub
             f"grader error: {notebook.grader_error.strip()[-600:]}" if notebook.grader_error else
             f"scores {notebook.score:g}/{total:g}; it must score 0. Tests that pass on it: {', '.join(free)}")
         report.add("untouched notebook", ok, detail)
-    _judge_variants(report, {k: v for k, v in results.items() if k.startswith(VARIANT_PREFIX)}, ref, headers or {})
+    _judge_variants(report, {k: v for k, v in results.items() if k.startswith(VARIANT_PREFIX)}, ref, headers or {},
+                    autograded=total)
     _judge_alternatives(report, {k: v for k, v in results.items() if k.startswith(ALTERNATIVE_PREFIX)})
 
 
@@ -264,7 +270,7 @@ def _judge_alternatives(report: GateReport, alternatives: dict[str, SubmissionRe
 
 
 def _judge_variants(report: GateReport, variants: dict[str, SubmissionResult], ref: SubmissionResult | None,
-                    headers: dict[str, tuple[list[str], list[str]]]) -> None:
+                    headers: dict[str, tuple[list[str], list[str]]], *, autograded: float | None = None) -> None:
     tests = [c.nodeid or c.name for c in ref.tests] if ref else []
     full = {ex: got for ex, (got, _) in ref.exercise_scores().items()} if ref else {}
     catchers: dict[str, list[str]] = {test: [] for test in tests}
@@ -280,7 +286,7 @@ def _judge_variants(report: GateReport, variants: dict[str, SubmissionResult], r
                 broken.append(f"{name}: the checker itself failed in {case.name} (status error)")
             elif case.status == "failed":
                 catchers.setdefault(key, []).append(name)
-        if result.score >= result.max_score - 1e-9:
+        if result.score >= (result.max_score if autograded is None else autograded) - 1e-9:
             broken.append(f"{name}: scores full marks, so the suite misses its bug")
         broken += _misplaced(name, result, full, *headers.get(name, ([], [])))
     # a test the reference fails already refuses the release; a variant "failing" it proves nothing

@@ -29,6 +29,7 @@ from autograder.service import (
     routes,
     similarity_pages,
     staff_pages,
+    written_pages,
 )
 from autograder.service.models import Database, database_url
 from autograder.service.queue import GraderFactory, GradingWorkers, JobQueue, default_grader_factory
@@ -118,6 +119,7 @@ def create_app(
     app.include_router(staff_pages.router, prefix=prefix.rstrip("/"))  # staff adjustments: docs/term.md
     app.include_router(regrade_pages.router, prefix=prefix.rstrip("/"))  # regrade all: preview, apply
     app.include_router(live_pages.router, prefix=prefix.rstrip("/"))  # staff: running jobs, TA report
+    app.include_router(written_pages.router, prefix=prefix.rstrip("/"))  # staff: docs/written-answers.md
 
     @app.get(f"{prefix}health", include_in_schema=False)
     def health() -> dict[str, Any]:

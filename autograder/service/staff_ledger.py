@@ -12,7 +12,6 @@ from typing import TypeVar
 
 from autograder.config import SheetConfig
 from autograder.grade import StaffLedger, apply_staff
-from autograder.late import apply_late_policy
 from autograder.results import SubmissionResult
 
 K = TypeVar("K")
@@ -24,11 +23,16 @@ def sheet_ledger(data_dir: Path, sheet: str) -> StaffLedger:
 
 
 def staffed(data_dir: Path, result: SubmissionResult, sheet: SheetConfig) -> SubmissionResult:
-    """``result`` with the sheet's ledger applied and its late penalty recomputed on every part."""
-    folded = apply_staff(result, sheet_ledger(data_dir, sheet.name))
-    if not folded.adjustments and not folded.written:
-        return folded
-    return apply_late_policy(folded, sheet, submitted_at=folded.submitted_at)
+    """``result`` with the sheet's ledger applied; the late fraction the result was graded with (the
+    service's own lateness rule) applies to the new total of every part."""
+    updated = apply_staff(result, sheet_ledger(data_dir, sheet.name))
+    if (updated.written, updated.adjustments) == (result.written, result.adjustments):
+        return result
+    late = result.extra_data.get("late")
+    fraction = late.get("fraction") if isinstance(late, dict) else None
+    if not isinstance(fraction, int | float) or not result.gradable or result.grader_error:
+        return updated
+    return updated.model_copy(update={"late_penalty": round(updated.total_before_penalty * float(fraction), 4)})
 
 
 def staffed_counted(data_dir: Path, chosen: dict[K, tuple[S, SubmissionResult]],

@@ -334,6 +334,7 @@ def result_view(
     """Students: :func:`autograder.student_view.student_view` (what the export's page shows, no staff
     data). Staff: the full Gradescope JSON with staff fields, per-exercise totals and the student's
     rendered feedback, so staff see what the student sees."""
+
     context = feedback_context(state, sheet, now)
     result = staffed(state.data_dir, result, sheet)
     if not staff:

@@ -91,6 +91,7 @@ TA = """{% extends "base.html" %}
 <h2>{{ sheet.name }}{% if sheet.title %}: {{ sheet.title }}{% endif %}</h2>
 <p>{% for s in sheets %}<a href="{{ prefix }}ta?sheet={{ s }}">{{ s }}</a> {% endfor %}
 · <a id="csv-link" href="{{ prefix }}ta/grades.csv?sheet={{ sheet.name }}">export grades.csv</a>
+{% if sheet.written %}· <a id="written-link" href="{{ prefix }}ta/written/{{ sheet.name }}">grade written answers</a>{% endif %}
 · queue: <span id="queue-counts">{{ queued }} queued, {{ running }} running</span></p>
 <form class="inline" id="regrade-all" method="post" action="{{ prefix }}ta/regrade-all?sheet={{ sheet.name }}">
 <input type="hidden" name="_xsrf" value="{{ user.xsrf }}"><button type="submit">Regrade every counted submission</button></form>

@@ -2,7 +2,8 @@
 
 The pipeline, in order: student ids (the same as ``grade``'s) → own code (:mod:`.extract`, the sheet's
 notebook left out) → winnowing fingerprints (:mod:`.fingerprint`) → pairs ranked (:mod:`.compare`) →
-HTML, CSV and JSON (:mod:`.render`). The figures are evidence for staff to weigh, never a verdict.
+HTML, CSV and JSON (:mod:`.render`); written answers that are the same text, in ``written.csv``
+(:mod:`.answers`). The figures are evidence for staff to weigh, never a verdict.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from autograder.collect import collect as collect_submissions
 from autograder.results import write_text_atomic
+from autograder.similarity.answers import write_same_answers
 from autograder.similarity.compare import (
     Document,
     PairScore,
@@ -113,6 +115,7 @@ def run_similarity(*, notebook: Path, submissions: Sequence[Path] | Mapping[str,
     shown = max(min(len(pairs), show), sum(p.flagged for p in pairs))
     run = SimilarityRun(out, owns, frozenset(doc.own.key for doc in docs), pairs, shown, time.monotonic() - started)
     write_outputs(run, docs, settings, title=title, sheet=sheet or "")
+    write_same_answers(out, owns, max_bytes=max_bytes)  # written answers: the same text, in written.csv
     return run
 
 

@@ -72,7 +72,8 @@ def test_values_with_format_specs_fill_markdown_and_docstrings(course: Path) -> 
 
 def test_the_stages_are_a_fixed_list() -> None:
     assert [stage.__name__ for stage in STAGES] == [
-        "drop_staff_cells", "fix_cell_ids", "expand_stubs", "write_check_cells", "fill_values", "clear_outputs",
+        "drop_staff_cells", "fix_cell_ids", "build_written_cells", "expand_stubs", "write_check_cells", "fill_values",
+        "clear_outputs",
         "set_metadata"]
 
 

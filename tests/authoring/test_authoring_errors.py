@@ -62,7 +62,7 @@ def test_an_unknown_check_exercise(course: Path) -> None:
 
 @pytest.mark.parametrize("value, says", [
     ("{{ pointz }}", ("cell intro: {{ pointz }}: name 'pointz' is not defined (the names a value can use: "
-                      "points, total, limits, sheet, config, ref)")),
+                      "points, total, limits, sheet, config, autograded, written, staff_points, ref)")),
     ("{{ total:.1q }}", "cell intro: {{ total:.1q }} failed: ValueError: Unknown format code 'q'"),
     ("{{ points['nope'] }}", "cell intro: {{ points['nope'] }} failed: KeyError: 'nope'"),
     ("{{ total + }}", "cell intro: {{ total + }} is not a valid expression"),

@@ -224,7 +224,8 @@ def test_notebook_states_what_the_grader_uses(notebook, config):
     The numbers are read from where the grader reads them (course_config, the reference, the hidden
     tests' markers), never from the master, so a value written by hand in the master is caught.
     """
-    points = config.sheet("sheet_3_2").points
+    sheet = config.sheet("sheet_3_2")
+    points = sheet.exercise_points()  # tests and written answers together, as the headings say
     text = "\n".join(cell.source for cell in notebook.cells)
     flat = " ".join(text.split())
     headings = [line for line in text.splitlines() if line.startswith("#")]
@@ -232,9 +233,13 @@ def test_notebook_states_what_the_grader_uses(notebook, config):
     for exercise, pts in points.items():
         assert any(exercise.lower() in h.lower() and f"({pts:g} points)" in h for h in headings), exercise
         total = sum(m["points"] for m in marks if m["exercise"] == exercise)
-        assert total == pts, (exercise, total, pts)
+        assert total == sheet.points[exercise], (exercise, total, sheet.points[exercise])
     listed = ", ".join(f"{exercise} ({pts:g})" for exercise, pts in points.items())
-    assert f"Points: {listed}; {sum(points.values()):g} in total." in flat
+    assert f"Points: {listed}; {sheet.total_points:g} in total." in flat
+    assert f"{sheet.written_points:g} points are for short **written answers**" in flat
+    for question in sheet.written:  # each answer cell says its points and that staff grade them
+        unit = "point" if question.points == 1 else "points"
+        assert f"(question `{question.id}`, {question.points:g} {unit}, graded by staff)" in text
     assert f"below **{ref.LSTM_NLL_THRESHOLD}**" in text
     assert f"at least **{ref.QA_ACCURACY_THRESHOLD:.0%}**" in text
     assert f"n_steps={ref.QA_SETTINGS['n_steps']}, lr={ref.QA_SETTINGS['lr']}" in text

@@ -23,6 +23,7 @@ import pytest
 from validation_paths import ROOT
 
 from autograder.batch import grade_batch
+from autograder.config import load_config
 from autograder.release.gate import (
     ALTERNATIVE_PREFIX,
     NOTEBOOK_ID,
@@ -54,6 +55,8 @@ def declared(path: Path, key: str) -> list[str]:
 
 VARIANT_FILES = sorted(VARIANTS.glob("*.py"))
 ALTERNATIVE_FILES = sorted(ALTERNATIVES.glob("*.py"))
+# full marks of the tests: the sheet's written answers (graded by staff) are not autograded
+AUTOGRADED = load_config(ROOT / "course_config.py").sheet("sheet_3_2").autograded_points
 
 
 def _config():
@@ -99,7 +102,7 @@ def _failed(result) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("name", [REFERENCE_ID, "complete"])
 def test_reference_and_complete_solution_score_full_marks(graded, name):
     result = graded[name]
-    assert result.score == 100 and not result.grader_error, _failed(result)
+    assert result.score == AUTOGRADED and not result.grader_error, _failed(result)
 
 
 def test_untouched_notebook_is_gradable_and_scores_zero(graded):
@@ -135,4 +138,4 @@ def test_each_bug_loses_points_in_its_own_exercise_only(graded, variant):
 def test_alternative_correct_solutions_score_full_marks(graded, alternative):
     """Each alternative graded once, as a notebook (the gate's grading)."""
     result = graded[f"{ALTERNATIVE_PREFIX}{alternative.stem}"]
-    assert result.submission.endswith(".ipynb") and result.score == 100, _failed(result)
+    assert result.submission.endswith(".ipynb") and result.score == AUTOGRADED, _failed(result)

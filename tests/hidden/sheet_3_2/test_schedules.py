@@ -105,7 +105,7 @@ def test_cosine_lr_matches_the_closed_form(ref, student, plot, case):
         raise
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 @pytest.mark.exercise(EXERCISE)
 def test_cosine_lr_matches_transformers_schedule(student, plot):
     for total, warmup, base in [(100, 10, 1e-3), (37, 0, 0.5), (12, 11, 2.0), (1, 0, 0.1)]:
@@ -185,7 +185,7 @@ def test_scheduler_sets_the_first_lr_at_construction(student, ref):
                          f"should be cosine_lr(0, base_lr=<the optimizer's lr>, ...); {scheduler_text(lr, kwargs)}")
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 @pytest.mark.exercise(EXERCISE)
 def test_scheduler_follows_cosine_lr_step_by_step(student, ref, plot):
     for case in SCHEDULER_CASES:

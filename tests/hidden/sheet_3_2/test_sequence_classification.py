@@ -74,7 +74,7 @@ def check_pooling(student, ids: torch.Tensor, num_labels: int, msg: str) -> None
 # --- the head -----------------------------------------------------------------------------------
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 @pytest.mark.exercise(EXERCISE)
 def test_head_holds_one_bias_free_weight(student):
     for hidden_size, num_labels in [(16, 3), (24, 1), (8, 5)]:
@@ -87,7 +87,7 @@ def test_head_holds_one_bias_free_weight(student):
         )
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 @pytest.mark.exercise(EXERCISE)
 def test_head_with_gpt2_score_weight_gives_gpt2_logits(student):
     for num_labels in (3, 1):

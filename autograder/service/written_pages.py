@@ -1,0 +1,177 @@
+"""Staff grade written answers in the service: one question across all students at a time.
+
+- ``GET ta/written/<sheet>``: the sheet's questions, each with how many answers are graded.
+- ``GET ta/written/<sheet>/<question>``: every student's answer to it (from the submission that
+  counts), escaped, each with a form: rubric items to tick, points, a comment the student sees and
+  a note only staff see. Empty answers are listed too (staff may still give points or a comment).
+- ``POST ta/written/<sheet>/<question>`` (form: ``student``, ``points``, ``rubric`` (repeated),
+  ``comment``, ``staff_note``, ``_xsrf``): one mark, checked (points in ``[0, max]``; empty points
+  with ticked items: their sum; known rubric ids; a student with a counted submission) and appended
+  to the staff ledger ``<data_dir>/staff/<sheet>/written.jsonl`` (:class:`autograder.grade.StaffLedger`),
+  then back to the page. A mark equal to the latest one is not written again.
+
+Staff only (403 for students, as every TA route), XSRF-checked like the other forms; the pages let no
+script run. Students see the marks through :func:`staffed`, which every student view applies.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from autograder.config import SheetConfig
+from autograder.grade import StaffLedger, WrittenEntry
+from autograder.results import SubmissionResult
+from autograder.service.security import HubUser, PageUser, PageWriter, require_ta
+from autograder.service.staff_ledger import sheet_ledger
+from autograder.service.staff_ledger import staffed as staffed_result
+from autograder.service.store import (
+    ServiceState,
+    State,
+    counted_results,
+    list_submissions,
+    sheet_or_404,
+)
+from autograder.written import status_text
+from autograder.written_spec import WrittenQuestion
+
+router = APIRouter(include_in_schema=False)
+POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'"
+MAX_TEXT = 4000
+CSS = ("body{font-family:system-ui,sans-serif;max-width:1000px;margin:0 auto;padding:16px;color:#1d2330}"
+       ".answer{border:1px solid #dde1e8;border-radius:8px;padding:12px;margin:12px 0}"
+       "pre{background:#f3f4f7;padding:8px;white-space:pre-wrap;word-break:break-word}"
+       "textarea{width:100%;min-height:3em}.awaiting{color:#ef6c00}.graded{color:#2e7d32}")
+
+
+def ledger_for(state: ServiceState, sheet: str) -> StaffLedger:
+    return sheet_ledger(state.data_dir, sheet)
+
+
+def staffed(state: ServiceState, result: SubmissionResult, sheet: SheetConfig) -> SubmissionResult:
+    """The result with staff's marks and adjustments (:func:`autograder.service.staff_ledger.staffed`)."""
+    return staffed_result(state.data_dir, result, sheet)
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _page(title: str, body: str) -> HTMLResponse:
+    return HTMLResponse(f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>'
+                        f"<style>{CSS}</style></head><body>{body}</body></html>",
+                        headers={"Content-Security-Policy": POLICY, "Cache-Control": "no-store"})
+
+
+def _question(sheet: SheetConfig, question_id: str) -> WrittenQuestion:
+    found = next((q for q in sheet.written if q.id == question_id), None)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"{sheet.name} has no such written question.")
+    return found
+
+
+def _counted(state: ServiceState, user: HubUser, sheet: SheetConfig) -> dict[str, SubmissionResult]:
+    with state.db.session() as session:
+        counted = counted_results(list_submissions(session, user, sheet=sheet.name), sheet)
+    return {student: staffed(state, result, sheet) for student, (_, result) in counted.items()}
+
+
+@router.get("/ta/written/{sheet}")
+def written_index(sheet: str, user: PageUser, state: State) -> Response:
+    require_ta(user)
+    chosen = sheet_or_404(state, sheet)
+    results = _counted(state, user, chosen)
+    rows = []
+    for question in chosen.written:
+        answers = [a for r in results.values() for a in r.written if a.question == question.id]
+        graded = sum(a.mark is not None for a in answers)
+        rows.append(f'<li><a href="{_e(state.prefix)}ta/written/{_e(chosen.name)}/{_e(question.id)}">'
+                    f"{_e(question.exercise)}: {_e(question.title or question.id)}</a> ({question.points:g} points): "
+                    f"{graded} graded, {len(answers) - graded} awaiting staff</li>")
+    body = (f"<h1>Written answers: {_e(chosen.title or chosen.name)}</h1>"
+            + (f"<ul>{''.join(rows)}</ul>" if rows else "<p>This sheet has no written questions.</p>"))
+    return _page(f"Written answers: {chosen.name}", body)
+
+
+def _form(state: ServiceState, user: HubUser, sheet: SheetConfig, question: WrittenQuestion, student: str,
+          result: SubmissionResult) -> str:
+    answer = next((a for a in result.written if a.question == question.id), None)
+    mark = answer.mark if answer else None
+    ticked = set(mark.rubric) if mark else set()
+    klass = "graded" if mark else "awaiting"
+    items = "".join(
+        f'<label><input type="checkbox" name="rubric" value="{_e(item.id)}"{" checked" if item.id in ticked else ""}>'
+        f" {_e(item.text)} ({item.points:g})</label><br>" for item in question.rubric)
+    text = answer.text if answer else ""
+    return (
+        f'<section class="answer" id="s-{_e(student)}"><h2>{_e(student)} '
+        f'<small class="{klass}">{_e(status_text(answer) if answer else "no answer cell")}</small></h2>'
+        + (f"<pre>{_e(text)}</pre>" if text else "<p><i>empty answer</i></p>")
+        + f'<form method="post" action="{_e(state.prefix)}ta/written/{_e(sheet.name)}/{_e(question.id)}">'
+        f'<input type="hidden" name="_xsrf" value="{_e(user.xsrf)}">'
+        f'<input type="hidden" name="student" value="{_e(student)}">{items}'
+        f'<label>points (0 to {question.points:g}; empty: the ticked items\' sum) <input name="points" '
+        f'type="number" min="0" max="{question.points:g}" step="any" value="{_e(f"{mark.points:g}") if mark else ""}">'
+        f'</label><br><label>comment (the student sees it)<textarea name="comment">{_e(mark.comment if mark else "")}'
+        f'</textarea></label><label>staff note (staff only)<textarea name="staff_note">'
+        f'{_e(mark.staff_note if mark else "")}</textarea></label><button type="submit">save</button></form></section>')
+
+
+@router.get("/ta/written/{sheet}/{question}")
+def written_question_page(sheet: str, question: str, user: PageUser, state: State) -> Response:
+    require_ta(user)
+    chosen = sheet_or_404(state, sheet)
+    asked = _question(chosen, question)
+    results = _counted(state, user, chosen)
+    rubric = "".join(f"<li><code>{_e(i.id)}</code> ({i.points:g}): {_e(i.text)}</li>" for i in asked.rubric)
+    body = (f"<h1>{_e(asked.exercise)}: {_e(asked.title or asked.id)} ({asked.points:g} points)</h1>"
+            f'<p><a href="{_e(state.prefix)}ta/written/{_e(chosen.name)}">all questions</a></p>'
+            + (f"<h2>Rubric</h2><ul>{rubric}</ul>" if rubric else "")
+            + "".join(_form(state, user, chosen, asked, student, result) for student, result in results.items())
+            + ("" if results else "<p>No graded submissions yet.</p>"))
+    return _page(f"Written: {asked.id}", body)
+
+
+def _mark_from_form(form: Any, question: WrittenQuestion, students: set[str], by: str) -> WrittenEntry:
+    student = str(form.get("student", ""))
+    if student not in students:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "No counted submission of that student for this sheet.")
+    items = {item.id: item for item in question.rubric}
+    ticked = tuple(dict.fromkeys(str(v) for v in form.getlist("rubric")))
+    unknown = [i for i in ticked if i not in items]
+    if unknown:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Unknown rubric item(s): " + ", ".join(unknown)[:200])
+    text = str(form.get("points", "")).strip()
+    try:
+        points = float(text) if text else sum(items[i].points for i in ticked)
+    except ValueError:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "The points must be a number.") from None
+    if not math.isfinite(points) or not 0 <= points <= question.points + 1e-9:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"The points must lie in [0, {question.points:g}].")
+    comment, note = str(form.get("comment", "")).strip(), str(form.get("staff_note", "")).strip()
+    if len(comment) > MAX_TEXT or len(note) > MAX_TEXT:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"Comments and notes are limited to {MAX_TEXT} characters.")
+    return WrittenEntry(student_id=student, question=question.id, points=round(points, 4), rubric=ticked,
+                        comment=comment, staff_note=note, by=by)
+
+
+@router.post("/ta/written/{sheet}/{question}")
+async def mark_written_answer(sheet: str, question: str, request: Request, user: PageWriter,
+                              state: State) -> Response:
+    require_ta(user)
+    chosen = sheet_or_404(state, sheet)
+    asked = _question(chosen, question)
+    with state.db.session() as session:
+        students = set(counted_results(list_submissions(session, user, sheet=chosen.name), chosen))
+    entry = _mark_from_form(await request.form(), asked, students, user.name)
+    ledger = ledger_for(state, chosen.name)
+    latest = ledger.written_marks(entry.student_id).get((entry.student_id, entry.question))
+    if latest is None or (latest.points, tuple(latest.rubric), latest.comment, latest.staff_note) != (
+            entry.points, entry.rubric, entry.comment, entry.staff_note):
+        ledger.mark_written(entry)
+    return RedirectResponse(f"{state.prefix}ta/written/{chosen.name}/{asked.id}#s-{entry.student_id}",
+                            status_code=303)

@@ -1,0 +1,48 @@
+"""Fixtures of the written-answer tests: the tiny authoring course with a written question, cheap results."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "authoring"))
+
+WRITTEN_CELL = ('\n+++ {"autograder": "written", "question": "why-add", "title": "Why add", "exercise": "basics", '
+                '"points": 2, "rubric": [{"id": "sum", "points": 1, "text": "RUBRIC-SECRET says it sums"}, '
+                '{"id": "types", "points": 1, "text": "mentions types"}]}\n\n'
+                "**Written ({{ written['why-add'].points:g }} points).** Why does `add` work on tensors too?\n")
+
+
+@pytest.fixture
+def written_course(tmp_path: Path) -> Path:
+    """The tiny course, its master with one written question (2 points, exercise basics), notebook built."""
+    from authoring_helpers import COURSE
+
+    from autograder.authoring import assign_sheet
+    from autograder.config import load_config
+
+    course = Path(shutil.copytree(COURSE, tmp_path / "course", ignore=shutil.ignore_patterns("__pycache__")))
+    master = course / "sheets" / "tiny" / "master.md"
+    text = master.read_text(encoding="utf-8")
+    master.write_text(text.replace("\n+++\n\n## Objects", WRITTEN_CELL + "\n+++\n\n## Objects", 1), encoding="utf-8")
+    config = load_config(course / "course_config.py")
+    assign_sheet(config, config.sheet("tiny"))
+    return course
+
+
+def notebook_with(cells: list[dict[str, object]], sheet: str = "tiny") -> str:
+    return json.dumps({"cells": cells, "metadata": {"autograder": {"sheet": sheet}}, "nbformat": 4,
+                       "nbformat_minor": 5})
+
+
+def answer_cell(text: object, question: str = "why-add", cell_type: str = "markdown") -> dict[str, object]:
+    cell: dict[str, object] = {"cell_type": cell_type, "metadata": {"autograder": {"written": question}},
+                               "source": text}
+    if cell_type == "code":
+        cell.update(outputs=[], execution_count=None)
+    return cell
