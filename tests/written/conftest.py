@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 from pathlib import Path
@@ -33,16 +32,3 @@ def written_course(tmp_path: Path) -> Path:
     config = load_config(course / "course_config.py")
     assign_sheet(config, config.sheet("tiny"))
     return course
-
-
-def notebook_with(cells: list[dict[str, object]], sheet: str = "tiny") -> str:
-    return json.dumps({"cells": cells, "metadata": {"autograder": {"sheet": sheet}}, "nbformat": 4,
-                       "nbformat_minor": 5})
-
-
-def answer_cell(text: object, question: str = "why-add", cell_type: str = "markdown") -> dict[str, object]:
-    cell: dict[str, object] = {"cell_type": cell_type, "metadata": {"autograder": {"written": question}},
-                               "source": text}
-    if cell_type == "code":
-        cell.update(outputs=[], execution_count=None)
-    return cell

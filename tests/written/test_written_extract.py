@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import answer_cell, notebook_with
+from written_helpers import answer_cell, notebook_with
 
 from autograder.config import load_config
 from autograder.errors import ConfigError

@@ -6,7 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from conftest import answer_cell, notebook_with
+from written_helpers import answer_cell, notebook_with
 
 ANSWER = "The learning rate rises during warm-up, then follows half a cosine down to its minimum at the end."
 
