@@ -71,7 +71,7 @@ def test_a_stricter_hidden_test_moves_exactly_the_student_it_catches(tmp_path: P
         assert not summary.missing
         scores = {r.student_id: {c.nodeid: c.status for c in r.tests} for r in summary.results}
         assert scores["rises"][TEST] == scores["right"][TEST] == "passed" and scores["blank"][TEST] == "failed"
-        add_adjustment(config=config, sheet="sheet_3_2", results_dir=results, student="rises", test=TEST, points=2,
+        add_adjustment(config=config, sheet="sheet_3_2", results_dir=results, student="rises", test=TEST, points=1,
                        reason="the sheet did not say what happens after total_steps")
         text = (hidden / "test_schedules.py").read_text()
         assert OLD_LINE in text
@@ -81,7 +81,7 @@ def test_a_stricter_hidden_test_moves_exactly_the_student_it_catches(tmp_path: P
     changed = [(r["student"], r["test"]) for r in rows if r["kind"] == "test"]
     assert changed == [("rises", TEST)]
     row = next(r for r in rows if r["kind"] == "test")
-    assert (row["old_status"], row["new_status"], row["old_points"], row["new_points"]) == ("passed", "failed", "2", "0")
+    assert (row["old_status"], row["new_status"], row["old_points"], row["new_points"]) == ("passed", "failed", "1", "0")
     assert "test code" in row["what_changed"] and "adjustment kept" in row["staff_adjustment"]
     totals = {r["student"]: r["what_changed"] for r in rows if r["kind"] == "total"}
     assert totals == {"blank": "same", "right": "same", "rises": "same"}  # the adjustment holds the test at 2
