@@ -22,10 +22,10 @@ docs/benchmarks.md, scripts ``benchmarks/lstm_recipes.py`` and ``benchmarks/qa_r
   reach 0.93-1.00 on seeds 0-2 with Adam or AdamW, with or without a schedule (3.6-4.0 CPU-s for
   32, 5.0-5.3 for 64). The model learns per *example*, not per step: a step costs about the same
   (2.5-4 ms) for any batch up to 32, and batches of 8 stay near chance after 600 steps (4,800
-  examples), batches of 16 reach 0.34-0.86. So a model that misses the threshold is trained once
-  more from scratch with ``QA_RETRY_STEPS`` = 2400 steps (the judge's evaluation decides whether
-  the second run is needed), where batches of 8 and 16 pass; the complete notebook (batches of 32)
-  is decided by the first run and pays nothing for it. Hence ``QA_BATCH_RANGE`` = 8 to 64, as
+  examples), batches of 16 reach 0.34-0.97. So a model below ``QA_RETRY_BELOW`` (0.8) is trained
+  once more from scratch with ``QA_RETRY_STEPS`` = 2400 steps and the better run is graded (the
+  judge's evaluation decides whether the second run is needed): batches of 8 and 16 reach 0.79-1.00
+  there; the complete notebook (batches of 32) is decided by the first run and pays nothing for it. Hence ``QA_BATCH_RANGE`` = 8 to 64, as
   DESIGN.md section 6 states, which the notebook states and its public check enforces. Batch 1
   stays at chance at either budget (0.10-0.17). Chance is 0.2; the threshold is 0.6.
 - Per-call limits: 60 s for the LSTM and 120 s for the QA training, about 30x and 18x the
@@ -152,10 +152,13 @@ def _name_nll(model, category_row: torch.Tensor, name: str) -> tuple[float, int]
 
 #: keyword arguments the judge passes to ``train_extractive_qa(train_examples, **QA_SETTINGS, seed=...)``
 QA_SETTINGS: dict[str, Any] = {"n_steps": 600, "lr": 3e-3}
-#: when the model trained with QA_SETTINGS misses QA_ACCURACY_THRESHOLD, the judge trains it once
-#: more from scratch with this many steps (same lr and seed) and grades that model: batches of 32 to
-#: 64 pass at the first budget, batches of 8 and 16 need about four times the steps
+#: when the model trained with QA_SETTINGS scores below QA_RETRY_BELOW, the judge trains it once
+#: more from scratch with QA_RETRY_STEPS steps (same lr and seed) and grades the better of the two:
+#: batches of 32 to 64 score 0.93-1.00 at the first budget, batches of 8 and 16 need about four
+#: times the steps (16 lands anywhere in 0.34-0.97 after 600, so a first run just above the
+#: threshold is retried too, which keeps every allowed recipe's margin)
 QA_RETRY_STEPS = 2400
+QA_RETRY_BELOW = 0.8
 #: the mini-batch sizes (inclusive) the notebook requires for train_extractive_qa: every recipe with
 #: them reaches the threshold at QA_SETTINGS or QA_RETRY_STEPS; batch 1 does not
 QA_BATCH_RANGE: tuple[int, int] = (8, 64)

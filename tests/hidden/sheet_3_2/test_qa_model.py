@@ -208,7 +208,7 @@ def test_qa_model_loss_matches_gpt2(student):
 
 # --- training ------------------------------------------------------------------------------------
 # One training run serves the three tests below, with the `seed` of the first of them (a second,
-# longer run only when the first misses the threshold); they are marked gpu, so all three see the
+# longer run only when the first scores below QA_RETRY_BELOW); they are marked gpu, so all three see the
 # same `device`, and run one after another, so the model handle stays valid.
 
 TRAINING_TIMEOUT = ref_settings.QA_TRAINING_TIMEOUT  # see grading.py: a multiple of the slowest allowed recipe
@@ -238,9 +238,9 @@ def training_run(student, ref, memo, qa_examples, seed, device, n_steps=None):
 
 
 def heldout_accuracy(student, ref, memo, qa_examples, seed, device) -> float:
-    """Held-out exact match of the model trained with ``QA_SETTINGS``; if that misses the threshold,
-    of the model trained once more with ``QA_RETRY_STEPS`` steps (small batches learn per example,
-    so they need more steps; batches of 32 to 64 are decided by the first run)."""
+    """Held-out exact match of the model trained with ``QA_SETTINGS``; below ``QA_RETRY_BELOW``, the
+    better of that and of the model trained once more with ``QA_RETRY_STEPS`` steps (small batches
+    learn per example, so they need more steps; batches of 32 to 64 are decided by the first run)."""
 
     def measure(n_steps=None):
         model, _ = training_run(student, ref, memo, qa_examples, seed, device, n_steps)
@@ -253,10 +253,10 @@ def heldout_accuracy(student, ref, memo, qa_examples, seed, device) -> float:
 
     def decide():
         accuracy = memo.once(f"train_extractive_qa/{device}/accuracy", measure, judged=judged)
-        if accuracy >= ref.QA_ACCURACY_THRESHOLD or not ref.QA_RETRY_STEPS:
+        if accuracy >= ref.QA_RETRY_BELOW or not ref.QA_RETRY_STEPS:
             return accuracy
-        return memo.once(f"train_extractive_qa/{device}/retry-accuracy",
-                         lambda: measure(ref.QA_RETRY_STEPS), judged=judged)
+        return max(accuracy, memo.once(f"train_extractive_qa/{device}/retry-accuracy",
+                                       lambda: measure(ref.QA_RETRY_STEPS), judged=judged))
 
     return memo.once(f"train_extractive_qa/{device}/graded-accuracy", decide)
 
