@@ -28,8 +28,10 @@ docs/benchmarks.md, scripts ``benchmarks/lstm_recipes.py`` and ``benchmarks/qa_r
   there; the complete notebook (batches of 32) is decided by the first run and pays nothing for it. Hence ``QA_BATCH_RANGE`` = 8 to 64, as
   DESIGN.md section 6 states, which the notebook states and its public check enforces. Batch 1
   stays at chance at either budget (0.10-0.17). Chance is 0.2; the threshold is 0.6.
-- Per-call limits: 60 s for the LSTM and 120 s for the QA training, about 30x and 18x the
-  slowest allowed recipe's CPU time (more under load), so a busy machine does not fail a correct solution.
+- Per-call limits: 60 s for the LSTM and 120 s for the QA training, about 30x the slowest allowed
+  LSTM recipe and about 12x the slowest allowed QA grading (batches of 8: the first run and the
+  2400-step retry, about 10 CPU-s together; more under load), so a busy machine does not fail a
+  correct solution.
 """
 
 from __future__ import annotations
