@@ -6,8 +6,9 @@ settings, with margin, on every seed. This script trains the reference's ``Extra
 the given ``qa_config`` with each recipe (batch size, optimizer, schedule, clipping, batching style)
 at the judge's settings (or ``--n-steps``/``--lr``) and prints a markdown table recipe x seed ->
 held-out exact match (the judge's measurement, ``ref.qa_exact_match``) and CPU seconds of the
-training call (``time.process_time``, one torch thread). Recipes outside the notebook's batch range
-are marked and expected to fail; ``--check`` exits 1 when an allowed recipe misses
+training calls (``time.process_time``, one torch thread). Like the judge, a run below ``QA_RETRY_BELOW``
+is repeated with ``QA_RETRY_STEPS`` steps (``--retry-steps 0``: never) and the better run is graded.
+Recipes outside the notebook's batch range are marked and expected to fail; ``--check`` exits 1 when an allowed recipe misses
 threshold + ``--margin`` on any seed.
 
     PYTHONPATH=. python benchmarks/qa_recipes.py                        # every recipe, seeds 0-2
@@ -43,11 +44,15 @@ class Recipe:
 RECIPES: dict[str, Recipe] = {
     # outside the notebook's batch range (expected to fail or to be uneven across seeds)
     "b1-adam": Recipe(1, "adam", "none", "hand"),
+    # DESIGN.md section 6 states batches of 8 to 64: every recipe from here on is one a student may write
     "b8-adam": Recipe(8, "adam", "none", "hand"),
+    "b8-adam-loader": Recipe(8, "adam", "none", "loader"),  # the alternative qa_batch8_adam_dataloader
+    "b8-adamw-cos": Recipe(8, "adamw", "cosine", "randint"),
+    "b8-adamw-seq": Recipe(8, "adamw", "sequential", "hand"),
     "b16-adam": Recipe(16, "adam", "none", "loader"),
     "b16-adamw-cos": Recipe(16, "adamw", "cosine", "randint"),
+    "b16-adamw-cos-clip": Recipe(16, "adamw", "cosine", "hand", clip=1.0),
     "b24-adamw-cos": Recipe(24, "adamw", "cosine", "hand"),
-    # allowed
     "b32-adam": Recipe(32, "adam", "none", "loader"),  # the alternative qa_batch32_adam_dataloader
     "b32-adamw-cos-clip": Recipe(32, "adamw", "cosine", "hand", clip=1.0),  # the reference
     "b32-adamw-cos": Recipe(32, "adamw", "cosine", "randint"),  # the complete example's loop
@@ -92,9 +97,20 @@ def make_scheduler(optimizer, schedule: str, n_steps: int, lr: float):
     return None
 
 
-def train(examples: list[dict], recipe: Recipe, *, n_steps: int, lr: float, seed: int) -> ExtractiveQAModel:
+def make_config(overrides: list[str]):
+    """The given ``qa_config`` with ``NAME=VALUE`` overrides (``--config initializer_range=0.2``)."""
+    config = given.make_qa_config()
+    for item in overrides:
+        name, value = item.split("=", 1)
+        current = getattr(config, name)
+        setattr(config, name, type(current)(value) if current is not None else float(value))
+    return config
+
+
+def train(examples: list[dict], recipe: Recipe, *, n_steps: int, lr: float, seed: int,
+          config=None) -> ExtractiveQAModel:
     torch.manual_seed(seed)
-    model = ExtractiveQAModel(given.make_qa_config())
+    model = ExtractiveQAModel(config if config is not None else given.make_qa_config())
     data = {key: torch.stack([torch.as_tensor(e[key]).long() for e in examples])
             for key in ("input_ids", "attention_mask")}
     starts = torch.tensor([int(e["start_positions"]) for e in examples])
@@ -123,34 +139,45 @@ def main() -> int:
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
     parser.add_argument("--n-steps", type=int, default=ref.QA_SETTINGS["n_steps"])
     parser.add_argument("--lr", type=float, default=ref.QA_SETTINGS["lr"])
+    parser.add_argument("--retry-steps", type=int, default=ref.QA_RETRY_STEPS,
+                        help="as the judge: a run below QA_RETRY_BELOW is repeated with this many steps (0: never)")
+    parser.add_argument("--config", nargs="*", default=[], metavar="NAME=VALUE",
+                        help="override fields of the given qa_config (e.g. initializer_range=0.2)")
     parser.add_argument("--margin", type=float, default=0.1, help="--check: required accuracy above the threshold")
     parser.add_argument("--check", action="store_true", help="exit 1 if an allowed recipe misses threshold + margin")
     args = parser.parse_args()
     torch.set_num_threads(1)
     examples = ref.judge_qa_examples()
-    config = given.make_qa_config()
+    config = make_config(args.config)
     print(f"n_steps={args.n_steps} lr={args.lr:g} max_length={ref.QA_MAX_LENGTH} threshold={ref.QA_ACCURACY_THRESHOLD:.0%} "
           f"batch range {ref.QA_BATCH_RANGE}; qa_config n_embd={config.n_embd} n_layer={config.n_layer} "
-          f"n_head={config.n_head}\n")
-    print("| recipe | batch | optimizer | schedule | clip | batching | held-out exact match (seeds "
-          f"{', '.join(map(str, args.seeds))}) | min - threshold | CPU s/run |")
+          f"n_head={config.n_head} initializer_range={config.initializer_range:g}\n")
+    print("| recipe | batch | optimizer | schedule | clip | batching | held-out exact match, first run -> retry "
+          f"(seeds {', '.join(map(str, args.seeds))}) | graded min - threshold | training CPU s per grading |")
     print("|---|---:|---|---|---|---|---|---:|---:|")
     failed = []
     for name in args.recipes:
         recipe = RECIPES[name]
-        scores, cpu = [], 0.0
+        graded, shown, cpu = [], [], 0.0
         for seed in args.seeds:
-            began = time.process_time()
-            model = train(examples["train"], recipe, n_steps=args.n_steps, lr=args.lr, seed=seed)
-            cpu += time.process_time() - began
-            scores.append(ref.qa_exact_match(model, examples["heldout"]))
-        margin = min(scores) - ref.QA_ACCURACY_THRESHOLD
+            runs = [args.n_steps] + ([args.retry_steps] if args.retry_steps else [])
+            text, scores = [], []
+            for n_steps in runs:  # the judge: the first budget, the retry only below QA_RETRY_BELOW
+                began = time.process_time()
+                model = train(examples["train"], recipe, n_steps=n_steps, lr=args.lr, seed=seed, config=config)
+                cpu += time.process_time() - began
+                scores.append(ref.qa_exact_match(model, examples["heldout"]))
+                text.append(f"{scores[-1]:.3f}")
+                if scores[-1] >= ref.QA_RETRY_BELOW:
+                    break
+            graded.append(max(scores))  # the better of the two runs is graded
+            shown.append(" -> ".join(text))
+        margin = min(graded) - ref.QA_ACCURACY_THRESHOLD
         label = name if allowed(recipe) else f"{name} (not allowed)"
         if allowed(recipe) and margin < args.margin:
             failed.append(name)
         print(f"| {label} | {recipe.batch} | {recipe.optimizer} | {recipe.schedule} | {recipe.clip or '-'} | "
-              f"{recipe.batching} | {', '.join(f'{s:.3f}' for s in scores)} | {margin:+.3f} | "
-              f"{cpu / len(args.seeds):.2f} |", flush=True)
+              f"{recipe.batching} | {', '.join(shown)} | {margin:+.3f} | {cpu / len(args.seeds):.2f} |", flush=True)
     if failed:
         print(f"\nallowed recipes below threshold + {args.margin}: {', '.join(failed)}")
     return 1 if args.check and failed else 0

@@ -4,7 +4,7 @@ The student notebook's stubs are expanded from the contract items' definitions h
 signatures, docstrings, the comments above constants) by ``autograder assign sheet_3_2`` from the
 master ``sheets/sheet_3_2/master.md``; their docstrings are written for students. Besides the
 contract, the module publishes what the hidden suite needs to grade the training exercises:
-``LSTM_SETTINGS``, ``LSTM_NLL_THRESHOLD``, ``QA_SETTINGS``, ``QA_MAX_LENGTH``,
+``LSTM_SETTINGS``, ``LSTM_NLL_THRESHOLD``, ``QA_SETTINGS``, ``QA_RETRY_STEPS``, ``QA_MAX_LENGTH``,
 ``QA_ACCURACY_THRESHOLD``, ``judge_names``, ``load_judge_qa_data``, ``heldout_nll_per_char``, ``build_qa_examples``,
 ``qa_exact_match``, ``judge_qa_examples`` (see :mod:`reference.sheet_3_2.grading`), and
 :func:`warm_judge`, which the grading worker calls once before it forks a judge per submission.
@@ -20,6 +20,8 @@ from reference.sheet_3_2.grading import (
     QA_ACCURACY_THRESHOLD,
     QA_BATCH_RANGE,
     QA_MAX_LENGTH,
+    QA_RETRY_BELOW,
+    QA_RETRY_STEPS,
     QA_TRAINING_TIMEOUT,
     QA_SETTINGS,
     UNIFORM_NLL,
@@ -86,6 +88,8 @@ __all__ = [
     "QA_TRAINING_TIMEOUT",
     "SOLUTION_NOTES",
     "QA_MAX_LENGTH",
+    "QA_RETRY_BELOW",
+    "QA_RETRY_STEPS",
     "QA_SETTINGS",
     "UNIFORM_NLL",
     "CharLSTM",

@@ -20,11 +20,18 @@ docs/benchmarks.md, scripts ``benchmarks/lstm_recipes.py`` and ``benchmarks/qa_r
   now one layer of width 32 with the exact GELU (was two of width 64 with GPT-2's tanh GELU):
   that model learns the task in fewer examples and costs a quarter per step. Batches of 32 to 64
   reach 0.93-1.00 on seeds 0-2 with Adam or AdamW, with or without a schedule (3.6-4.0 CPU-s for
-  32, 5.0-5.3 for 64, the slowest allowed recipe); batches of 16 reach 0.31-0.95 and 24 0.66-1.00 at this budget, too uneven across seeds
-  to be fair, hence ``QA_BATCH_RANGE`` = 32 to 64, which the notebook states and its public check
-  enforces. Batch 1 and 8 stay at chance (0.06-0.30). Chance is 0.2; the threshold is 0.6.
-- Per-call limits: 60 s for the LSTM and 120 s for the QA training, about 30x and 18x the
-  slowest allowed recipe's CPU time (more under load), so a busy machine does not fail a correct solution.
+  32, 5.0-5.3 for 64). The model learns per *example*, not per step: a step costs about the same
+  (2.5-4 ms) for any batch up to 32, and batches of 8 stay near chance after 600 steps (4,800
+  examples), batches of 16 reach 0.34-0.97. So a model below ``QA_RETRY_BELOW`` (0.8) is trained
+  once more from scratch with ``QA_RETRY_STEPS`` = 2400 steps and the better run is graded (the
+  judge's evaluation decides whether the second run is needed): batches of 8 and 16 reach 0.79-1.00
+  there; the complete notebook (batches of 32) is decided by the first run and pays nothing for it. Hence ``QA_BATCH_RANGE`` = 8 to 64, as
+  DESIGN.md section 6 states, which the notebook states and its public check enforces. Batch 1
+  stays at chance at either budget (0.10-0.17). Chance is 0.2; the threshold is 0.6.
+- Per-call limits: 60 s for the LSTM and 120 s for the QA training, about 30x the slowest allowed
+  LSTM recipe and about 12x the slowest allowed QA grading (batches of 8: the first run and the
+  2400-step retry, about 10 CPU-s together; more under load), so a busy machine does not fail a
+  correct solution.
 """
 
 from __future__ import annotations
@@ -152,9 +159,16 @@ def _name_nll(model, category_row: torch.Tensor, name: str) -> tuple[float, int]
 
 #: keyword arguments the judge passes to ``train_extractive_qa(train_examples, **QA_SETTINGS, seed=...)``
 QA_SETTINGS: dict[str, Any] = {"n_steps": 600, "lr": 3e-3}
+#: when the model trained with QA_SETTINGS scores below QA_RETRY_BELOW, the judge trains it once
+#: more from scratch with QA_RETRY_STEPS steps (same lr and seed) and grades the better of the two:
+#: batches of 32 to 64 score 0.93-1.00 at the first budget, batches of 8 and 16 need about four
+#: times the steps (16 lands anywhere in 0.34-0.97 after 600, so a first run just above the
+#: threshold is retried too, which keeps every allowed recipe's margin)
+QA_RETRY_STEPS = 2400
+QA_RETRY_BELOW = 0.8
 #: the mini-batch sizes (inclusive) the notebook requires for train_extractive_qa: every recipe with
-#: them reaches the threshold at QA_SETTINGS; batch 1 does not
-QA_BATCH_RANGE: tuple[int, int] = (32, 64)
+#: them reaches the threshold at QA_SETTINGS or QA_RETRY_STEPS; batch 1 does not
+QA_BATCH_RANGE: tuple[int, int] = (8, 64)
 #: per-call time limits (seconds) of the training tests (markers in the hidden suite; the notebook states them)
 LSTM_TRAINING_TIMEOUT = 60
 QA_TRAINING_TIMEOUT = 120

@@ -110,7 +110,8 @@ def train_extractive_qa(
     `device` (the grader passes device="cuda" on its GPU).
     The grader uses n_steps={{ ref.QA_SETTINGS["n_steps"] }}, lr={{ ref.QA_SETTINGS["lr"] }}, examples of max_length={{ ref.QA_MAX_LENGTH }} (at
     most {{ ref.QA_TRAINING_TIMEOUT }} s), and requires an exact-match span accuracy of at least {{ ref.QA_ACCURACY_THRESHOLD:.0% }}
-    on held-out questions.
+    on held-out questions; a model below {{ ref.QA_RETRY_BELOW:.0% }} is trained once more with
+    n_steps={{ ref.QA_RETRY_STEPS }} and the better run counts.
     """
     # AdamW, batches of QA_BATCH_SIZE, the cosine schedule with 10% warm-up and clipping at norm 1;
     # the model is returned in eval mode on the CPU.

@@ -245,6 +245,8 @@ def test_notebook_states_what_the_grader_uses(notebook, config):
     assert f"n_steps={ref.QA_SETTINGS['n_steps']}, lr={ref.QA_SETTINGS['lr']}" in text
     assert f"n_iters={ref.LSTM_SETTINGS['n_iters']}, lr={ref.LSTM_SETTINGS['lr']}" in text
     assert f"**{ref.QA_BATCH_RANGE[0]} to {ref.QA_BATCH_RANGE[1]} examples**" in text
+    assert (f"scores below {ref.QA_RETRY_BELOW:.0%}, the grader trains it once more from scratch with "
+            f"`n_steps={ref.QA_RETRY_STEPS}`") in flat
     assert f"max_length={ref.QA_MAX_LENGTH})" in text
     assert f"about {ref.HELDOUT_NAMES_PER_CATEGORY} names per category" in flat
     timeouts = {m["name"]: m["timeout"] for m in marks if m["timeout"]}
@@ -267,6 +269,8 @@ def test_stub_docstrings_state_the_training_settings(notebook):
     assert (f"n_steps={qa['n_steps']}, lr={qa['lr']}, examples of max_length={ref.QA_MAX_LENGTH} (at most "
             f"{ref.QA_TRAINING_TIMEOUT} s), and requires an exact-match span accuracy of at least "
             f"{ref.QA_ACCURACY_THRESHOLD:.0%}") in flat
+    assert (f"a model below {ref.QA_RETRY_BELOW:.0%} is trained once more with n_steps={ref.QA_RETRY_STEPS} "
+            "and the better run counts.") in flat
 
 
 def test_public_check_enforces_the_graders_batch_range():

@@ -1,4 +1,4 @@
-# Alternative correct solution: QA training with a DataLoader of batch 32 (the smallest allowed), plain
+# Alternative correct solution: QA training with a DataLoader of batch 32 (decided by the first run), plain
 # Adam at a constant lr, no schedule, no clipping; losses returned as a tuple; a hand-made example
 # builder that finds the answer with char_to_token.
 def make_extractive_example(question, options, answer_key, tokenizer, max_length=64):

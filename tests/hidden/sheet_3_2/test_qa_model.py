@@ -207,11 +207,11 @@ def test_qa_model_loss_matches_gpt2(student):
 
 
 # --- training ------------------------------------------------------------------------------------
-# One training run serves the three tests below, with the `seed` of the first of them; they are
-# marked gpu, so all three see the same `device`, and run one after another, so the model handle
-# stays valid.
+# One training run serves the three tests below, with the `seed` of the first of them (a second,
+# longer run only when the first scores below QA_RETRY_BELOW); they are marked gpu, so all three see the
+# same `device`, and run one after another, so the model handle stays valid.
 
-TRAINING_TIMEOUT = ref_settings.QA_TRAINING_TIMEOUT  # about 18x the slowest allowed recipe (batch 64, 6.8 CPU-s)
+TRAINING_TIMEOUT = ref_settings.QA_TRAINING_TIMEOUT  # see grading.py: a multiple of the slowest allowed recipe
 
 
 @pytest.fixture(scope="module")
@@ -220,29 +220,45 @@ def qa_examples(ref) -> dict[str, list[dict]]:
     return ref.judge_qa_examples()
 
 
-def training_run(student, ref, memo, qa_examples, seed, device):
+def training_run(student, ref, memo, qa_examples, seed, device, n_steps=None):
+    """``train_extractive_qa`` with the published settings (``n_steps`` replaced for the retry)."""
+    settings = dict(ref.QA_SETTINGS)
+    if n_steps is not None:
+        settings["n_steps"] = n_steps
+
     def run():
-        result = student.train_extractive_qa(qa_examples["train"], **ref.QA_SETTINGS, seed=seed,
+        result = student.train_extractive_qa(qa_examples["train"], **settings, seed=seed,
                                              device=device)
         assert isinstance(result, (tuple, list)) and len(result) == 2, (
             "train_extractive_qa should return a tuple (model, losses)"
         )
         return tuple(result)
 
-    return memo.once(f"train_extractive_qa/{device}", run)
+    return memo.once(f"train_extractive_qa/{device}/{settings['n_steps']}", run)
 
 
 def heldout_accuracy(student, ref, memo, qa_examples, seed, device) -> float:
-    model, _ = training_run(student, ref, memo, qa_examples, seed, device)
+    """Held-out exact match of the model trained with ``QA_SETTINGS``; below ``QA_RETRY_BELOW``, the
+    better of that and of the model trained once more with ``QA_RETRY_STEPS`` steps (small batches
+    learn per example, so they need more steps; batches of 32 to 64 are decided by the first run)."""
 
-    def measure():
+    def measure(n_steps=None):
+        model, _ = training_run(student, ref, memo, qa_examples, seed, device, n_steps)
         model.to("cpu")  # the wire delivers CPU tensors; a model trained on the GPU comes back here
         return ref.qa_exact_match(model, qa_examples["heldout"])
 
-    return memo.once(f"train_extractive_qa/{device}/accuracy", measure, judged=(
-        "the judge could not run your trained ExtractiveQAModel on the held-out examples: it "
-        "should be a module whose forward(input_ids, attention_mask) returns a dict with "
-        "start_logits and end_logits of shape (B, T)"))
+    judged = ("the judge could not run your trained ExtractiveQAModel on the held-out examples: it "
+              "should be a module whose forward(input_ids, attention_mask) returns a dict with "
+              "start_logits and end_logits of shape (B, T)")
+
+    def decide():
+        accuracy = memo.once(f"train_extractive_qa/{device}/accuracy", measure, judged=judged)
+        if accuracy >= ref.QA_RETRY_BELOW or not ref.QA_RETRY_STEPS:
+            return accuracy
+        return max(accuracy, memo.once(f"train_extractive_qa/{device}/retry-accuracy",
+                                       lambda: measure(ref.QA_RETRY_STEPS), judged=judged))
+
+    return memo.once(f"train_extractive_qa/{device}/graded-accuracy", decide)
 
 
 @pytest.mark.points(1)
