@@ -325,12 +325,30 @@ def case_lms_push(clone: Clone) -> None:
         running.stop()
 
 
+def case_written(clone: Clone) -> None:
+    results = term_results(clone)
+    _ok(clone.run("written", "sheet_3_2", str(results), "--export", "written.csv"))
+    rows = list(csv.DictReader((clone.root / "written.csv").read_text().splitlines()))
+    assert {row["student_id"] for row in rows} == {"blank", "partial"} and all(not row["points"] for row in rows)
+    marked = rows[0] | {"points": "1", "comment": "clear and short", "staff_note": "staff only"}
+    with open(clone.root / "marks.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows([marked, *rows[1:]])
+    _ok(clone.run("written", "sheet_3_2", str(results), "--import", "marks.csv", "--by", "ta1"))
+    table = list(csv.reader((results / "grades.csv").read_text().splitlines()))
+    row = dict(zip(table[0], next(r for r in table if r[0] == marked["student_id"]), strict=True))
+    assert float(row["written"]) == 1.0, row
+    again = _ok(clone.run("written", "sheet_3_2", str(results), "--import", "marks.csv", "--by", "ta1"))
+    assert len((results / "staff" / "written.jsonl").read_text().splitlines()) == 1, again  # idempotent
+
+
 CASES: dict[str, Callable[[Clone], None]] = {
     "grade": case_grade, "check": case_check, "serve": case_serve, "assign": case_assign,
     "release": case_release, "new-sheet": case_new_sheet, "rubric": case_rubric, "report": case_report,
     "export": case_export, "nbgrader-export": case_nbgrader_export, "similarity": case_similarity,
     "client": case_client, "config": case_config, "adjust": case_adjust, "regrade": case_regrade,
-    "lms-push": case_lms_push,
+    "lms-push": case_lms_push, "written": case_written,
 }
 
 
