@@ -18,17 +18,15 @@ parts and :attr:`SubmissionResult.final_score` from the result, so all of them a
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
-import os
 import uuid
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from autograder.jsonlines import append_line, folder_lock, read_lines
 from autograder.results import AppliedAdjustment, SubmissionResult, WrittenMark
 
 
@@ -84,21 +82,9 @@ class StaffLedger:
         return cls(results_dir / "staff")
 
     # ----------------------------------------------------------------------- writing
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with open(self.folder / ".lock", "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
-
     def _append(self, name: str, entry: BaseModel) -> None:
-        with self._locked(), open(self.folder / name, "a", encoding="utf-8") as handle:
-            handle.write(entry.model_dump_json() + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        with folder_lock(self.folder):
+            append_line(self.folder / name, entry)
 
     def add_adjustment(self, entry: AdjustmentEntry) -> AdjustmentEntry:
         if entry.action != "set" or bool(entry.test) == bool(entry.exercise):
@@ -121,18 +107,7 @@ class StaffLedger:
 
     # ----------------------------------------------------------------------- reading
     def _read(self, name: str, model: type[_Entry]) -> list[Any]:
-        path = self.folder / name
-        if not path.exists():
-            return []
-        entries = []
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            try:
-                entries.append(model.model_validate_json(line))
-            except (ValidationError, ValueError):
-                continue  # a torn last line after a crash: the earlier entries stand
-        return entries
+        return read_lines(self.folder / name, model)
 
     def audit(self) -> list[AdjustmentEntry]:
         """Every adjustment entry ever written, oldest first (set and remove)."""

@@ -7,14 +7,14 @@ the same line item carries the same LMS user, score, maximum and grading progres
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
+
+from autograder.jsonlines import append_line, folder_lock, read_lines
 
 
 class PushEntry(BaseModel):
@@ -56,33 +56,15 @@ class PushLedger:
     @contextmanager
     def locked(self) -> Iterator[None]:
         """One push at a time per results folder (a second waits)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with open(self.folder / ".lock", "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with folder_lock(self.folder):
+            yield
 
     def append(self, entry: PushEntry) -> None:
         """Written and synced before the next score is sent, so a crash loses at most the one in flight."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(entry.model_dump_json() + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        append_line(self.path, entry)
 
     def entries(self) -> list[PushEntry]:
-        if not self.path.exists():
-            return []
-        found = []
-        for line in self.path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                try:
-                    found.append(PushEntry.model_validate_json(line))
-                except (ValidationError, ValueError):
-                    continue  # a torn last line after a crash: the earlier entries stand
-        return found
+        return read_lines(self.path, PushEntry)
 
     def last_sent(self, line_item: str) -> dict[str, PushEntry]:
         """student -> the latest score the LMS accepted for ``line_item``."""
