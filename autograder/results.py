@@ -224,7 +224,9 @@ def to_gradescope(result: SubmissionResult, *, include_staff: bool = False) -> d
                 entry.update(secret=True, secret_reason=case.secret_reason,
                              staff_message=case.staff_message, staff_printed=case.staff_printed)
         tests.append(entry)
-    data = json.loads(result.model_dump_json(exclude={"tests"}))
+    # model_copy(update=...) skips the validators, so text from student code (a file name with
+    # undecodable bytes in extra_data) is made valid here, where every written result passes
+    data = _valid_unicode(result.model_dump(mode="json", exclude={"tests"}))
     data["tests"] = tests
     data["score"] = result.final_score
     data["raw_score"] = result.score

@@ -217,7 +217,7 @@ def test_grade_and_export_write_one_grades_csv(hostile: Graded, tmp_path: Path) 
                    out_dir=tmp_path, feedback=False)
     graded = (hostile.out / "grades.csv").read_text(encoding="utf-8")
     assert graded == (tmp_path / "grades.csv").read_text(encoding="utf-8")
-    assert "late,4,3,3,10,6,4,10,yes" in graded
+    assert "late,4,3,3,10,0,0,6,4,10,no,yes" in graded  # autograded, written, adjustments, penalty, final
 
 
 # ------------------------------------------------------------------ item 5: stale results
