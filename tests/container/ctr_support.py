@@ -77,6 +77,7 @@ def course_folder(points: dict[str, int]) -> Path:
     course.chmod(0o755)
     shutil.copytree(ROOT / "assignments", course / "assignments")
     shutil.copytree(ROOT / "reference", course / "reference")
+    shutil.copytree(ROOT / "sheets" / "sheet_3_2", course / "sheets" / "sheet_3_2")  # its written questions
     shutil.copytree(ROOT / "tests" / "hidden" / "sheet_3_2", course / "tests" / "hidden" / "sheet_3_2")
     toy = ROOT / "tests" / "toy_course"
     shutil.copytree(toy / "assignments" / "toy", course / "assignments" / "toy")
@@ -92,7 +93,7 @@ config = CourseConfig(
         "sheet_3_2": SheetConfig(name="sheet_3_2", assignment_dir="assignments/sheet_3_2",
                                  notebook="sheet_3_2.ipynb", public_checks="public_checks.py",
                                  reference_module="reference.sheet_3_2", hidden_dir="tests/hidden/sheet_3_2",
-                                 points={points!r}),
+                                 master="sheets/sheet_3_2/master.md", points={points!r}),
         "toy": SheetConfig(name="toy", assignment_dir="assignments/toy", notebook="toy.ipynb",
                            public_checks="public_checks.py", reference_module="toy_reference",
                            hidden_dir="tests/hidden/toy", points={{"basics": 4, "tensors": 3, "objects": 3}}),
