@@ -11,7 +11,8 @@
   then back to the page. A mark equal to the latest one is not written again.
 
 Staff only (403 for students, as every TA route), XSRF-checked like the other forms; the pages let no
-script run. Students see the marks through :func:`staffed`, which every student view applies.
+script run. Students see the marks through :func:`autograder.service.staff_ledger.staffed`, which every
+student view applies.
 """
 
 from __future__ import annotations
@@ -24,11 +25,10 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from autograder.config import SheetConfig
-from autograder.grade import StaffLedger, WrittenEntry
+from autograder.grade import WrittenEntry
 from autograder.results import SubmissionResult
 from autograder.service.security import HubUser, PageUser, PageWriter, require_ta
-from autograder.service.staff_ledger import sheet_ledger
-from autograder.service.staff_ledger import staffed as staffed_result
+from autograder.service.staff_ledger import sheet_ledger, staffed
 from autograder.service.store import (
     ServiceState,
     State,
@@ -46,15 +46,6 @@ CSS = ("body{font-family:system-ui,sans-serif;max-width:1000px;margin:0 auto;pad
        ".answer{border:1px solid #dde1e8;border-radius:8px;padding:12px;margin:12px 0}"
        "pre{background:#f3f4f7;padding:8px;white-space:pre-wrap;word-break:break-word}"
        "textarea{width:100%;min-height:3em}.awaiting{color:#ef6c00}.graded{color:#2e7d32}")
-
-
-def ledger_for(state: ServiceState, sheet: str) -> StaffLedger:
-    return sheet_ledger(state.data_dir, sheet)
-
-
-def staffed(state: ServiceState, result: SubmissionResult, sheet: SheetConfig) -> SubmissionResult:
-    """The result with staff's marks and adjustments (:func:`autograder.service.staff_ledger.staffed`)."""
-    return staffed_result(state.data_dir, result, sheet)
 
 
 def _e(text: object) -> str:
@@ -77,7 +68,7 @@ def _question(sheet: SheetConfig, question_id: str) -> WrittenQuestion:
 def _counted(state: ServiceState, user: HubUser, sheet: SheetConfig) -> dict[str, SubmissionResult]:
     with state.db.session() as session:
         counted = counted_results(list_submissions(session, user, sheet=sheet.name), sheet)
-    return {student: staffed(state, result, sheet) for student, (_, result) in counted.items()}
+    return {student: staffed(state.data_dir, result, sheet) for student, (_, result) in counted.items()}
 
 
 @router.get("/ta/written/{sheet}")
@@ -168,7 +159,7 @@ async def mark_written_answer(sheet: str, question: str, request: Request, user:
     with state.db.session() as session:
         students = set(counted_results(list_submissions(session, user, sheet=chosen.name), chosen))
     entry = _mark_from_form(await request.form(), asked, students, user.name)
-    ledger = ledger_for(state, chosen.name)
+    ledger = sheet_ledger(state.data_dir, chosen.name)
     latest = ledger.written_marks(entry.student_id).get((entry.student_id, entry.question))
     if latest is None or (latest.points, tuple(latest.rubric), latest.comment, latest.staff_note) != (
             entry.points, entry.rubric, entry.comment, entry.staff_note):

@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from autograder.grade import AdjustmentEntry, StaffLedger, WrittenEntry, apply_staff, parts
-from autograder.results import CaseResult, SubmissionResult, WrittenAnswer, read_result, to_gradescope, write_result
+from autograder.results import (
+    CaseResult,
+    SubmissionResult,
+    WrittenAnswer,
+    read_result,
+    to_gradescope,
+    write_result,
+)
 
 
 def _result() -> SubmissionResult:
