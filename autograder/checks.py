@@ -28,20 +28,32 @@ This module imports only the standard library: the student's notebook imports it
 ``public_checks``) in the grader's sandbox too, and the released bundle ships it as
 ``_autograder_checks.py`` for kernels without the autograder package. IPython is used only when the
 kernel has already loaded it.
+
+The HTML table follows the one-renderer rule (:mod:`autograder.pages`) without a dependency, in
+this order: with the autograder package importable it is the template ``checks.html`` rendered by
+``autograder.pages`` (the one environment and stylesheet); in the bundle's copy, which must stay this
+very file, release (:func:`autograder.release.standalone.runner_source`) puts that template and the
+stylesheet's ``checks`` section in the comment block above it, and this copy renders them with
+jinja2, which every Jupyter install has (``_shipped_html``); without either there is no HTML
+(``_repr_html_`` returns None) and the front end shows the plain-text table, which says the same.
+Both are imported by name at call time (:func:`importlib.import_module`), so the release gate's
+reading of this file's imports still finds the standard library only, as the bundle needs.
 """
 
 from __future__ import annotations
 
-import html
+import ast
 import importlib
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 __all__ = [
     "FAIL", "PASS", "TODO", "CheckFailed", "CheckFn", "CheckReport", "CheckRow", "NotebookNamespace", "expect",
-    "make_check", "needs", "render", "run_check", "run_checks", "summary_line",
+    "make_check", "needs", "public_check_names", "render", "render_html", "run_check", "run_checks",
+    "summary_line",
 ]
 
 CheckFn = Callable[[Any], None]
@@ -167,25 +179,85 @@ def render(rows: Iterable[CheckRow]) -> str:
     return "\n".join(lines)
 
 
-_BADGE = {PASS: ("&#10003; pass", "#1b5e20", "#e8f5e9"), FAIL: ("&#10007; FAIL", "#fff", "#c62828"),
-          TODO: ("&#9675; to do", "#5d4037", "#fff3cd")}
+SHIPPED_MARK = "#|"
+"""Lines of the bundle copy's header that carry a shipped file: ``#| @checks.html``, then its lines."""
 
 
-def render_html(rows: Iterable[CheckRow]) -> str:
+def _html_context(rows: list[CheckRow]) -> dict[str, Any]:
+    kinds = {PASS: "pass", FAIL: "fail", TODO: "todo"}
+    return {"summary": summary_line(rows), "rows": [
+        {"exercise": row.exercise, "check": row.check, "status": row.status,
+         "kind": kinds.get(row.status, row.status.lower()), "message": row.message} for row in rows]}
+
+
+def _shipped_files() -> dict[str, str]:
+    """The files release put in this copy's header (name -> text); none in the package's own file."""
+    try:
+        text = Path(__file__).read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    files: dict[str, list[str]] = {}
+    name = ""
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break  # the header ends where this file's own text begins
+        if line.startswith(SHIPPED_MARK + " @"):
+            name = line[len(SHIPPED_MARK) + 2:].strip()
+            files[name] = []
+        elif line.startswith(SHIPPED_MARK) and name:
+            files[name].append(line[len(SHIPPED_MARK) + 1:])
+    return {key: "\n".join(lines) for key, lines in files.items()}
+
+
+def _shipped_html(context: dict[str, Any]) -> str | None:
+    """The bundle copy's table: its shipped template and stylesheet section, rendered with jinja2."""
+    shipped = _shipped_files()
+    if "checks.html" not in shipped:
+        return None
+    try:
+        jinja2 = importlib.import_module("jinja2")
+    except ImportError:
+        return None
+    css = importlib.import_module("markupsafe").Markup(shipped.get("style.css", ""))
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    env.globals["stylesheet"] = lambda *sections: css
+    return str(env.from_string(shipped["checks.html"]).render(**context))
+
+
+def render_html(rows: Iterable[CheckRow]) -> str | None:
     """The same table as HTML for front ends that render it: the status as a coloured badge, the
-    summary first (inline styles only: a notebook's output shares the page with everything else)."""
-    rows = list(rows)
-    cell = "padding:2px 8px;text-align:left;vertical-align:top;border-bottom:1px solid #e5e5e5"
-    body = []
-    for row in rows:
-        text, color, background = _BADGE.get(row.status, (html.escape(row.status), "#000", "#eee"))
-        badge = (f'<span style="display:inline-block;min-width:4.5em;padding:0 6px;border-radius:8px;'
-                 f'font-weight:600;color:{color};background:{background}">{text}</span>')
-        body.append(f'<tr class="check-{"todo" if row.status == TODO else row.status.lower()}">'
-                    f'<td style="{cell}">{html.escape(row.exercise)}</td><td style="{cell}">{html.escape(row.check)}</td>'
-                    f'<td style="{cell}">{badge}</td><td style="{cell}">{html.escape(row.message)}</td></tr>')
-    return (f'<div class="autograder-checks"><p style="margin:4px 0;font-weight:600">{html.escape(summary_line(rows))}'
-            f'</p><table style="border-collapse:collapse">{"".join(body)}</table></div>')
+    summary first; None where no template engine is at hand (the module docstring says which)."""
+    context = _html_context(list(rows))
+    try:
+        pages = importlib.import_module("autograder.pages")
+    except ImportError:  # the bundle's copy in a kernel without the package, or no jinja2
+        return _shipped_html(context)
+    return str(pages.render("checks.html", **context))
+
+
+def public_check_names(config: Any, sheet: Any) -> dict[str, tuple[str, ...]]:
+    """Exercise id -> names of its public checks, read from ``CHECKS`` in the sheet's public checks
+    (parsed, never imported). ``config`` is the :class:`autograder.config.CourseConfig` and ``sheet``
+    one of its sheets (typed loosely: this module imports only the standard library)."""
+    if not sheet.public_checks:
+        return {}
+    path = config.resolve(sheet.assignment_dir) / sheet.public_checks
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError):
+        return {}
+    for node in tree.body:
+        target = node.target if isinstance(node, ast.AnnAssign) else (
+            node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None)
+        value = getattr(node, "value", None)
+        if isinstance(target, ast.Name) and target.id == "CHECKS" and isinstance(value, ast.Dict):
+            found: dict[str, tuple[str, ...]] = {}
+            for key, items in zip(value.keys, value.values):
+                if isinstance(key, ast.Constant) and isinstance(items, (ast.List, ast.Tuple)):
+                    found[str(key.value)] = tuple(
+                        item.id.removeprefix("check_") for item in items.elts if isinstance(item, ast.Name))
+            return found
+    return {}
 
 
 class CheckReport:
@@ -199,7 +271,7 @@ class CheckReport:
 
     __str__ = __repr__
 
-    def _repr_html_(self) -> str:
+    def _repr_html_(self) -> str | None:
         return render_html(self.rows)
 
 

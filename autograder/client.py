@@ -7,12 +7,12 @@
 
 ``submit`` finds the service and the student's token in the environment the hub gives every
 single-user server (read when called, see :meth:`Endpoint.from_environ`). It uses only the
-standard library, so it works in any kernel that can import this package.
+standard library, so it works in any kernel that can import this package; the HTML it shows is
+rendered by :mod:`autograder.pages` (jinja2, a dependency of the package).
 """
 
 from __future__ import annotations
 
-import html
 import importlib.util
 import json
 import os
@@ -247,18 +247,14 @@ def result_text(view: Mapping[str, Any]) -> str:
 
 
 def result_html(view: Mapping[str, Any]) -> str:
-    """HTML: the feedback fragment the service rendered, under a line naming the submission."""
-    esc = html.escape
+    """HTML: the feedback fragment the service rendered, under a line naming the submission
+    (template ``client.html`` of :mod:`autograder.pages`, imported here: the rest of this module
+    needs only the standard library)."""
+    from autograder.pages import Markup, render
+
     result = view.get("result")
-    out = [(f"<p><b>Submission {esc(str(view.get('id')))}</b> "
-            f"({esc(str(view.get('filename')))}): {esc(str(view.get('status')))}</p>")]
-    if view.get("late_message"):
-        out.append(f"<p style='color:#a40'>{esc(view['late_message'])}</p>")
-    if result and result.get("feedback_html"):
-        out.append(str(result["feedback_html"]))  # rendered and escaped by the service
-    elif result:
-        out.append(f"<p>Score: <b>{result.get('score', 0):g} / {result.get('max_score', 0):g}</b></p>")
-    return "".join(out)
+    feedback = Markup(str(result["feedback_html"])) if result and result.get("feedback_html") else ""  # the service's
+    return render("client.html", view=view, result=result, feedback=feedback)
 
 
 def _in_kernel() -> bool:

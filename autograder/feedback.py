@@ -16,10 +16,8 @@ it again replaces it); call it after the late policy (:func:`autograder.exports.
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
 import functools
-import html
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -29,11 +27,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from autograder import visibility
+from autograder.checks import public_check_names
 from autograder.config import CourseConfig, SheetConfig
 from autograder.grade import adjustment_on_exercise, adjustment_on_test
 from autograder.late import format_time, lateness
 from autograder.mdtext import md_block, md_text
-from autograder.plots import charts_for, render_chart
+from autograder.pages import Markup, render
+from autograder.plots import RenderedChart, charts_for, render_chart
 from autograder.results import TODO_PREFIX, CaseResult, SubmissionResult
 from autograder.staff_view import adjusted_text, adjustment_lines, adjustments_markdown
 from autograder.todo_view import todo_cases_html, todo_exercise_html
@@ -162,29 +162,6 @@ def build_views(result: SubmissionResult, context: FeedbackContext) -> list[Exer
     return views
 
 
-def public_check_names(config: CourseConfig, sheet: SheetConfig) -> dict[str, tuple[str, ...]]:
-    """Exercise id -> names of its public checks, read from ``CHECKS`` in the public checks (parsed only)."""
-    if not sheet.public_checks:
-        return {}
-    path = config.resolve(sheet.assignment_dir) / sheet.public_checks
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError):
-        return {}
-    for node in tree.body:
-        target = node.target if isinstance(node, ast.AnnAssign) else (
-            node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None)
-        value = getattr(node, "value", None)
-        if isinstance(target, ast.Name) and target.id == "CHECKS" and isinstance(value, ast.Dict):
-            found: dict[str, tuple[str, ...]] = {}
-            for key, items in zip(value.keys, value.values):
-                if isinstance(key, ast.Constant) and isinstance(items, (ast.List, ast.Tuple)):
-                    found[str(key.value)] = tuple(
-                        item.id.removeprefix("check_") for item in items.elts if isinstance(item, ast.Name))
-            return found
-    return {}
-
-
 # --------------------------------------------------------------------------- what is final
 
 
@@ -277,177 +254,62 @@ def student_markdown(result: SubmissionResult, context: FeedbackContext) -> str:
     return summary_markdown(result, context) + ran + "\n"
 
 
-# --------------------------------------------------------------------------- HTML
-
-PAGE_CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
-main{max-width:960px;margin:0 auto;padding:24px}
-h1{font-size:1.5em;margin:0 0 4px} .meta{color:#5b6372;font-size:.9em;margin:0}
-"""
-_FEEDBACK_RULES = """
-h2{font-size:1.15em;margin:28px 0 8px}
-.meta{color:#5b6372;font-size:.9em;margin:0}
-.card{background:#fff;border:1px solid #dde1e8;border-radius:8px;padding:16px;margin:12px 0}
-.score{font-size:2em;font-weight:700} .final{border-left:6px solid #2e7d32}
-.provisional{border-left:6px solid #ef6c00} .ungradable{border-left:6px solid #c62828}
-table{border-collapse:collapse;width:100%} td,th{padding:6px 8px;border-bottom:1px solid #eceff3;
-text-align:left} .num{text-align:right;white-space:nowrap}
-.bar{background:#eceff3;border-radius:4px;height:10px;width:140px}
-.bar span{display:block;height:10px;border-radius:4px;background:#2e7d32}
-.case{border-top:1px solid #eceff3;padding:8px 0} .case:first-of-type{border-top:none}
-.case .head{display:flex;justify-content:space-between;gap:12px}
-pre{background:#f3f4f7;border-radius:6px;padding:8px 10px;white-space:pre-wrap;word-break:break-word;
-font-size:.85em;margin:6px 0}
-.charts{display:flex;flex-wrap:wrap;gap:8px} .charts img{max-width:100%;width:430px;border:1px solid #eceff3}
-.mark{display:inline-block;width:1.3em;height:1.3em;line-height:1.3em;border-radius:50%;text-align:center;
-color:#fff;font-weight:700;font-size:.8em;margin-right:6px;background:#9aa1ad}
-.mark.complete,.mark.passed{background:#2e7d32} .mark.partial{background:#f9a825} .mark.wrong,.mark.failed{background:#c62828}
-.mark.review,.mark.error{background:#ef6c00} .mark.missing,.mark.ungraded{background:#9aa1ad}
-.tag{font-size:.75em;border-radius:10px;padding:2px 8px;background:#eceff3;color:#3b4350}
-details summary{cursor:pointer;font-weight:600} .note{color:#5b6372;font-size:.9em}
-"""
-
-
-def _scoped(css: str, scope: str) -> str:
-    """Every rule of ``css`` limited to elements inside ``scope`` (a notebook or a page shares styles)."""
-    rules = []
-    for rule in css.split("}"):
-        if "{" in rule:
-            selectors, body = rule.split("{", 1)
-            rules.append(",".join(f"{scope} {sel.strip()}" for sel in selectors.split(",")) + "{" + body + "}")
-    return "\n".join(rules)
-
-
-FEEDBACK_CSS = _scoped(_FEEDBACK_RULES, ".ag-feedback")
-"""The feedback fragment's styles, scoped to ``.ag-feedback`` (the fragment carries them along)."""
-CSS = PAGE_CSS
-
-
-def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
-
-@functools.lru_cache(maxsize=256)
-def _chart_image(chart_json: str) -> str:
-    rendered = render_chart(json.loads(chart_json))  # drawing is slow; pages redraw the same charts
-    return (f'<img src="{rendered.data_uri()}" alt="{_e(rendered.title)}" '
-            f'data-series="{rendered.series}" title="{_e(rendered.title)}">')
-
-
-def _chart_images(charts: Iterable[Mapping[str, Any]]) -> str:
-    images = [_chart_image(json.dumps(chart, sort_keys=True, default=str)) for chart in charts]
-    return f'<div class="charts">{"".join(images)}</div>' if images else ""
-
+# --------------------------------------------------------------------------- HTML (autograder/pages)
 
 MARK_TEXT = {"complete": "✓", "passed": "✓", "partial": "~", "wrong": "✗", "failed": "✗", "review": "!",
              "error": "!", "missing": "–", "ungraded": "–"}
 
 
-def _mark(kind: str) -> str:
-    return f'<span class="mark {kind}" aria-hidden="true">{MARK_TEXT[kind]}</span>'
+@functools.lru_cache(maxsize=256)
+def _chart(chart_json: str) -> RenderedChart:
+    return render_chart(json.loads(chart_json))  # drawing is slow; pages redraw the same charts
 
 
-def _case_html(case: CaseView) -> str:
-    kind = "missing" if case.not_attempted and not case.passed else case.status
-    body = f'<div class="case"><div class="head"><span>{_mark(kind)}{_e(case.title)}</span>' \
-           f'<span class="num">{case.score:g} / {case.max_score:g}</span></div>'
-    if case.adjusted:
-        body += f'<p class="note adjusted">{_e(case.adjusted)}</p>'
-    if case.message:
-        body += f"<pre>{_e(case.message)}</pre>"
-    if case.printed:
-        body += f'<p class="note">Your code printed:</p><pre>{_e(case.printed[:4000])}</pre>'
-    body += _chart_images(case.charts)
-    return body + "</div>"
-
-
-def _exercise_html(view: ExerciseView) -> str:
-    if view.status == "missing" and not view.adjusted:  # one line, not one identical row per check
-        return todo_exercise_html(view, _mark(view.status), STATUS_TEXT[view.status])
-    opened = " open" if view.status not in ("complete",) else ""
-    shown = [case for case in view.cases if case.shown]
-    todo = [case for case in shown if case.not_attempted and not case.passed]
-    parts = [(f'<details class="card"{opened}><summary>{_mark(view.status)}{_e(view.exercise)}: '
-              f"{view.score:g} / {view.max_score:g} points, {_e(STATUS_TEXT[view.status])}</summary>")]
-    if view.adjusted:
-        parts.append(f'<p class="note adjusted">{_e(view.adjusted)}</p>')
-    if view.status == "missing":
-        parts.append('<p class="note">The functions of this exercise still raise NotImplementedError '
-                     "(or are not defined), so its checks could not run.</p>")
-    parts.extend(_case_html(case) for case in shown if case not in todo)
-    if todo:
-        parts.append(todo_cases_html(todo, _mark("missing")))
-    if view.hidden_count:
-        parts.append(f'<p class="note">{view.hidden_count} hidden check(s): '
-                     f"{sum(c.score for c in view.cases if not c.shown):g} / "
-                     f"{sum(c.max_score for c in view.cases if not c.shown):g} points.</p>")
-    if view.public_checks:
-        parts.append(f'<p class="note">Public checks for this exercise (run <code>check("{_e(view.exercise)}")'
-                     f"</code> in your notebook): {_e(', '.join(view.public_checks))}. They are not graded.</p>")
-    return "".join(parts) + "</details>"
-
-
-def feedback_fragment(result: SubmissionResult, context: FeedbackContext) -> str:
-    """What a student sees of one graded submission, as HTML inside ``<div class="ag-feedback">``
-    (its scoped styles included): the score and what is final, lateness, the exercises, every shown
-    check (message, printed output, charts), hidden checks as points. The export's page, the
-    service's pages and the notebook client (through the service's API) all show this fragment."""
-    headline, finality, late_text = score_lines(result, context)
-    klass = "ungradable" if not result.gradable else (
-        "provisional" if result.grader_error or result.provisional or any(c.status == "error" for c in result.tests)
-        else "final")
-    parts = [
-        f'<div class="ag-feedback"><style>{FEEDBACK_CSS}</style>',
-        f'<section class="card {klass}"><div class="score">{_e(headline)}</div><p class="finality">'
-        f"{_e(finality)}</p>" + (f'<p class="late-text">{_e(late_text)}</p>' if late_text else "")
-        + "</section>",
-    ]
-    if result.gradable:
-        views = build_views(result, context)
-        rows = "".join(
-            f'<tr class="exercise" data-exercise="{_e(v.exercise)}"><td>{_e(v.exercise)}</td>'
-            f"<td class=num>{v.score:g} / {v.max_score:g}</td>"
-            f'<td><div class="bar"><span style="width:{_percent(v.score, v.max_score):.0f}%"></span></div></td>'
-            f"<td>{_mark(v.status)}{_e(STATUS_TEXT[v.status])}</td></tr>" for v in views)
-        parts.append(f'<h2>At a glance</h2><section class="card"><table><tr><th>exercise</th><th class=num>points</th>'
-                     f"<th></th><th>status</th></tr>{rows}</table></section>")
-        shown = {c.nodeid or c.name for c in result.tests if is_shown(c, context)}
-        if result.adjustments:
-            parts.append('<h2>Adjusted by staff</h2><section class="card adjustments"><ul>' + "".join(
-                f"<li>{_e(line)}</li>" for line in adjustment_lines(result, shown)) + "</ul></section>")
-        parts.append("<h2>Graded checks</h2>")
-        parts.extend(_exercise_html(view) for view in views)
-        parts.append(written_html(result, context.sheet))
-    ran = notebook_output(result)
-    if ran:
-        parts.append(f'<h2>While running your notebook</h2><section class="card"><pre>{_e(ran[:20000])}</pre>'
-                     "</section>")
-    parts.append(
-        '<h2>About this feedback</h2><section class="card note"><p>The <b>graded checks</b> are the hidden '
-        "tests: they decide the score, and their code and expected values are not shown (a check may show "
-        "a chart or a value where that helps). The <b>public checks</b> are the ones in your notebook "
-        "(<code>check()</code>); they only test the form of your answers and give no points.</p></section>")
-    parts.append("</div>")
-    return "\n".join(parts)
-
-
-def feedback_html(result: SubmissionResult, context: FeedbackContext) -> str:
-    """A self-contained page (inline CSS, charts as PNG data URIs) for one submission."""
-    sheet = context.sheet
-    graded = format_time(result.graded_at, ZoneInfo(sheet.timezone))
-    return "\n".join([
-        (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Feedback: '
-         f"{_e(sheet.title or sheet.name)} ({_e(result.student_id)})</title><style>{CSS}</style></head>"
-         "<body><main>"),
-        f"<h1>{_e(sheet.title or sheet.name)}</h1>",
-        f'<p class="meta">{_e(result.student_id)} · {_e(result.submission)} · graded {_e(graded)}</p>',
-        feedback_fragment(result, context),
-        "</main></body></html>",
-    ])
+def _chart_images(charts: Iterable[Mapping[str, Any]]) -> list[RenderedChart]:
+    return [_chart(json.dumps(chart, sort_keys=True, default=str)) for chart in charts]
 
 
 def _percent(score: float, possible: float) -> float:
     return 0.0 if possible <= 0 else max(0.0, min(100.0, 100.0 * score / possible))
+
+
+def _view_helpers() -> dict[str, Any]:
+    """What the feedback templates call: the marks' words, charts, and the pieces still rendered in
+    Python by :mod:`autograder.todo_view` (HTML it escapes itself, passed on as markup)."""
+    return {
+        "mark_text": MARK_TEXT, "status_text": STATUS_TEXT, "chart_images": _chart_images, "bar_width": _percent,
+        "todo_exercise": lambda view, mark, text: Markup(todo_exercise_html(view, mark, text)),
+        "todo_cases": lambda cases, mark: Markup(todo_cases_html(cases, mark)),
+    }
+
+
+def feedback_fragment(result: SubmissionResult, context: FeedbackContext) -> str:
+    """What a student sees of one graded submission, as HTML inside ``<div class="ag-feedback">``
+    (the stylesheet's ``feedback`` section included): the score and what is final, lateness, the
+    exercises, every shown check (message, printed output, charts), hidden checks as points. The
+    export's page, the service's pages and the notebook client (through the service's API) all show
+    this fragment (template ``feedback/fragment.html``)."""
+    headline, finality, late_text = score_lines(result, context)
+    klass = "ungradable" if not result.gradable else (
+        "provisional" if result.grader_error or result.provisional or any(c.status == "error" for c in result.tests)
+        else "final")
+    views = build_views(result, context) if result.gradable else None
+    shown = {c.nodeid or c.name for c in result.tests if is_shown(c, context)}
+    return render(
+        "feedback/fragment.html", **_view_helpers(), klass=klass, headline=headline, finality=finality,
+        late_text=late_text, views=views,
+        adjustments=adjustment_lines(result, shown) if result.gradable and result.adjustments else [],
+        written=Markup(written_html(result, context.sheet)) if result.gradable else "",
+        ran=notebook_output(result)[:20000])
+
+
+def feedback_html(result: SubmissionResult, context: FeedbackContext) -> str:
+    """A self-contained page (the one stylesheet inline, charts as PNG data URIs) for one submission."""
+    sheet = context.sheet
+    return render(
+        "feedback/page.html", title=sheet.title or sheet.name, student_id=result.student_id,
+        submission=result.submission, graded=format_time(result.graded_at, ZoneInfo(sheet.timezone)),
+        fragment=Markup(feedback_fragment(result, context)))
 
 
 def write_feedback_pages(results: Iterable[SubmissionResult], context: FeedbackContext, out_dir: Path) -> list[Path]:

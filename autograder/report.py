@@ -10,7 +10,6 @@ look at (not gradable, grader errors, restarts, late), and, when
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import re
@@ -19,27 +18,16 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from autograder.config import SheetConfig
 from autograder.feedback import (
     _NOT_ATTEMPTED as NOT_ATTEMPTED,  # the feedback pages' rule, one for both
 )
+from autograder.pages import Markup, render
 from autograder.plots import RenderedChart, bars, histogram
 from autograder.results import CaseResult, SubmissionResult
-
-CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
-main{max-width:1100px;margin:0 auto;padding:24px} h1{font-size:1.5em} h2{font-size:1.15em;margin-top:28px}
-.card{background:#fff;border:1px solid #dde1e8;border-radius:8px;padding:16px;margin:12px 0}
-table{border-collapse:collapse;width:100%} td,th{padding:5px 8px;border-bottom:1px solid #eceff3;text-align:left;
-vertical-align:top;font-size:.9em} td.num{text-align:right;white-space:nowrap}
-img{max-width:100%} .grid{display:flex;flex-wrap:wrap;gap:12px} .stat{font-size:1.6em;font-weight:700}
-.muted{color:#5b6372} pre{white-space:pre-wrap;margin:0;font-size:.85em} main{overflow-wrap:anywhere}
-.bar{display:inline-block;height:.8em;background:#3b6fd8;vertical-align:middle}
-.track{display:inline-block;width:120px;background:#e6e9ef;margin-right:6px;line-height:0}
-.scroll{overflow-x:auto} td.low{color:#a3001b;font-weight:700}
-"""
 
 
 @dataclass(frozen=True)
@@ -137,16 +125,8 @@ def not_attempted_by_exercise(results: Sequence[SubmissionResult]) -> dict[str, 
     return dict(missing)
 
 
-def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
-
 def _seconds(value: object) -> str:
     return f"{value:.1f} s" if isinstance(value, (int, float)) else "–"
-
-
-def _img(chart: RenderedChart) -> str:
-    return f'<img src="{chart.data_uri()}" alt="{_e(chart.title)}" data-series="{chart.series}">'
 
 
 def report_charts(results: Sequence[SubmissionResult], sheet: SheetConfig) -> dict[str, RenderedChart]:
@@ -164,10 +144,10 @@ def report_charts(results: Sequence[SubmissionResult], sheet: SheetConfig) -> di
     }
 
 
-def _overview(results: Sequence[SubmissionResult], sheet: SheetConfig) -> str:
+def _overview(results: Sequence[SubmissionResult], sheet: SheetConfig) -> list[tuple[str, str]]:
     gradable = [r for r in results if r.gradable]
     finals = [r.final_score for r in gradable]
-    cells = [
+    return [
         ("submissions", f"{len(results)}"),
         ("gradable", f"{len(gradable)}"),
         ("mean", f"{statistics.fmean(finals):.1f} / {sheet.total_points:g}" if finals else "–"),
@@ -176,12 +156,10 @@ def _overview(results: Sequence[SubmissionResult], sheet: SheetConfig) -> str:
         ("late", f"{sum(r.late_penalty > 0 or bool(r.extra_data.get('late', {}).get('late')) for r in results)}"),
         ("mean grading time", f"{statistics.fmean(r.execution_time for r in results):.1f} s" if results else "–"),
     ]
-    return '<div class="grid">' + "".join(
-        f'<div class="card"><div class="muted">{_e(k)}</div><div class="stat">{_e(v)}</div></div>' for k, v in cells
-    ) + "</div>"
 
 
-def _attention(results: Sequence[SubmissionResult]) -> str:
+def _attention(results: Sequence[SubmissionResult]) -> list[tuple[str, str]]:
+    """``(student, what)`` for every submission staff must look at."""
     rows = []
     for r in sorted(results, key=lambda r: r.student_id):
         notes = []
@@ -198,10 +176,8 @@ def _attention(results: Sequence[SubmissionResult]) -> str:
         if r.late_penalty:
             notes.append(f"late penalty {r.late_penalty:g}")
         if notes:
-            rows.append(f"<tr><td>{_e(r.student_id)}</td><td>{_e('; '.join(notes))}</td></tr>")
-    if not rows:
-        return '<p class="muted">Nothing needs attention.</p>'
-    return f"<table><tr><th>student</th><th>what</th></tr>{''.join(rows)}</table>"
+            rows.append((r.student_id, "; ".join(notes)))
+    return rows
 
 
 def _similarity(folder: Path | None, page: Path) -> str:
@@ -211,141 +187,69 @@ def _similarity(folder: Path | None, page: Path) -> str:
         return ""
     try:
         data = json.loads(summary_file.read_text(encoding="utf-8"))
-        top = [p for p in data["top_pairs"] if isinstance(p, dict)][:10]
-        rows = "".join(
-            f"<tr><td class=num>{int(p['rank'])}</td><td>{_e(p['a'])}</td><td>{_e(p['b'])}</td>"
-            f"<td class=num>{100 * float(p['a_in_b']):.0f}%</td><td class=num>{100 * float(p['b_in_a']):.0f}%</td>"
-            f"<td class=num>{int(p['longest_run'])}</td><td>{'flagged' if p['flagged'] is True else ''}</td>"
-            f"<td>{_link(folder, page, str(p['page']), 'side by side')}</td></tr>" for p in top)
+        top = [{"rank": int(p["rank"]), "a": p["a"], "b": p["b"], "a_in_b": float(p["a_in_b"]),
+                "b_in_a": float(p["b_in_a"]), "longest_run": int(p["longest_run"]), "flagged": p["flagged"] is True,
+                "href": _href(folder, page, str(p["page"]))}
+               for p in [p for p in data["top_pairs"] if isinstance(p, dict)][:10]]
         counts = f"{int(data['compared'])} compared, {int(data['flagged'])} pair(s) flagged"
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        return f'<h2>Similarity</h2><div class="card">{_e(summary_file)} could not be read: {_e(exc)}</div>'
-    return (f'<h2>Similarity</h2><div class="card"><p>{_e(counts)}; {_link(folder, page, "index.html", "all pairs")}. '
-            "Evidence for a person to weigh, not a verdict (docs/similarity.md).</p><table><tr><th>#</th><th>A</th>"
-            f"<th>B</th><th>A in B</th><th>B in A</th><th>longest run</th><th></th><th></th></tr>{rows}</table></div>")
+        return render("report/similarity.html", error=exc, file=summary_file)
+    return render("report/similarity.html", error=None, counts=counts, top=top,
+                  index=_href(folder, page, "index.html"))
 
 
-def _link(folder: Path | None, page: Path, target: str, text: str) -> str:
+def _href(folder: Path | None, page: Path, target: str) -> str:
+    """The relative link from ``page`` to one of the similarity report's pages; "" for anything else."""
     if folder is None or not re.fullmatch(r"index\.html|pairs/\d{4}\.html", target):
         return ""
-    href = Path(os.path.relpath(folder.resolve() / target, page.resolve().parent)).as_posix()
-    return f'<a href="{_e(href)}">{_e(text)}</a>'
-
-
-def _bar(share: float) -> str:
-    """An inline bar for a share in [0, 1]: readable for any number of rows, no image."""
-    return f'<span class="track"><span class="bar" style="width:{100 * max(0.0, min(share, 1.0)):.0f}%"></span></span>'
-
-
-def _students(names: Sequence[str], shown: int = 12) -> str:
-    more = f" and {len(names) - shown} more" if len(names) > shown else ""
-    return _e(", ".join(names[:shown])) + more
-
-
-def _failures(results: Sequence[SubmissionResult], top: int = 30) -> str:
-    groups = common_failures(results)
-    rows = "".join(
-        f"<tr><td class=num>{g.count}</td><td><pre>{_e(g.message)}</pre></td><td>{_e(', '.join(g.tests))}</td>"
-        f"<td>{_students(g.students)}</td></tr>" for g in groups[:top])
-    more = f'<p class="muted">{len(groups) - top} rarer message(s) not shown.</p>' if len(groups) > top else ""
-    if not rows:
-        return '<h2>Most common failure messages</h2><div class="card"><p class="muted">No attempted work fails.</p></div>'
-    return ('<h2>Most common failure messages</h2><div class="card"><p class="muted">Failures of work the student '
-            "attempted, grouped by message; work not attempted yet is counted below.</p><table><tr>"
-            f"<th>students</th><th>message</th><th>tests</th><th>who</th></tr>{rows}</table>{more}</div>")
-
-
-def _not_attempted(results: Sequence[SubmissionResult], sheet: SheetConfig) -> str:
-    missing = not_attempted_by_exercise(results)
-    gradable = sum(r.gradable for r in results) or 1
-    rows = "".join(
-        f"<tr><td>{_e(exercise)}</td><td class=num>{_bar(len(missing[exercise]) / gradable)}"
-        f"{len(missing[exercise])}</td><td>{_students(missing[exercise])}</td></tr>"
-        for exercise in sheet.points if missing.get(exercise))
-    body = (f"<table><tr><th>exercise</th><th>students</th><th>who</th></tr>{rows}</table>" if rows
-            else '<p class="muted">Every student attempted every exercise.</p>')
-    return (f'<h2>Not attempted yet</h2><div class="card"><p class="muted">Exercises whose every lost point is a '
-            f"stub still raising NotImplementedError or a name not defined.</p>{body}</div>")
+    return Path(os.path.relpath(folder.resolve() / target, page.resolve().parent)).as_posix()
 
 
 def _roster(results: Sequence[SubmissionResult], sheet: SheetConfig, *, page: Path | None,
-            feedback_dir: Path | None, links: Mapping[str, str] | None = None) -> str:
-    head = "".join(f"<th>{_e(exercise)}</th>" for exercise in sheet.points)
+            feedback_dir: Path | None, links: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
     rows = []
     for r in sorted(results, key=lambda r: r.student_id):
         per = r.exercise_scores()
-        cells = "".join(
-            f"<td class=\"num{' low' if per.get(ex, (0.0, 0.0))[0] < possible - 1e-9 else ''}\">"
-            f"{per.get(ex, (0.0, possible))[0]:g}</td>" for ex, possible in sheet.points.items()) if r.gradable else (
-            f'<td colspan="{len(sheet.points)}">not gradable</td>')
-        grade_parts = "".join(f"<td class=num>{value:g}</td>" for value in (
-            r.score, r.written_score, r.adjustment_total, r.late_penalty))
-        link = (_given_link(links, r.student_id) if links is not None
-                else _feedback_link(r.student_id, page, feedback_dir))
-        rows.append(f"<tr><td>{_e(r.student_id)}</td>{cells}{grade_parts}<td class=num><b>{r.final_score:g}</b> / "
-                    f"{r.max_score:g}{' (provisional)' if r.provisional else ''}</td><td>{link}</td></tr>")
-    note = ("" if links is not None or (feedback_dir is not None and feedback_dir.is_dir()) else
-            '<p class="muted">Feedback pages appear here once `autograder export` has written them.</p>')
-    return (f'<h2>Roster</h2><div class="card scroll">{note}<table><tr><th>student</th>{head}<th>autograded</th>'
-            "<th>written</th><th>adjustments</th><th>late penalty</th><th>final</th>"
-            f"<th>feedback</th></tr>{''.join(rows)}</table></div>")
+        rows.append({
+            "result": r,
+            "cells": [(per.get(ex, (0.0, possible))[0], per.get(ex, (0.0, 0.0))[0] < possible - 1e-9)
+                      for ex, possible in sheet.points.items()],
+            "parts": (r.score, r.written_score, r.adjustment_total, r.late_penalty),
+            "link": (links.get(r.student_id, "") if links is not None
+                     else _feedback_href(r.student_id, page, feedback_dir)),
+        })
+    return rows
 
 
-def _given_link(links: Mapping[str, str], student_id: str) -> str:
-    return f'<a href="{_e(links[student_id])}">feedback</a>' if student_id in links else ""
-
-
-def _feedback_link(student_id: str, page: Path | None, feedback_dir: Path | None) -> str:
+def _feedback_href(student_id: str, page: Path | None, feedback_dir: Path | None) -> str:
     target = feedback_dir / f"{student_id}.html" if feedback_dir is not None else None
     if page is None or target is None or not target.is_file():
         return ""
-    href = Path(os.path.relpath(target.resolve(), page.resolve().parent)).as_posix()
-    return f'<a href="{_e(quote(href))}">feedback</a>'
+    return quote(Path(os.path.relpath(target.resolve(), page.resolve().parent)).as_posix())
 
 
 def report_html(results: Sequence[SubmissionResult], sheet: SheetConfig, *, similarity: str = "",
                 page: Path | None = None, feedback_dir: Path | None = None,
                 feedback_links: Mapping[str, str] | None = None) -> str:
-    """The whole report as one self-contained page (``similarity``: its section, already rendered).
+    """The whole report as one self-contained page (``similarity``: its section, already rendered by
+    :func:`_similarity`; template ``report/page.html``).
 
     ``page``: where it will be written, for the roster's relative links into ``feedback_dir``
     (``autograder export``'s ``feedback/`` folder); ``feedback_links`` (student id -> URL) instead
     gives the links outright (the grading service's submission pages)."""
-    charts = report_charts(results, sheet)
-    exercise_rows = "".join(
-        f"<tr><td>{_e(e)}</td><td class=num>{m:.2f} / {p:g}</td><td class=num>{100 * f:.0f}%</td></tr>"
-        for e, m, p, f in exercise_stats(results, sheet))
-    test_rows = "".join(
-        f"<tr><td>{_e(s.exercise)}</td><td>{_e(s.name)}</td><td class=num>{s.passed} / {s.runs}</td>"
-        f"<td class=num>{_bar(s.pass_rate)}{100 * s.pass_rate:.0f}%</td>"
-        f"<td class=num>{s.mean_duration_s:.2f} s</td></tr>"
-        for s in case_stats(results))
-    time_rows = "".join(
-        f"<tr><td>{_e(r.student_id)}</td><td class=num>{r.execution_time:.1f} s</td>"
-        f"<td class=num>{_seconds(r.extra_data.get('timings', {}).get('load_s'))}</td>"
-        f"<td class=num>{_seconds(r.extra_data.get('timings', {}).get('tests_s'))}</td>"
-        f"<td>{_e(r.extra_data.get('device', ''))}</td></tr>"
-        for r in sorted(results, key=lambda r: r.execution_time, reverse=True))
-    return "\n".join([
-        (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>TA report: {_e(sheet.name)}'
-         f"</title><style>{CSS}</style></head><body><main>"),
-        f"<h1>TA report: {_e(sheet.title or sheet.name)}</h1>",
-        _overview(results, sheet),
-        f'<h2>Score distribution</h2><div class="card">{_img(charts["scores"])}</div>',
-        (f'<h2>Exercises</h2><div class="card grid"><div>{_img(charts["exercises"])}</div>'
-         f'<div style="flex:1"><table><tr><th>exercise</th><th>mean</th><th>full marks</th></tr>'
-         f"{exercise_rows}</table></div></div>"),
-        (f'<h2>Hidden tests, hardest first</h2><div class="card"><table><tr><th>exercise</th>'
-         f"<th>test</th><th>passed</th><th>pass rate</th><th>mean time</th></tr>{test_rows}</table></div>"),
-        _failures(results),
-        _not_attempted(results, sheet),
-        _roster(results, sheet, page=page, feedback_dir=feedback_dir, links=feedback_links),
-        (f'<h2>Grading time</h2><div class="card">{_img(charts["times"])}<table><tr><th>student</th>'
-         f"<th>total</th><th>notebook run</th><th>tests</th><th>device</th></tr>{time_rows}</table></div>"),
-        f'<h2>Needs attention</h2><div class="card">{_attention(results)}</div>',
-        similarity,
-        "</main></body></html>",
-    ])
+    missing = not_attempted_by_exercise(results)
+    times = [{"student": r.student_id, "total": r.execution_time, "device": r.extra_data.get("device", ""),
+              "load": _seconds(r.extra_data.get("timings", {}).get("load_s")),
+              "tests": _seconds(r.extra_data.get("timings", {}).get("tests_s"))}
+             for r in sorted(results, key=lambda r: r.execution_time, reverse=True)]
+    return render(
+        "report/page.html", sheet=sheet, overview=_overview(results, sheet), charts=report_charts(results, sheet),
+        exercises=exercise_stats(results, sheet), cases=case_stats(results), failures=common_failures(results),
+        missing=[(exercise, missing[exercise]) for exercise in sheet.points if missing.get(exercise)],
+        gradable=sum(r.gradable for r in results) or 1, times=times, attention=_attention(results),
+        roster=_roster(results, sheet, page=page, feedback_dir=feedback_dir, links=feedback_links),
+        roster_note=not (feedback_links is not None or (feedback_dir is not None and feedback_dir.is_dir())),
+        similarity=Markup(similarity))
 
 
 def write_report(results: Sequence[SubmissionResult], sheet: SheetConfig, out: Path, *,

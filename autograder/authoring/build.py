@@ -9,9 +9,9 @@ from autograder.authoring.context import BuildContext
 from autograder.authoring.master import read_master
 from autograder.authoring.stages import STAGES
 from autograder.authoring.values import Values
+from autograder.checks import public_check_names
 from autograder.config import CourseConfig, SheetConfig
 from autograder.errors import AssignError
-from autograder.feedback import public_check_names
 from autograder.release.stubs import ReferencePackage, reference_modules
 
 

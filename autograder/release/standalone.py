@@ -5,7 +5,9 @@ the standard library. The bundle ships that very file as a private module, ``_au
 and its Python files import it from there (``from autograder.checks import ...`` becomes
 ``from _autograder_checks import ...`` in the bundle's copy only), so the notebook's ``check()`` gives
 the same verdicts in the same words as ``autograder check`` and the service, with no second copy of
-the logic in the repository. The bundle's README names the one install command: the packages the
+the logic in the repository. Its HTML table comes from the one renderer's template and stylesheet
+(:mod:`autograder.pages`), which the copy carries in its comment header (a bundle is these files and
+no others; the rest of the copy stays the file byte for byte). The bundle's README names the one install command: the packages the
 notebook and its modules import, found by reading them.
 """
 
@@ -18,7 +20,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from autograder import checks
+from autograder import checks, pages
 
 MODULE = "_autograder_checks"
 FILE = f"{MODULE}.py"
@@ -35,7 +37,18 @@ def runner_source() -> str:
         raise RuntimeError(f"autograder/checks.py imports {', '.join(outside)}: it must use the standard library only")
     return ("# A copy of autograder/checks.py, the course's one public-check runner, shipped with this sheet so\n"
             "# that check() works without the autograder package. Do not edit: it is replaced at each release.\n"
-            + source)
+            + shipped_pages() + source)
+
+
+def shipped_pages() -> str:
+    """The check table's template and the stylesheet's ``checks`` section as the copy's comment header
+    (``#| @name``, then ``#|`` before each line), which :func:`autograder.checks._shipped_files` reads."""
+    lines = ["# The table's HTML template and style, from autograder/pages (read by _shipped_files):"]
+    for name, text in (("checks.html", pages.template_source("checks.html")),
+                       ("style.css", str(pages.stylesheet("checks")))):
+        lines.append(f"{checks.SHIPPED_MARK} @{name}")
+        lines += [f"{checks.SHIPPED_MARK} {line}" if line else checks.SHIPPED_MARK for line in text.splitlines()]
+    return "\n".join(lines) + "\n"
 
 
 def redirect_imports(source: str) -> str:

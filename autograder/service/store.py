@@ -21,8 +21,9 @@ from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from autograder.checks import public_check_names
 from autograder.config import CourseConfig, SheetConfig
-from autograder.feedback import FeedbackContext, feedback_fragment, public_check_names
+from autograder.feedback import FeedbackContext, feedback_fragment
 from autograder.results import SubmissionResult, to_gradescope
 from autograder.service.late import lateness
 from autograder.service.models import Database, Job, Refusal, Submission, utcnow

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.checks import public_check_names
 from autograder.config import load_config
 from autograder.exports import finalize_result
 from autograder.feedback import (
@@ -19,7 +20,6 @@ from autograder.feedback import (
     context_for,
     feedback_html,
     notebook_output,
-    public_check_names,
 )
 from autograder.plots import MAX_POINTS, MAX_SERIES, PlotRecorder, charts_for, render_chart
 from autograder.results import CaseResult, SubmissionResult
