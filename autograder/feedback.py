@@ -1,4 +1,5 @@
-"""Feedback a student reads at a glance: a markdown summary (results.json's ``output``) and an HTML page.
+"""Feedback a student reads at a glance: a markdown summary (results.json's ``output``) and an HTML page
+(templates ``feedback/*.html`` of :mod:`autograder.pages`: this module gathers the view, they write the markup).
 
 Both are built from one view of the result (:func:`build_views`): per exercise its points, a status
 ("complete", "partly right", "to do", ...) and, for every check that lost points, the message its

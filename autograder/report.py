@@ -1,4 +1,5 @@
-"""The TA report for a graded batch: one self-contained HTML page with charts as inline PNG images.
+"""The TA report for a graded batch: one self-contained HTML page with charts as inline PNG images
+(templates ``report/*.html`` of :mod:`autograder.pages`, with its one stylesheet).
 
 What the class got wrong at a glance: the score distribution, per-exercise means, the hidden tests
 sorted by pass rate (a table with inline bars), the failure messages grouped by message (with who
