@@ -9,10 +9,10 @@ from autograder.authoring.context import BuildContext
 from autograder.authoring.master import read_master
 from autograder.authoring.stages import STAGES
 from autograder.authoring.values import Values
-from autograder.checks import public_check_names
-from autograder.config import CourseConfig, SheetConfig
-from autograder.errors import AssignError
-from autograder.release.stubs import ReferencePackage, reference_modules
+from autograder.student.checks import public_check_names
+from autograder.core.config import CourseConfig, SheetConfig
+from autograder.core.errors import AssignError
+from autograder.release.signatures import ReferencePackage, reference_modules
 
 
 @dataclass(frozen=True)

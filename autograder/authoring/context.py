@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.authoring.values import Values
-from autograder.config import CourseConfig, SheetConfig
-from autograder.release.stubs import ReferencePackage
+from autograder.core.config import CourseConfig, SheetConfig
+from autograder.release.signatures import ReferencePackage
 
 
 @dataclass

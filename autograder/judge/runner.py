@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from autograder.config import CourseConfig, SheetConfig
+from autograder.core.config import CourseConfig, SheetConfig
 from autograder.judge import secret
 from autograder.judge.assemble import _assemble, load_summary
 from autograder.judge.fingerprint import engine_fingerprint, suite_hash
@@ -30,10 +30,10 @@ from autograder.judge.sandbox_plan import (
     uid_can_read,
 )
 from autograder.judge.warmup import hidden_suite_imports, warm_judge
-from autograder.results import SubmissionResult
-from autograder.rpc import StudentSession
+from autograder.core.results import SubmissionResult
+from autograder.judge.rpc import StudentSession
 from autograder.sandbox.client import SandboxSetupError, Zygote
-from autograder.submission import LoadedSubmission
+from autograder.core.submission import LoadedSubmission
 
 __all__ = [
     "PYTEST_ARGS", "THIRD_PARTY_PLUGINS", "UNUSED_PLUGINS", "engine_fingerprint", "exposed_secrets",

@@ -1,10 +1,10 @@
 """The one way to render a page: one autoescaped Jinja2 environment, its templates, one stylesheet.
 
 Every HTML the autograder writes comes from a template in ``autograder/pages/templates/`` rendered
-by :func:`render`: the feedback page and fragment (:mod:`autograder.feedback`), the TA report
-(:mod:`autograder.report`), the similarity report (:mod:`autograder.similarity.render`), the
+by :func:`render`: the feedback page and fragment (:mod:`autograder.outputs.feedback`), the TA report
+(:mod:`autograder.outputs.report`), the similarity report (:mod:`autograder.similarity.render`), the
 service's pages (:mod:`autograder.service.templates`), what the notebook client shows in a
-student's kernel (:mod:`autograder.client`) and ``check()``'s table (:mod:`autograder.checks`).
+student's kernel (:mod:`autograder.student.client`) and ``check()``'s table (:mod:`autograder.student.checks`).
 
 - Autoescape is on for every template, whatever its name: a value reaches the page escaped unless
   it is :class:`~markupsafe.Markup` (HTML some other template, or a renderer that is not moved here

@@ -5,7 +5,7 @@ the report says "notebook: built from <master>"). :func:`release_sheet` then run
 :func:`autograder.release.gate.run_gate`; when it passes, builds the bundle in a staging folder
 (:mod:`autograder.release.bundle`), scans it for lines of the hidden suite or the reference, and only
 then moves it into place. Any failure raises
-:class:`autograder.errors.ReleaseRefused` (exit code 5) with the gate's report, which is also written
+:class:`autograder.core.errors.ReleaseRefused` (exit code 5) with the gate's report, which is also written
 to ``<work>/gate-report.txt``. The work folder (default ``build/release-gate/<sheet>`` under the
 course root) holds staff-only material: the wrapped reference and the graded results.
 """
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autograder.config import CourseConfig, SheetConfig
-from autograder.errors import AssignError, ReleaseRefused
+from autograder.core.config import CourseConfig, SheetConfig
+from autograder.core.errors import AssignError, ReleaseRefused
 from autograder.release.bundle import build_bundle, scan_bundle
 from autograder.release.gate import Finding, GateReport, run_gate
 
@@ -59,7 +59,7 @@ def release_sheet(
 ) -> ReleaseOutcome:
     """Gate, build, scan, publish. Raises ReleaseRefused (nothing is written to ``out``) on any problem.
 
-    ``grader``: warm workers (:class:`autograder.batch.Grader`) for the gate's gradings, left open.
+    ``grader``: warm workers (:class:`autograder.grading.batch.Grader`) for the gate's gradings, left open.
     """
     sheet_config = config.sheet(sheet)
     work = (work_dir or default_work_dir(config, sheet)).resolve()

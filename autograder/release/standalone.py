@@ -1,8 +1,8 @@
 """What makes a student bundle work in a kernel without the ``autograder`` package (Colab, a laptop).
 
-The sheet's public checks import the one check runner, :mod:`autograder.checks`, which imports only
+The sheet's public checks import the one check runner, :mod:`autograder.student.checks`, which imports only
 the standard library. The bundle ships that very file as a private module, ``_autograder_checks.py``,
-and its Python files import it from there (``from autograder.checks import ...`` becomes
+and its Python files import it from there (``from autograder.student.checks import ...`` becomes
 ``from _autograder_checks import ...`` in the bundle's copy only), so the notebook's ``check()`` gives
 the same verdicts in the same words as ``autograder check`` and the service, with no second copy of
 the logic in the repository. Its HTML table comes from the one renderer's template and stylesheet
@@ -20,7 +20,8 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from autograder import checks, pages
+from autograder import pages
+from autograder.student import checks
 
 MODULE = "_autograder_checks"
 FILE = f"{MODULE}.py"
@@ -30,19 +31,19 @@ PIP_NAMES = {"sklearn": "scikit-learn", "PIL": "pillow", "yaml": "pyyaml", "cv2"
 
 
 def runner_source() -> str:
-    """``autograder/checks.py`` as shipped: the file itself, under a note that says where it comes from."""
+    """``autograder/student/checks.py`` as shipped: the file itself, under a note that says where it comes from."""
     source = Path(checks.__file__).read_text(encoding="utf-8")
     outside = sorted(imported_modules(source) - set(sys.stdlib_module_names))
     if outside:  # the runner must stay dependency-free, or a student's kernel cannot import it
-        raise RuntimeError(f"autograder/checks.py imports {', '.join(outside)}: it must use the standard library only")
-    return ("# A copy of autograder/checks.py, the course's one public-check runner, shipped with this sheet so\n"
+        raise RuntimeError(f"autograder/student/checks.py imports {', '.join(outside)}: it must use the standard library only")
+    return ("# A copy of autograder/student/checks.py, the course's one public-check runner, shipped with this sheet so\n"
             "# that check() works without the autograder package. Do not edit: it is replaced at each release.\n"
             + shipped_pages() + source)
 
 
 def shipped_pages() -> str:
     """The check table's template and the stylesheet's ``checks`` section as the copy's comment header
-    (``#| @name``, then ``#|`` before each line), which :func:`autograder.checks._shipped_files` reads."""
+    (``#| @name``, then ``#|`` before each line), which :func:`autograder.student.checks._shipped_files` reads."""
     lines = ["# The table's HTML template and style, from autograder/pages (read by _shipped_files):"]
     for name, text in (("checks.html", pages.template_source("checks.html")),
                        ("style.css", str(pages.stylesheet("checks")))):
@@ -52,7 +53,7 @@ def shipped_pages() -> str:
 
 
 def redirect_imports(source: str) -> str:
-    """A public Python file of the bundle with ``from autograder.checks import`` pointed at the shipped copy."""
+    """A public Python file of the bundle with ``from autograder.student.checks import`` pointed at the shipped copy."""
     return _IMPORT.sub(lambda m: f"{m['indent']}from {MODULE} import ", source)
 
 
@@ -111,5 +112,5 @@ def make_standalone(bundle: Path) -> list[str]:
     if uses_runner:
         (bundle / FILE).write_text(runner_source(), encoding="utf-8")
     return [f"{path.relative_to(bundle)} imports the autograder package, which a student's kernel may not have "
-            f"(only autograder.checks ships with the bundle)"
+            f"(only autograder.student.checks ships with the bundle)"
             for path in sorted(bundle.rglob("*.py")) if "autograder" in imported_modules(path.read_text("utf-8"))]

@@ -21,7 +21,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from autograder.config import CourseConfig
+from autograder.core.config import CourseConfig
 from autograder.service import (
     live_pages,
     pages,

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.checks import public_check_names
-from autograder.config import load_config
-from autograder.exports import finalize_result
-from autograder.feedback import (
+from autograder.student.checks import public_check_names
+from autograder.core.config import load_config
+from autograder.outputs.exports import finalize_result
+from autograder.outputs.feedback import (
     SUMMARY_START,
     FeedbackContext,
     build_views,
@@ -21,8 +21,8 @@ from autograder.feedback import (
     feedback_html,
     notebook_output,
 )
-from autograder.plots import MAX_POINTS, MAX_SERIES, PlotRecorder, charts_for, render_chart
-from autograder.results import CaseResult, SubmissionResult
+from autograder.outputs.plots import MAX_POINTS, MAX_SERIES, PlotRecorder, charts_for, render_chart
+from autograder.core.results import CaseResult, SubmissionResult
 
 TOY = Path(__file__).resolve().parents[2] / "tests" / "toy_course"
 

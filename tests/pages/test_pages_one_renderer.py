@@ -22,11 +22,11 @@ import pytest
 from jinja2 import UndefinedError
 
 from autograder import pages
-from autograder.checks import FAIL, PASS, TODO, CheckRow, render_html
-from autograder.config import load_config
-from autograder.feedback import context_for, feedback_fragment, feedback_html
-from autograder.report import report_html
-from autograder.results import CaseResult, SubmissionResult
+from autograder.student.checks import FAIL, PASS, TODO, CheckRow, render_html
+from autograder.core.config import load_config
+from autograder.outputs.feedback import context_for, feedback_fragment, feedback_html
+from autograder.outputs.report import report_html
+from autograder.core.results import CaseResult, SubmissionResult
 from autograder.similarity.compare import PairScore, Region, Settings
 from autograder.similarity.render import index_html, pair_html
 
@@ -170,7 +170,7 @@ def test_every_page_embeds_the_one_stylesheet_and_escapes_what_it_is_given(toy) 
 
 
 def _client_html() -> str:
-    from autograder.client import result_html
+    from autograder.student.client import result_html
 
     return result_html({"id": 1, "filename": HOSTILE, "status": "done", "late_message": HOSTILE,
                         "result": {"score": 1, "max_score": 2}})
@@ -205,7 +205,7 @@ def test_the_bundles_copy_renders_the_shipped_template_or_leaves_html_out(tmp_pa
 
 
 def test_authoring_reads_public_check_names_without_the_feedback_renderer() -> None:
-    code = ("import sys, autograder.authoring.build, autograder.checks as c\n"
-            "assert c.public_check_names\nprint('autograder.feedback' in sys.modules)")
+    code = ("import sys, autograder.authoring.build, autograder.student.checks as c\n"
+            "assert c.public_check_names\nprint('autograder.outputs.feedback' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "False"

@@ -12,8 +12,8 @@ import nbformat
 import pytest
 from release_helpers import ROOT, TOY
 
-from autograder.config import load_config
-from autograder.release.stubs import (
+from autograder.core.config import load_config
+from autograder.release.signatures import (
     check_stubs,
     compare,
     definitions,

@@ -12,15 +12,15 @@ from typing import Any
 import pytest
 from scale_helpers import TOY, TOY_CONFIG
 
-from autograder.config import CourseConfig
-from autograder.errors import BatchRefused, UsageError
+from autograder.core.config import CourseConfig
+from autograder.core.errors import BatchRefused, UsageError
 from autograder.judge import runner
 
 pytest.importorskip("distributed")
 from distributed import LocalCluster
 
-from autograder import distributed as cluster_grading
-from autograder.distributed import grade_on_cluster
+from autograder.grading import distributed as cluster_grading
+from autograder.grading.distributed import grade_on_cluster
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from scale_helpers import TOY
 
-from autograder.batch import Grader
-from autograder.config import CourseConfig, SheetConfig
+from autograder.grading.batch import Grader
+from autograder.core.config import CourseConfig, SheetConfig
 from autograder.judge import runner
 
 COLD_IMPORT = "import torch; from transformers import GPT2Config"

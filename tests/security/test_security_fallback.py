@@ -39,7 +39,7 @@ from security_harness import (
 from security_payloads_files import READ_ABSOLUTE, UNMOUNT_HIDDEN
 from security_payloads_processes import BACKGROUND, KILL_PARENT
 
-from autograder.results import SubmissionResult
+from autograder.core.results import SubmissionResult
 
 PROBE = Path(__file__).with_name("security_probe.py")
 NOBODY = 65534
@@ -216,10 +216,10 @@ def local_zygote():
 
 
 def _session(zygote, course: Course, source: str):
-    from autograder.config import load_config
+    from autograder.core.config import load_config
     from autograder.judge.runner import sandbox_request
-    from autograder.rpc import StudentSession
-    from autograder.submission import load_submission
+    from autograder.judge.rpc import StudentSession
+    from autograder.core.submission import load_submission
 
     config = load_config(course.config_file)
     path = course.submissions / "attacker.py"
