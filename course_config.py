@@ -1,4 +1,4 @@
-"""The course's settings, read once when the grader starts (schema: autograder/config.py).
+"""The course's settings, read once when the grader starts (schema: autograder/core/config.py).
 
 Paths are relative to this file's folder. Every field has a type, a default and help text in the
 schema; `autograder config` prints the resolved values.
@@ -6,7 +6,7 @@ schema; `autograder config` prints the resolved values.
 
 import datetime as dt
 
-from autograder.config import CourseConfig, Isolation, Limits, ServiceConfig, SheetConfig
+from autograder.core.config import CourseConfig, Isolation, Limits, ServiceConfig, SheetConfig
 
 config = CourseConfig(
     course="Understanding LLMs",

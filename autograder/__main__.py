@@ -1,5 +1,5 @@
 """``python -m autograder``: the same command as ``autograder`` (with the same exit codes)."""
 
-from autograder.cli import app
+from autograder.cli.main import app
 
 app(prog_name="autograder")

@@ -12,10 +12,10 @@ from typing import Any
 
 from rich.console import Console
 
-from autograder.batch import BatchSummary, grade_batch
-from autograder.checks import FAIL, PASS, TODO, CheckRow, run_checks
-from autograder.config import CourseConfig, find_config, load_config
-from autograder.errors import UsageError
+from autograder.core.config import CourseConfig, find_config, load_config
+from autograder.core.errors import UsageError
+from autograder.grading.batch import BatchSummary, grade_batch
+from autograder.student.checks import FAIL, PASS, TODO, CheckRow, run_checks
 
 console = Console(stderr=True)
 
@@ -79,8 +79,8 @@ def grade(
     before it; the file's modification time, which the student controls, only with ``trust_mtime``;
     otherwise unknown (not late). Each result says where its time came from.
     """
-    from autograder.collect import SubmissionTimes
-    from autograder.late import read_submission_times
+    from autograder.grades.late import read_submission_times
+    from autograder.grading.collect import SubmissionTimes
 
     check_device(device)
     config_file = find_config(config_path)
@@ -95,7 +95,7 @@ def grade(
         if table or trust_mtime:
             raise UsageError("--submitted-at and --trust-mtime are not supported with --scheduler yet; "
                              "grade on one machine, or without them (times from timestamp.txt only)")
-        from autograder.distributed import grade_on_cluster
+        from autograder.grading.distributed import grade_on_cluster
 
         return grade_on_cluster(config=config, config_file=config_file, sheet=sheet, paths=submissions,
                                 out_dir=out, scheduler=scheduler, device=device, regrade=regrade,
@@ -132,14 +132,15 @@ def check(
 ) -> CheckReport:
     """Run the sheet's public checks (one exercise's, or all) on ``notebook`` through the sandbox.
 
-    The same runner as the notebook's ``check()`` (:mod:`autograder.checks`), so the statuses are
+    The same runner as the notebook's ``check()`` (:mod:`autograder.student.checks`), so the statuses are
     the same: pass, FAIL, or to do.
     """
-    from autograder.errors import SubmissionError
-    from autograder.judge.runner import prepare_imports, sandbox_request
-    from autograder.rpc import StudentProxy, StudentSession
+    from autograder.core.errors import SubmissionError
+    from autograder.core.submission import load_submission
+    from autograder.judge.rpc import StudentProxy, StudentSession
+    from autograder.judge.runner import prepare_imports
+    from autograder.judge.sandbox_plan import sandbox_request
     from autograder.sandbox.client import Zygote
-    from autograder.submission import load_submission
 
     config = load_config(config_path)
     sheet_config = config.sheet(sheet)
@@ -182,7 +183,7 @@ def check(
 def serve(*, host: str | None, port: int, config_path: Path | None = None) -> None:
     config = load_config(config_path)
     try:
-        from autograder.service.app import serve as run_service
+        from autograder.service.server import serve as run_service
     except ImportError as exc:
         raise UsageError(f"the service needs the 'service' extra: pip install 'autograder[service]' ({exc})") from exc
     run_service(config=config, host=host, port=port or None)
@@ -230,8 +231,8 @@ def rubric(*, sheet: str, out: Path | None = None, config_path: Path | None = No
     """Staff-only: ``<out>/rubric.md`` (every hidden test) and ``<out>/<sheet>_solutions.ipynb``; prints the rubric."""
     import nbformat
 
-    from autograder.rubric import collect, render_markdown
-    from autograder.solutions import solutions_notebook
+    from autograder.authoring.solutions import solutions_notebook
+    from autograder.outputs.rubric import collect, render_markdown
 
     config = load_config(config_path)
     sheet_config = config.sheet(sheet)
@@ -246,10 +247,10 @@ def rubric(*, sheet: str, out: Path | None = None, config_path: Path | None = No
 
 def report(*, sheet: str, results_dir: Path, out: Path, config_path: Path | None = None) -> Path:
     """The TA report (one HTML page) for the results in ``results_dir``."""
-    from autograder.exports import finalize_result, load_results
-    from autograder.feedback import context_for
-    from autograder.grade import StaffLedger
-    from autograder.report import write_report
+    from autograder.grades.grade import StaffLedger
+    from autograder.outputs.exports import finalize_result, load_results
+    from autograder.outputs.feedback import context_for
+    from autograder.outputs.report import write_report
 
     config = load_config(config_path)
     sheet_config = config.sheet(sheet)
@@ -269,8 +270,8 @@ def export(
     lms_grade_column: str | None = None, feedback: bool = True, config_path: Path | None = None,
 ) -> Any:
     """grades.csv, Gradescope results.json per student, feedback pages and (optionally) an LMS CSV."""
-    from autograder.exports import export_results, load_results
-    from autograder.grade import StaffLedger
+    from autograder.grades.grade import StaffLedger
+    from autograder.outputs.exports import export_results, load_results
 
     config = load_config(config_path)
     sheet_config = config.sheet(sheet)
@@ -294,7 +295,7 @@ def similarity(
     config_path: Path | None = None, show_table: bool = True,
 ) -> Any:
     """Rank every pair of submissions by shared own code (the sheet's notebook discounted); see docs/similarity.md."""
-    from autograder.errors import BatchRefused
+    from autograder.core.errors import BatchRefused
     from autograder.similarity import Settings, run_similarity
     from autograder.similarity.compare import flagged_groups
     from autograder.similarity.render import top_table
@@ -360,8 +361,8 @@ def regrade(
     config_path: Path | None = None,
 ) -> Any:
     """Regrade every result of ``sheet`` in ``results_dir`` under the current suite, config and engine
-    (a :class:`autograder.regrade.RegradeRun`); without ``apply`` only ``regrades/<time>/`` is written."""
-    from autograder.regrade import regrade_results
+    (a :class:`autograder.term.regrade.RegradeRun`); without ``apply`` only ``regrades/<time>/`` is written."""
+    from autograder.term.regrade import regrade_results
 
     check_device(device)
     config_file = find_config(config_path)
@@ -375,7 +376,7 @@ def regrade(
 
 
 def regrade_history(*, results_dir: Path) -> list[dict[str, Any]]:
-    from autograder.regrade import history
+    from autograder.term.regrade import history
 
     if not results_dir.is_dir():
         raise UsageError(f"{results_dir} is not a folder of results")
@@ -386,8 +387,8 @@ def adjust(
     *, sheet: str, results_dir: Path, student: str, test: str | None = None, exercise: str | None = None,
     points: float | None = None, reason: str = "", by: str = "", note: str = "", config_path: Path | None = None,
 ) -> Any:
-    """Set one student's points on a test or an exercise (an :class:`autograder.grade.AdjustmentEntry`)."""
-    from autograder.adjust import add_adjustment
+    """Set one student's points on a test or an exercise (an :class:`autograder.grades.grade.AdjustmentEntry`)."""
+    from autograder.term.adjust import add_adjustment
 
     if points is None:
         raise UsageError("--points is required (the points the test or exercise gets)")
@@ -399,7 +400,7 @@ def adjust(
 
 def remove_adjustment(*, sheet: str, results_dir: Path, adjustment_id: str, by: str = "", reason: str = "",
                       config_path: Path | None = None) -> Any:
-    from autograder.adjust import remove_adjustment as remove
+    from autograder.term.adjust import remove_adjustment as remove
 
     return remove(config=load_config(config_path), sheet=sheet, results_dir=results_dir,
                   adjustment_id=adjustment_id, by=by, reason=reason)

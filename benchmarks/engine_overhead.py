@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/engine_overhead.py [--repeat 7]
 
-One warm worker (:class:`autograder.worker.WorkerRuntime`, the object ``python -m autograder.worker``
+One warm worker (:class:`autograder.grading.worker.WorkerRuntime`, the object ``python -m autograder.grading.worker``
 holds) grades, one after another:
 
 - the toy course's ``correct.py`` (7 checks that take about 0.05 s): what remains is the engine, a
@@ -43,8 +43,9 @@ def measure(config_file: Path, sheet: str, submission: Path, repeat: int) -> tup
 import json, sys, time
 from pathlib import Path
 started = time.monotonic()
-from autograder.config import load_config
-from autograder.worker import GradeTask, WorkerRuntime
+from autograder.core.config import load_config
+from autograder.grading.worker.runtime import WorkerRuntime
+from autograder.grading.worker.task import GradeTask
 runtime = WorkerRuntime(load_config(Path({str(config_file)!r})))
 runtime.zygote
 start = time.monotonic() - started

@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SHEET = "sheet_3_2"
-CLI = "from autograder.cli import app; app()"
+CLI = "from autograder.cli.main import app; app()"
 
 
 def write_submissions(folder: Path) -> list[Path]:
@@ -35,7 +35,7 @@ def write_submissions(folder: Path) -> list[Path]:
     folder.mkdir(parents=True)
     paths = []
     try:
-        from autograder.config import load_config
+        from autograder.core.config import load_config
         from autograder.release.wrap import wrapped_reference
 
         config = load_config(ROOT / "course_config.py")
@@ -95,7 +95,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "gpu-check")
     parser.add_argument("--jobs", type=int, default=1)
     args = parser.parse_args()
-    from autograder.batch import discover_gpus
+    from autograder.grading.batch import discover_gpus
 
     gpus = discover_gpus()
     if not gpus:

@@ -194,13 +194,13 @@ class KernelPlugin:
 
             @pytest.fixture(scope="session")
             def memo(self) -> Any:
-                from autograder.testing import Memo
+                from autograder.judge.testing import Memo
 
                 return Memo()
 
             @pytest.fixture(scope="session")
             def seeded(self) -> Any:
-                from autograder.testing import build_seeded
+                from autograder.judge.testing import build_seeded
 
                 return build_seeded
 

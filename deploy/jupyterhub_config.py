@@ -127,7 +127,7 @@ else:
                        "--config", os.path.join(COURSE_DIR, "course_config.py")]
     service_cwd = COURSE_DIR
 
-# Tell notebooks where the service is (autograder.client.submit) and let their token reach it.
+# Tell notebooks where the service is (autograder.student.client.submit) and let their token reach it.
 # (the proxy as a server reaches it: in Docker, the hub container by name; the proxy runs there).
 proxy_host = env("AUTOGRADER_HUB_HOST", "jupyterhub") if MODE == "docker" else "127.0.0.1"
 c.Spawner.environment = {

@@ -15,7 +15,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 @pytest.fixture(scope="session")
 def toy_config():
-    from autograder.config import load_config
+    from autograder.core.config import load_config
 
     return load_config(TOY / "course_config.py")
 
@@ -33,7 +33,7 @@ def zygote():
 def toy_grader(toy_config):
     """One warm worker on the CPU for the toy course, shared by every test directory (each costs a cold
     torch import to start)."""
-    from autograder.batch import Grader
+    from autograder.grading.batch import Grader
 
     with Grader(toy_config, jobs=1, device="cpu", config_file=TOY / "course_config.py") as grader:
         yield grader

@@ -8,7 +8,7 @@ Every check is a function ``check_<something>(ns)``: ``ns`` gives the student's 
 (``ns.cosine_lr``). In the notebook ``ns`` wraps the notebook's globals; in the grader it is the
 sandbox proxy. So a check only reads ``ns.NAME``, calls it with data, and calls methods of what
 comes back; it never relies on the type of a returned object. The runner (``check``, the statuses
-pass / FAIL / to do, the table) is the course's: :mod:`autograder.checks`.
+pass / FAIL / to do, the table) is the course's: :mod:`autograder.student.checks`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from sheet_3_2_given import TOLERANCES, lr_tolerance
 
-from autograder.checks import CheckFailed, CheckFn, NotebookNamespace, expect, make_check, needs
+from autograder.student.checks import CheckFailed, CheckFn, NotebookNamespace, expect, make_check, needs
 
 
 def _generator(ns: Any, seed: int) -> Any:

@@ -4,7 +4,7 @@ A code cell's options (``:autograder: stub``, ``:cell_id: setup``) and a markdow
 line arrive in the cell's metadata. The directive is ``metadata["autograder"]``: ``stub``,
 ``check <exercise>``, ``check`` (all exercises), ``staff`` or ``written``; ``staff`` also works on
 markdown cells (notes for the staff), and cells tagged ``staff-only`` are staff cells too. ``written``
-is a directive of markdown cells: the question of a written answer (:mod:`autograder.written_spec`).
+is a directive of markdown cells: the question of a written answer (:mod:`autograder.core.written_spec`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from autograder.errors import AssignError
+from autograder.core.errors import AssignError
 
 MASTER_FORMAT = "md:myst"
 DIRECTIVE_KEY = "autograder"

@@ -23,8 +23,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.config import SHEET_FILE, SHEETS_DIR, CourseConfig, SheetConfig, sheet_defaults
-from autograder.errors import UsageError
+from autograder.core.config import SHEET_FILE, SHEETS_DIR, CourseConfig, SheetConfig, sheet_defaults
+from autograder.core.errors import UsageError
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "new_sheet"
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,63}")
@@ -62,7 +62,7 @@ def sheet_config(name: str, title: str) -> SheetConfig:
 def sheet_toml(sheet: SheetConfig) -> str:
     """``sheets/<name>/sheet.toml``: what the layout does not say (title, points), and where to add more."""
     points = "\n".join(f"{json.dumps(exercise)} = {value:g}" for exercise, value in sheet.points.items())
-    return f"""# Sheet {sheet.name}: found by the course config (autograder/config.py), no entry in course_config.py
+    return f"""# Sheet {sheet.name}: found by the course config (autograder/core/config.py), no entry in course_config.py
 # needed; course-wide settings (limits, devices, service) stay there. Any SheetConfig field may be set
 # here; left out, the layout new-sheet made is used: assignments/{sheet.name}/{sheet.notebook},
 # reference.{sheet.name}, tests/hidden/{sheet.name}/, sheets/{sheet.name}/master.md.

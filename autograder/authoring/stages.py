@@ -17,7 +17,7 @@ from autograder.authoring.master import CELL_ID_KEY, DIRECTIVE_KEY, directive
 from autograder.authoring.stubs import expand, stub_imports
 from autograder.authoring.values import fill
 from autograder.authoring.written_cells import build_written_cells
-from autograder.errors import AssignError
+from autograder.core.errors import AssignError
 
 Notebook = Any
 Stage = Callable[[Notebook, BuildContext], Notebook]

@@ -20,8 +20,8 @@ from collections.abc import Callable
 from types import CodeType
 from typing import Any
 
-from autograder.config import CourseConfig, SheetConfig
-from autograder.errors import AssignError
+from autograder.core.config import CourseConfig, SheetConfig
+from autograder.core.errors import AssignError
 
 FIELD = re.compile(r"\{\{(?P<field>[^\n]*?)\}\}")
 

@@ -3,7 +3,7 @@
 The question cell keeps its text (``{{ }}`` values filled later) and loses the declaration
 (exercise, points, rubric: the rubric is for staff). The answer cell is a markdown cell whose
 metadata ``{"autograder": {"written": "<question id>"}}`` is the marker ``grade`` finds it by, and
-whose text says "Your answer:", the points and that staff grade them (:mod:`autograder.written_spec`).
+whose text says "Your answer:", the points and that staff grade them (:mod:`autograder.core.written_spec`).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 
 from autograder.authoring.context import BuildContext
 from autograder.authoring.master import DIRECTIVE_KEY, directive
-from autograder.errors import AssignError
-from autograder.written_spec import ANSWER_KEY, answer_cell_source, question_from_metadata
+from autograder.core.errors import AssignError
+from autograder.core.written_spec import ANSWER_KEY, answer_cell_source, question_from_metadata
 
 DECLARATION_KEYS = ("question", "exercise", "points", "rubric")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import platform
 from typing import Any
 
-from autograder.results import CaseResult, SubmissionResult
-from autograder.rpc import CellReport, StudentSession
+from autograder.core.results import CaseResult, SubmissionResult
+from autograder.judge.rpc import CellReport, StudentSession
 
 
 def load_summary(reports: list[CellReport], printed: str, limit: int) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from autograder.config import CourseConfig, SheetConfig
+from autograder.core.config import CourseConfig, SheetConfig
 
 
 def suite_hash(config: CourseConfig, sheet: SheetConfig) -> str:

@@ -18,10 +18,11 @@ from typing import Any, TypeVar
 
 import pytest
 
+from autograder.core.results import CaseResult
+from autograder.core.seeding import reseed
+from autograder.core.visibility import VISIBILITIES
 from autograder.judge import secret as secret_data
-from autograder.judge.todo import TrackingProxy, todo_message
-from autograder.results import CaseResult
-from autograder.rpc import (
+from autograder.judge.rpc import (
     SandboxCrashed,
     SandboxFactoryError,
     SandboxProtocolError,
@@ -31,9 +32,8 @@ from autograder.rpc import (
     StudentProxy,
     StudentSession,
 )
-from autograder.seeding import reseed
-from autograder.testing import Memo, build_seeded
-from autograder.visibility import VISIBILITIES
+from autograder.judge.testing import Memo, build_seeded
+from autograder.judge.todo import TrackingProxy, todo_message
 
 MARKERS = (
     "points(n): points the test is worth (required)",
@@ -41,7 +41,7 @@ MARKERS = (
     "timeout(seconds): CPU-time limit of the sandbox for the test's student calls (wall clock: a backstop)",
     "gpu: runs on the GPU when the grading run has one",
     ("visibility(value): when students see this check's feedback: visible (default), hidden, "
-     "after_due_date or after_published (Gradescope's values; see autograder.visibility)"),
+     "after_due_date or after_published (Gradescope's values; see autograder.core.visibility)"),
     ("secret: the test uses data the student must not see (held-out splits, hidden inputs): what "
      "the student's code printed, raised or returned in it is staff-only (autograder.judge.secret); "
      "secret tests run after the others"),
@@ -167,22 +167,22 @@ class JudgePlugin:
     def plot(self, request: pytest.FixtureRequest) -> Any:
         """Attach a chart to this test's feedback: ``plot(title, {label: values}, x_label=..., hlines=...)``.
 
-        Stored as data in ``self.recorded_plots[nodeid]`` (see :mod:`autograder.plots`); the runner
+        Stored as data in ``self.recorded_plots[nodeid]`` (see :mod:`autograder.outputs.plots`); the runner
         copies them to ``extra_data["plots"]`` and the feedback page draws them.
         """
-        from autograder.plots import PlotRecorder
+        from autograder.judge.plots import PlotRecorder
 
         store = self.__dict__.setdefault("recorded_plots", {})
         return PlotRecorder(store, request.node.nodeid)
 
     @pytest.fixture(scope="session")
     def memo(self) -> Memo:
-        """A :class:`autograder.testing.Memo` for this submission: ``memo.once(key, compute)``."""
+        """A :class:`autograder.judge.testing.Memo` for this submission: ``memo.once(key, compute)``."""
         return Memo()
 
     @pytest.fixture(scope="session")
     def seeded(self) -> Callable[[int, Callable[[], Any]], Any]:
-        """:func:`autograder.testing.build_seeded`, for tests that build judge-side models."""
+        """:func:`autograder.judge.testing.build_seeded`, for tests that build judge-side models."""
         return build_seeded
 
     def _seed_for(self, nodeid: str) -> int:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import autograder
-from autograder.config import CourseConfig, SheetConfig
+from autograder.core.config import CourseConfig, SheetConfig
 from autograder.sandbox import uids
 from autograder.sandbox.isolation import Plan
 

@@ -11,7 +11,7 @@ It is "in play" in a hidden test, from the moment the judge holds it there, when
   ``functools.cache`` of the reference, say): such functions are wrapped in the judge;
 - the test uses a fixture whose set-up had secret data in play, or reads a ``memo`` value computed
   while secret data was in play;
-- the test, a fixture or a memo computation calls :func:`secret` (``autograder.testing.secret``);
+- the test, a fixture or a memo computation calls :func:`secret` (``autograder.judge.testing.secret``);
 - the test calls the student's code in a sandbox process that already received secret data in an
   earlier test (the student's code may have kept it): the taint lasts until that process restarts.
 
@@ -36,7 +36,7 @@ from pathlib import Path
 from types import CodeType, FunctionType, ModuleType
 from typing import Any, TypeVar
 
-from autograder.results import CaseResult
+from autograder.core.results import CaseResult
 
 NEUTRAL_MESSAGE = ("This check runs your code on the judge's held-out data, so the details of its "
                    "result (what your code printed, raised or returned) are not shown; course staff "

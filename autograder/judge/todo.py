@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from autograder.results import TODO_PREFIX
-from autograder.rpc import StudentProxy
+from autograder.core.results import TODO_PREFIX
+from autograder.judge.rpc import StudentProxy
 
 
 class TrackingProxy(StudentProxy):

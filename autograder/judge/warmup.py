@@ -11,7 +11,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from autograder.config import CourseConfig
+from autograder.core.config import CourseConfig
 from autograder.judge.pytest_flags import THIRD_PARTY_PLUGINS
 
 

@@ -21,8 +21,8 @@ from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from joserfc.jwk import RSAKey
 
-from autograder.config import LmsConfig
-from autograder.errors import ConfigError, LmsError
+from autograder.core.config import LmsConfig
+from autograder.core.errors import ConfigError, LmsError
 
 SCOPE_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
 SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from autograder.jsonlines import append_line, folder_lock, read_lines
+from autograder.core.jsonlines import append_line, folder_lock, read_lines
 
 
 class PushEntry(BaseModel):

@@ -2,9 +2,9 @@
 
 The order is fixed here:
 
-1. every result in RESULTS_DIR is finalized as every export does (:func:`autograder.exports.finalize_result`:
+1. every result in RESULTS_DIR is finalized as every export does (:func:`autograder.outputs.exports.finalize_result`:
    staff adjustments and written marks from ``RESULTS_DIR/staff/``, then the late penalty), and the
-   counted one per student is kept (:func:`autograder.late.counted_per_student`). The late policy is
+   counted one per student is kept (:func:`autograder.grades.late.counted_per_student`). The late policy is
    applied once, here: the LMS receives the final score, so its own late policy must stay off;
 2. an access token (:class:`autograder.lms.client.LtiClient`);
 3. the roster (CSV or NRPS): students it cannot map are reported, never guessed;
@@ -27,16 +27,16 @@ from typing import Any
 import requests
 from joserfc.jwk import RSAKey
 
-from autograder.config import CourseConfig, SheetConfig
-from autograder.errors import LmsError, UsageError
-from autograder.exports import finalize_result, load_results
-from autograder.feedback import context_for
-from autograder.grade import StaffLedger, parts
-from autograder.late import counted_per_student
+from autograder.core.config import CourseConfig, SheetConfig
+from autograder.core.errors import LmsError, UsageError
+from autograder.core.results import SubmissionResult
+from autograder.grades.grade import StaffLedger, parts
+from autograder.grades.late import counted_per_student
 from autograder.lms.client import SCOPE_LINEITEM, SCOPE_NRPS, SCOPE_SCORE, LtiClient
 from autograder.lms.ledger import PushEntry, PushLedger
 from autograder.lms.roster import Roster, read_roster_csv, roster_from_members
-from autograder.results import SubmissionResult
+from autograder.outputs.exports import finalize_result, load_results
+from autograder.outputs.feedback import context_for
 
 NETWORK_FAILURES_BEFORE_GIVING_UP = 2
 

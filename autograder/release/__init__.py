@@ -5,7 +5,7 @@ the report says "notebook: built from <master>"). :func:`release_sheet` then run
 :func:`autograder.release.gate.run_gate`; when it passes, builds the bundle in a staging folder
 (:mod:`autograder.release.bundle`), scans it for lines of the hidden suite or the reference, and only
 then moves it into place. Any failure raises
-:class:`autograder.errors.ReleaseRefused` (exit code 5) with the gate's report, which is also written
+:class:`autograder.core.errors.ReleaseRefused` (exit code 5) with the gate's report, which is also written
 to ``<work>/gate-report.txt``. The work folder (default ``build/release-gate/<sheet>`` under the
 course root) holds staff-only material: the wrapped reference and the graded results.
 """
@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autograder.config import CourseConfig, SheetConfig
-from autograder.errors import AssignError, ReleaseRefused
+from autograder.authoring import assign_sheet
+from autograder.core.config import CourseConfig, SheetConfig
+from autograder.core.errors import AssignError, ReleaseRefused
 from autograder.release.bundle import build_bundle, scan_bundle
 from autograder.release.gate import Finding, GateReport, run_gate
 
@@ -38,9 +39,6 @@ def default_work_dir(config: CourseConfig, sheet: str) -> Path:
 
 def assign_first(config: CourseConfig, sheet: SheetConfig) -> Finding | None:
     """Rebuild a sheet's notebook from its master when it is stale (None: the sheet has no master)."""
-    # imported here: authoring parses the reference with release.stubs, so it imports this package
-    from autograder.authoring import assign_sheet
-
     if sheet.master is None:
         return None
     try:
@@ -59,7 +57,7 @@ def release_sheet(
 ) -> ReleaseOutcome:
     """Gate, build, scan, publish. Raises ReleaseRefused (nothing is written to ``out``) on any problem.
 
-    ``grader``: warm workers (:class:`autograder.batch.Grader`) for the gate's gradings, left open.
+    ``grader``: warm workers (:class:`autograder.grading.batch.Grader`) for the gate's gradings, left open.
     """
     sheet_config = config.sheet(sheet)
     work = (work_dir or default_work_dir(config, sheet)).resolve()

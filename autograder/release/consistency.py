@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autograder.config import CourseConfig, SheetConfig
-from autograder.release.stubs import ReferencePackage, notebook_definitions, reference_modules
+from autograder.authoring.reference import ReferencePackage, reference_modules
+from autograder.core.config import CourseConfig, SheetConfig
+from autograder.release.signatures import notebook_definitions
 
 NS_METHODS = frozenset({"has", "make", "make_handle", "reseed", "session", "_namespace"})
 
@@ -143,7 +144,7 @@ def contract_table(config: CourseConfig, sheet: SheetConfig) -> dict[str, tuple[
 def master_exercises(config: CourseConfig, sheet: SheetConfig) -> list[str]:
     """The exercise ids of the master's ``:autograder: check <exercise>`` cells."""
     from autograder.authoring.master import directive, read_master
-    from autograder.errors import AssignError
+    from autograder.core.errors import AssignError
 
     if sheet.master is None or not config.resolve(sheet.master).is_file():
         return []

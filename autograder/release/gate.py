@@ -10,7 +10,7 @@ Checks, in this order (static ones first, so a broken sheet is refused in second
    names what the sheet defines; each problem once, before anything is graded;
 4. variants: the sheet has known-wrong variants (``tests/variants/<sheet>/`` or ``variants/<sheet>/``
    under the course root, or ``--variants``);
-5. through the real grading path (:func:`autograder.batch.grade_batch`, warm workers, sandbox):
+5. through the real grading path (:func:`autograder.grading.batch.grade_batch`, warm workers, sandbox):
    the reference, wrapped as a submission, scores full marks; the untouched notebook is gradable and
    scores 0; every variant is gradable, loses points, and every hidden test fails for at least one
    variant (a test nothing fails cannot tell right from wrong); every known-correct alternative
@@ -32,10 +32,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from autograder.config import CourseConfig, SheetConfig
+from autograder.authoring.reference import reference_modules
+from autograder.core.config import CourseConfig, SheetConfig
+from autograder.core.results import SubmissionResult, write_result
 from autograder.release.consistency import check_consistency
 from autograder.release.reach import hidden_tests, reusable_training_checks, uses_graph
-from autograder.release.stubs import check_stubs, reference_modules
+from autograder.release.signatures import check_stubs
 from autograder.release.wrap import (
     notebook_from_cells,
     overlay,
@@ -43,10 +45,9 @@ from autograder.release.wrap import (
     variant_cells,
     wrapped_reference,
 )
-from autograder.results import SubmissionResult, write_result
 
 if TYPE_CHECKING:
-    from autograder.batch import Grader
+    from autograder.grading.batch import Grader
 
 REFERENCE_ID = "gate-reference"
 NOTEBOOK_ID = "gate-untouched-notebook"
@@ -333,7 +334,7 @@ def run_gate(
     ``grader``: warm workers to grade with (left open); ``reuse_reference=False`` runs every training
     check for every variant.
     """
-    from autograder.batch import grade_batch
+    from autograder.grading.batch import grade_batch
 
     report = GateReport(sheet=sheet.name)
     folder = variants_dir or default_variants_dir(config, sheet)
@@ -359,8 +360,8 @@ def run_gate(
 def _complete_from_reference(report: GateReport, results: dict[str, SubmissionResult],
                              reuse: dict[str, list[str]], out: Path, config: CourseConfig, sheet: SheetConfig) -> None:
     """Fill in the training checks not run for a variant with the reference's outcome (and save it)."""
-    from autograder.exports import finalize_result
-    from autograder.feedback import context_for
+    from autograder.outputs.exports import finalize_result
+    from autograder.outputs.feedback import context_for
 
     ref = results.get(REFERENCE_ID)
     if not reuse or ref is None:

@@ -1,8 +1,8 @@
 """What makes a student bundle work in a kernel without the ``autograder`` package (Colab, a laptop).
 
-The sheet's public checks import the one check runner, :mod:`autograder.checks`, which imports only
+The sheet's public checks import the one check runner, :mod:`autograder.student.checks`, which imports only
 the standard library. The bundle ships that very file as a private module, ``_autograder_checks.py``,
-and its Python files import it from there (``from autograder.checks import ...`` becomes
+and its Python files import it from there (``from autograder.student.checks import ...`` becomes
 ``from _autograder_checks import ...`` in the bundle's copy only), so the notebook's ``check()`` gives
 the same verdicts in the same words as ``autograder check`` and the service, with no second copy of
 the logic in the repository. The bundle's README names the one install command: the packages the
@@ -18,28 +18,28 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from autograder import checks
+from autograder.student import checks
 
 MODULE = "_autograder_checks"
 FILE = f"{MODULE}.py"
-_IMPORT = re.compile(r"^(?P<indent>[ \t]*)from autograder\.checks import ", re.MULTILINE)
+_IMPORT = re.compile(r"^(?P<indent>[ \t]*)from autograder\.student\.checks import ", re.MULTILINE)
 PIP_NAMES = {"sklearn": "scikit-learn", "PIL": "pillow", "yaml": "pyyaml", "cv2": "opencv-python",
              "skimage": "scikit-image"}
 
 
 def runner_source() -> str:
-    """``autograder/checks.py`` as shipped: the file itself, under a note that says where it comes from."""
+    """``autograder/student/checks.py`` as shipped: the file itself, under a note that says where it comes from."""
     source = Path(checks.__file__).read_text(encoding="utf-8")
     outside = sorted(imported_modules(source) - set(sys.stdlib_module_names))
     if outside:  # the runner must stay dependency-free, or a student's kernel cannot import it
-        raise RuntimeError(f"autograder/checks.py imports {', '.join(outside)}: it must use the standard library only")
-    return ("# A copy of autograder/checks.py, the course's one public-check runner, shipped with this sheet so\n"
+        raise RuntimeError(f"autograder/student/checks.py imports {', '.join(outside)}: it must use the standard library only")
+    return ("# A copy of autograder/student/checks.py, the course's one public-check runner, shipped with this sheet so\n"
             "# that check() works without the autograder package. Do not edit: it is replaced at each release.\n"
             + source)
 
 
 def redirect_imports(source: str) -> str:
-    """A public Python file of the bundle with ``from autograder.checks import`` pointed at the shipped copy."""
+    """A public Python file of the bundle with ``from autograder.student.checks import`` pointed at the shipped copy."""
     return _IMPORT.sub(lambda m: f"{m['indent']}from {MODULE} import ", source)
 
 
@@ -98,5 +98,5 @@ def make_standalone(bundle: Path) -> list[str]:
     if uses_runner:
         (bundle / FILE).write_text(runner_source(), encoding="utf-8")
     return [f"{path.relative_to(bundle)} imports the autograder package, which a student's kernel may not have "
-            f"(only autograder.checks ships with the bundle)"
+            f"(only autograder.student.checks ships with the bundle)"
             for path in sorted(bundle.rglob("*.py")) if "autograder" in imported_modules(path.read_text("utf-8"))]

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autograder.config import CourseConfig, SheetConfig
-from autograder.release.stubs import reference_modules
+from autograder.authoring.reference import reference_modules
+from autograder.core.config import CourseConfig, SheetConfig
 
 _LOADER = '''\
 import importlib.abc as _ag_abc
@@ -51,7 +51,7 @@ def _cell(source: str) -> str:
 
 
 def notebook_code_cells(config: CourseConfig, sheet: SheetConfig) -> list[str]:
-    from autograder.submission import parse_notebook
+    from autograder.core.submission import parse_notebook
 
     path = config.resolve(sheet.assignment_dir) / sheet.notebook
     cells, _ = parse_notebook(path.read_text(encoding="utf-8"))
@@ -99,7 +99,7 @@ def wrapped_reference(config: CourseConfig, sheet: SheetConfig) -> str:
 
 def variant_cells(path: Path) -> list[str]:
     """The code cells of a variant file (``.py`` split at ``# %%``, or a notebook's code cells)."""
-    from autograder.submission import parse_notebook, parse_python
+    from autograder.core.submission import parse_notebook, parse_python
 
     text = path.read_text(encoding="utf-8")
     cells = parse_notebook(text)[0] if path.suffix == ".ipynb" else parse_python(text)

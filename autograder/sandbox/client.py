@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograder import codec
+from autograder.core import codec
 from autograder.sandbox import wire
 from autograder.sandbox.isolation import SCRATCH_PREFIX, kill_uid
 from autograder.sandbox.zygote import send_request

@@ -18,10 +18,10 @@ import traceback
 from types import FrameType
 from typing import Any
 
-from autograder import codec
-from autograder.codec import ConfigValue, HandleRef
+from autograder.core import codec
+from autograder.core.codec import ConfigValue, HandleRef
+from autograder.core.seeding import reseed
 from autograder.sandbox import wire
-from autograder.seeding import reseed
 
 SOFT_TIMEOUT_TYPE = "AutograderSoftTimeout"
 # A factory the hidden suite asked for does not exist, or the sheet's given module failed to import:

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from autograder import codec
+from autograder.core import codec
 
 _LEN = struct.Struct("<Q")
 

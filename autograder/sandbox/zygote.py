@@ -30,7 +30,7 @@ import sys
 import traceback
 from typing import Any
 
-from autograder import codec
+from autograder.core import codec
 from autograder.sandbox import isolation, rootfs, wire
 
 WARM_MODULES = (

@@ -21,7 +21,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from autograder.config import CourseConfig
+from autograder.core.config import CourseConfig
 from autograder.service import (
     live_pages,
     pages,
@@ -141,9 +141,3 @@ def create_app(
 
     return app
 
-
-def serve(**kwargs: Any) -> None:
-    """Run the service (``autograder serve``); see :func:`autograder.service.server.serve`."""
-    from autograder.service.server import serve as run
-
-    run(**kwargs)

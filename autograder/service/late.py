@@ -1,13 +1,13 @@
-"""Deadlines for the service: the course-wide rule lives in :mod:`autograder.late`; this adapts its call."""
+"""Deadlines for the service: the course-wide rule lives in :mod:`autograder.grades.late`; this adapts its call."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from autograder.config import SheetConfig
-from autograder.late import Lateness, lateness
-from autograder.late import apply_late_policy as _apply
-from autograder.results import SubmissionResult
+from autograder.core.config import SheetConfig
+from autograder.core.results import SubmissionResult
+from autograder.grades.late import Lateness, lateness
+from autograder.grades.late import apply_late_policy as _apply
 
 __all__ = ["Lateness", "apply_late_policy", "lateness"]
 

@@ -2,7 +2,7 @@
 
 ``active_jobs``: the jobs queued or running (for the staff page, which refreshes itself while there
 are any, so nobody reloads by hand to learn a result). ``GET ta/report?sheet=``: the TA report of
-:mod:`autograder.report` over the submissions that count, its roster linking each student's
+:mod:`autograder.outputs.report` over the submissions that count, its roster linking each student's
 submission page; a page with no scripts, served with a policy that lets none run.
 """
 
@@ -51,7 +51,7 @@ def ta_report(
     sheet: Annotated[str | None, Query()] = None,
 ) -> HTMLResponse:
     """The TA report (``autograder report``) of the submissions that count, generated on request."""
-    from autograder.report import report_html
+    from autograder.outputs.report import report_html
 
     require_ta(user)
     chosen_sheet = sheet_or_404(state, sheet)

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from autograder.errors import ConfigError
+from autograder.core.errors import ConfigError
 
 JobState = Literal["queued", "running", "done", "failed"]
 UTC = dt.UTC
@@ -121,7 +121,7 @@ class Job(Base):
 
 
 class Result(Base):
-    """A :class:`~autograder.results.SubmissionResult` as JSON, plus the columns pages sort by."""
+    """A :class:`~autograder.core.results.SubmissionResult` as JSON, plus the columns pages sort by."""
 
     __tablename__ = "results"
 

@@ -16,8 +16,8 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from autograder.config import SheetConfig
-from autograder.results import SubmissionResult
+from autograder.core.config import SheetConfig
+from autograder.core.results import SubmissionResult
 from autograder.service.late import lateness
 from autograder.service.live_pages import STAFF_REFRESH_S, active_jobs
 from autograder.service.models import Job, Submission, utcnow

@@ -26,8 +26,8 @@ from typing import Protocol
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from autograder.config import CourseConfig
-from autograder.results import SubmissionResult
+from autograder.core.config import CourseConfig
+from autograder.core.results import SubmissionResult
 from autograder.service.late import apply_late_policy
 from autograder.service.models import Database, Job, Result, Submission, utcnow
 
@@ -38,7 +38,7 @@ POLL_SECONDS = 1.0
 
 
 class GraderLike(Protocol):
-    """What the service needs from :class:`autograder.batch.Grader` (tests pass fakes)."""
+    """What the service needs from :class:`autograder.grading.batch.Grader` (tests pass fakes)."""
 
     def grade_file(
         self, *, sheet: str, path: Path, student_id: str, submitted_at: dt.datetime
@@ -52,7 +52,7 @@ GraderFactory = Callable[[CourseConfig], GraderLike]
 
 def default_grader_factory(config: CourseConfig) -> GraderLike:
     """The real engine: warm worker processes, one per service worker thread."""
-    from autograder.batch import Grader
+    from autograder.grading.batch import Grader
 
     return Grader(config, jobs=config.service.workers, device=config.device)  # type: ignore[no-any-return]
 

@@ -3,7 +3,7 @@
 ``POST ta/regrade-preview?sheet=S`` (staff, XSRF-checked) grades every counted submission again with
 the service's own grader in a background thread (never inside the request), keeping the new results
 apart; ``GET ta/regrade-preview/<sheet>`` shows its state and, when done, the diff
-(:mod:`autograder.regrade_diff`: changed tests and why, each student's final before -> after with
+(:mod:`autograder.term.regrade_diff`: changed tests and why, each student's final before -> after with
 staff adjustments kept) and an Apply button. ``POST ta/regrade-apply?sheet=S`` stores each previewed
 result as a new result of its submission (a finished "regrade" job): the old results stay in the
 database, so none is lost; a submission that got a newer result since the preview is left alone.
@@ -21,8 +21,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from autograder.regrade_diff import RegradeDiff, StudentTotal, case_changes, diff_html
-from autograder.results import SubmissionResult
+from autograder.core.results import SubmissionResult
 from autograder.service.late import apply_late_policy
 from autograder.service.models import Job, Result, utcnow
 from autograder.service.security import PageUser, PageWriter, require_ta
@@ -34,6 +33,7 @@ from autograder.service.store import (
     list_submissions,
     sheet_or_404,
 )
+from autograder.term.regrade_diff import RegradeDiff, StudentTotal, case_changes, diff_html
 
 log = logging.getLogger("autograder.service")
 router = APIRouter(include_in_schema=False)

@@ -1,4 +1,4 @@
-"""The JSON API under ``<prefix>api/``: what ``autograder.client`` and scripts talk to.
+"""The JSON API under ``<prefix>api/``: what ``autograder.student.client`` and scripts talk to.
 
 | method and path                         | who     | what                                       |
 |-----------------------------------------|---------|--------------------------------------------|
@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import PlainTextResponse
 
-from autograder.results import grades_table
+from autograder.core.results import grades_table
 from autograder.service.models import utcnow
 from autograder.service.security import ApiUser, ApiWriter, HubUser, require_ta
 from autograder.service.staff_ledger import staffed_counted

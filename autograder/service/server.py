@@ -22,7 +22,7 @@ from typing import Any
 
 import uvicorn
 
-from autograder.config import CourseConfig
+from autograder.core.config import CourseConfig
 from autograder.service.app import create_app
 from autograder.service.protocol import DeadlineProtocol, ReadDeadlines
 from autograder.service.queue import GraderFactory, default_grader_factory

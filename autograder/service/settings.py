@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from autograder.errors import ConfigError
+from autograder.core.errors import ConfigError
 
 DEFAULT_API_URL = "http://127.0.0.1:8081/hub/api"
 DEFAULT_BIND = ("127.0.0.1", 10101)

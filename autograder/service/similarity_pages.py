@@ -27,7 +27,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from autograder.errors import AutograderError
+from autograder.core.errors import AutograderError
 from autograder.service.security import PageUser, PageWriter, require_ta
 from autograder.service.store import (
     ServiceState,
@@ -92,7 +92,7 @@ def _run(job: SimilarityJob, *, notebook: Path, files: dict[str, Path], out: Pat
 
 @router.post("/ta/similarity")
 def run_similarity_form(sheet: Annotated[str, Query()], user: PageWriter, state: State) -> Response:
-    from autograder.errors import ConfigError
+    from autograder.core.errors import ConfigError
     from autograder.similarity.extract import Boilerplate
 
     require_ta(user)

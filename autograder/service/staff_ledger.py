@@ -1,4 +1,4 @@
-"""The service's staff ledger: ``<data dir>/staff/<sheet>/`` (:class:`autograder.grade.StaffLedger`).
+"""The service's staff ledger: ``<data dir>/staff/<sheet>/`` (:class:`autograder.grades.grade.StaffLedger`).
 
 Every result the service shows or exports goes through :func:`staffed` first (adjustments and written
 marks folded in, then the late policy on the whole), so the service's pages, API and grades.csv show
@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TypeVar
 
-from autograder.config import SheetConfig
-from autograder.grade import StaffLedger, apply_staff
-from autograder.results import SubmissionResult
+from autograder.core.config import SheetConfig
+from autograder.core.results import SubmissionResult
+from autograder.grades.grade import StaffLedger, apply_staff
 
 K = TypeVar("K")
 S = TypeVar("S")

@@ -4,7 +4,7 @@
 ``POST ta/adjust?sheet=S`` and ``POST ta/adjust/remove?sheet=S`` (staff, XSRF-checked like every
 form) write to the sheet's ledger (``<data dir>/staff/<sheet>/``, :mod:`autograder.service.staff_ledger`)
 and redirect back. A student gets 403. The rules are the command line's
-(:func:`autograder.adjust.validated_entry`): a refused adjustment is a 400 page that says why.
+(:func:`autograder.term.adjust.validated_entry`): a refused adjustment is a 400 page that says why.
 Every text on the page is escaped; the staff note is shown here (staff only) and nowhere a student looks.
 """
 
@@ -16,9 +16,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Query, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from autograder.adjust import validated_entry
-from autograder.errors import UsageError
-from autograder.results import SubmissionResult
+from autograder.core.errors import UsageError
+from autograder.core.results import SubmissionResult
 from autograder.service.security import HubUser, PageUser, PageWriter, require_ta
 from autograder.service.staff_ledger import sheet_ledger
 from autograder.service.store import (
@@ -28,6 +27,7 @@ from autograder.service.store import (
     list_submissions,
     sheet_or_404,
 )
+from autograder.term.adjust import validated_entry
 
 router = APIRouter(include_in_schema=False)
 

@@ -21,16 +21,16 @@ from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from autograder.config import CourseConfig, SheetConfig
-from autograder.feedback import FeedbackContext, feedback_fragment, public_check_names
-from autograder.results import SubmissionResult, to_gradescope
+from autograder.core.config import CourseConfig, SheetConfig
+from autograder.core.results import SubmissionResult, to_gradescope
+from autograder.outputs.feedback import FeedbackContext, feedback_fragment, public_check_names
+from autograder.outputs.student_view import student_view
 from autograder.service.late import lateness
 from autograder.service.models import Database, Job, Refusal, Submission, utcnow
 from autograder.service.queue import GradingWorkers, JobQueue
 from autograder.service.security import HubAuthentication, HubUser
 from autograder.service.staff_ledger import staffed
 from autograder.service.uploads import receive_upload
-from autograder.student_view import student_view
 
 ALLOWED_SUFFIXES = (".ipynb", ".py")
 HOUR = dt.timedelta(hours=1)
@@ -331,7 +331,7 @@ def result_view(
     state: ServiceState, result: SubmissionResult, sheet: SheetConfig, *, staff: bool,
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """Students: :func:`autograder.student_view.student_view` (what the export's page shows, no staff
+    """Students: :func:`autograder.outputs.student_view.student_view` (what the export's page shows, no staff
     data). Staff: the full Gradescope JSON with staff fields, per-exercise totals and the student's
     rendered feedback, so staff see what the student sees."""
 

@@ -7,7 +7,7 @@
 - ``POST ta/written/<sheet>/<question>`` (form: ``student``, ``points``, ``rubric`` (repeated),
   ``comment``, ``staff_note``, ``_xsrf``): one mark, checked (points in ``[0, max]``; empty points
   with ticked items: their sum; known rubric ids; a student with a counted submission) and appended
-  to the staff ledger ``<data_dir>/staff/<sheet>/written.jsonl`` (:class:`autograder.grade.StaffLedger`),
+  to the staff ledger ``<data_dir>/staff/<sheet>/written.jsonl`` (:class:`autograder.grades.grade.StaffLedger`),
   then back to the page. A mark equal to the latest one is not written again.
 
 Staff only (403 for students, as every TA route), XSRF-checked like the other forms; the pages let no
@@ -24,9 +24,11 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from autograder.config import SheetConfig
-from autograder.grade import WrittenEntry
-from autograder.results import SubmissionResult
+from autograder.core.config import SheetConfig
+from autograder.core.results import SubmissionResult
+from autograder.core.written_spec import WrittenQuestion
+from autograder.grades.grade import WrittenEntry
+from autograder.grades.written import status_text
 from autograder.service.security import HubUser, PageUser, PageWriter, require_ta
 from autograder.service.staff_ledger import sheet_ledger, staffed
 from autograder.service.store import (
@@ -36,8 +38,6 @@ from autograder.service.store import (
     list_submissions,
     sheet_or_404,
 )
-from autograder.written import status_text
-from autograder.written_spec import WrittenQuestion
 
 router = APIRouter(include_in_schema=False)
 POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'"

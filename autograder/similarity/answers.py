@@ -5,7 +5,7 @@ Here an answer counts as the same as another when both read the same once case, 
 whitespace are set aside (a copy with a changed line break or comma is still found; a paraphrase is
 not). Answers shorter than :data:`MIN_WORDS` words are left out (one-word answers agree by nature).
 The result is ``written.csv`` next to ``pairs.csv``: question, how many students, their ids, the text.
-Only parses the notebooks (:func:`autograder.submission.load_submission`); nothing runs.
+Only parses the notebooks (:func:`autograder.core.submission.load_submission`); nothing runs.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from autograder.errors import SubmissionError
-from autograder.results import csv_text, write_text_atomic
+from autograder.core.errors import SubmissionError
+from autograder.core.results import csv_text, write_text_atomic
+from autograder.core.submission import load_submission
+from autograder.grades.written import answer_text
 from autograder.similarity.extract import OwnCode
-from autograder.submission import load_submission
-from autograder.written import answer_text
 
 MIN_WORDS = 8
 WRITTEN_FILE = "written.csv"

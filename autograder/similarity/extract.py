@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.errors import ConfigError, SubmissionError
+from autograder.core.errors import ConfigError, SubmissionError
+from autograder.core.submission import Cell, load_submission, parse_notebook
 from autograder.similarity.fingerprint import Normalised, joined, normalise_code
-from autograder.submission import Cell, load_submission, parse_notebook
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Everything a student wrote (code, and ids and folder names, which come from file names) is hostile:
 HTML gets it escaped, the CSV gets formula-looking cells defused, the terminal gets it as plain text,
-and every renderer's output goes through :func:`autograder.submission.clean_text`, so text that no
+and every renderer's output goes through :func:`autograder.core.submission.clean_text`, so text that no
 UTF-8 writer takes (a lone surrogate) can never stop the report for the whole class.
 """
 
@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from autograder.results import csv_text
+from autograder.core.results import csv_text
+from autograder.core.submission import clean_text
 from autograder.similarity.compare import (
     Document,
     Group,
@@ -23,7 +24,6 @@ from autograder.similarity.compare import (
     Settings,
     flagged_groups,
 )
-from autograder.submission import clean_text
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;background:#f6f7f9;color:#1d2330}

@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 
 from autograder.authoring import build_notebook
-from autograder.config import load_config
+from autograder.core.config import load_config
 
 COURSE = Path(__file__).resolve().parent / "course"
 

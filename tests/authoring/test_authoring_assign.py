@@ -7,7 +7,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from autograder import api
-from autograder.cli import app
+from autograder.cli.main import app
 
 
 def _cli(course: Path, *args: str):

@@ -10,8 +10,8 @@ from authoring_helpers import built, code_cell, write_master
 from pydantic import ValidationError
 
 from autograder.authoring import build_notebook
-from autograder.config import SheetConfig, load_config
-from autograder.errors import AssignError
+from autograder.core.config import SheetConfig, load_config
+from autograder.core.errors import AssignError
 
 
 def _error(course: Path) -> str:

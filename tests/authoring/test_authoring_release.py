@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.config import load_config
-from autograder.errors import ReleaseRefused
+from autograder.core.config import load_config
+from autograder.core.errors import ReleaseRefused
 from autograder.release import release_sheet
 from autograder.release.bundle import build_bundle, public_files
 

@@ -69,8 +69,8 @@ class Shelf:
 
 
 def test_the_stubs_pass_the_release_gates_stub_check(course: Path) -> None:
-    from autograder.config import load_config
-    from autograder.release.stubs import check_stubs
+    from autograder.core.config import load_config
+    from autograder.release.signatures import check_stubs
 
     config = load_config(course / "course_config.py")
     problems, notes, size = check_stubs(config, config.sheet("tiny"))

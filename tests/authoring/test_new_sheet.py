@@ -15,15 +15,15 @@ import nbformat
 import pytest
 from typer.testing import CliRunner
 
-from autograder.cli import app
-from autograder.config import load_config
+from autograder.cli.main import app
+from autograder.core.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 SHEET = "demo_sheet"
 PLACEHOLDER = "        # new sheets go here\n"
 MINIMAL_CONFIG = f'''"""A course made by tests/authoring/test_new_sheet.py."""
 
-from autograder.config import CourseConfig, Limits, SheetConfig
+from autograder.core.config import CourseConfig, Limits, SheetConfig
 
 config = CourseConfig(
     course="new-sheet test",
@@ -152,7 +152,7 @@ def test_new_sheet_refuses_a_name_that_is_not_a_module_name(name: str, tmp_path:
 
 def test_new_sheet_takes_back_what_it_wrote_when_the_build_fails(tmp_path: Path, monkeypatch) -> None:
     from autograder.authoring import scaffold
-    from autograder.errors import AssignError
+    from autograder.core.errors import AssignError
 
     def broken(config, sheet):
         raise AssignError("sheets/other/master.md, cell stub-normalize: the build failed")

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder.config import load_config
-from autograder.errors import ConfigError
+from autograder.core.config import load_config
+from autograder.core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
-COURSE = '''from autograder.config import CourseConfig, Limits
+COURSE = '''from autograder.core.config import CourseConfig, Limits
 config = CourseConfig(course="discovery", limits=Limits(test_timeout_s=7))
 '''
 

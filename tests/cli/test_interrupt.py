@@ -11,7 +11,7 @@ from pathlib import Path
 
 from test_usage_errors import EXE, TOY
 
-from autograder import errors
+from autograder.core import errors
 
 
 def test_ctrl_c_during_grade_says_how_to_resume(tmp_path: Path) -> None:

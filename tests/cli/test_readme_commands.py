@@ -48,7 +48,7 @@ def readme_commands(readme: Path = ROOT / "README.md") -> list[str]:
             continue
         command = cells[1].strip("`")
         match = re.match(r"autograder ([a-z][a-z-]*)", command)
-        names.append(match[1] if match else "client" if command.startswith("from autograder.client") else command)
+        names.append(match[1] if match else "client" if command.startswith("from autograder.student.client") else command)
     return names
 
 
@@ -241,7 +241,7 @@ def case_similarity(clone: Clone) -> None:
 
 
 def case_client(clone: Clone) -> None:
-    code = ("from autograder.client import submit, check\n"
+    code = ("from autograder.student.client import submit, check\n"
             "import reference.sheet_3_2 as ref\n"
             "check('3.2.1.3', ns={'HEAD_FOR_TASK': ref.HEAD_FOR_TASK}, folder='assignments/sheet_3_2')\n"
             "print('submit is callable:', callable(submit))\n")
@@ -306,7 +306,7 @@ def case_lms_push(clone: Clone) -> None:
         (outside / "roster.csv").write_text("student_id,lms_user_id\nblank,lms-blank\npartial,lms-partial\n")
         config = outside / "lms_config.py"
         config.write_text(
-            "import importlib.util\nfrom pathlib import Path\nfrom autograder.config import LmsConfig\n"
+            "import importlib.util\nfrom pathlib import Path\nfrom autograder.core.config import LmsConfig\n"
             f"spec = importlib.util.spec_from_file_location('course', {str(clone.root / 'course_config.py')!r})\n"
             "real = importlib.util.module_from_spec(spec)\nspec.loader.exec_module(real)\n"
             f"config = real.config.model_copy(update={{'root': Path({str(clone.root)!r}), 'lms': LmsConfig("

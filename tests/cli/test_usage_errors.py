@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import errors
+from autograder.core import errors
 
 TOY = Path(__file__).resolve().parents[1] / "toy_course"
 WRONG = str(TOY / "submissions" / "wrong.py")

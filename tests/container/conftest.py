@@ -55,7 +55,7 @@ def image(podman: Podman) -> str:
 
 @pytest.fixture(scope="session")
 def course() -> Iterator[Path]:
-    from autograder.config import load_config
+    from autograder.core.config import load_config
 
     folder = course_folder(dict(load_config(ROOT / "course_config.py").sheet("sheet_3_2").points))
     yield folder

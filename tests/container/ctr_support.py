@@ -85,7 +85,7 @@ def course_folder(points: dict[str, int]) -> Path:
     shutil.copytree(toy / "toy_reference", course / "toy_reference")
     (course / "build").mkdir()
     (course / "course_config.py").write_text(f'''"""The container tests' course: Sheet 3.2 and the toy sheet."""
-from autograder.config import CourseConfig, Limits, SheetConfig
+from autograder.core.config import CourseConfig, Limits, SheetConfig
 
 config = CourseConfig(
     course="container tests",

@@ -4,7 +4,7 @@ Docker-compatible socket (``podman system service``).
 JupyterHub and configurable-http-proxy run on this machine; DockerSpawner starts alice's server from
 the course image on a podman network; the hub starts the grading service in its own container with
 the hub config's command (``podman run ... autograder serve``). From a kernel in alice's server (the
-environment the hub gave it), ``autograder.client.submit()`` sends a notebook through the proxy to the
+environment the hub gave it), ``autograder.student.client.submit()`` sends a notebook through the proxy to the
 service; alice sees her result, the TA sees the class. The times from the spawn request to a ready
 server and from submit to result are printed.
 """
@@ -49,7 +49,7 @@ c.DockerSpawner.mem_limit = None
 SUBMIT = """\
 import base64, time
 open("/tmp/answers.ipynb", "wb").write(base64.b64decode({notebook!r}))
-from autograder.client import submit
+from autograder.student.client import submit
 started = time.monotonic()
 view = submit("/tmp/answers.ipynb", sheet="toy", poll_seconds=1, timeout=600)
 print("RESULT", view["status"], view["result"]["score"] if view["result"] else None,

@@ -41,7 +41,7 @@ def notebook():
 
 @pytest.fixture(scope="module")
 def config():
-    from autograder.config import load_config
+    from autograder.core.config import load_config
 
     return load_config(ROOT / "course_config.py")
 

@@ -1,4 +1,4 @@
-"""Sheet 3.2's public checks, run by the one runner (:mod:`autograder.checks`) in all three places.
+"""Sheet 3.2's public checks, run by the one runner (:mod:`autograder.student.checks`) in all three places.
 
 The notebook's ``check()`` (the notebook's globals), ``autograder check`` (the sandbox proxy) and
 the notebook client say the same thing: pass, FAIL, or "to do" for an exercise not yet written
@@ -17,7 +17,7 @@ import nbformat
 import pytest
 
 import reference.sheet_3_2 as ref
-from autograder.checks import PASS, TODO, NotebookNamespace, run_check
+from autograder.student.checks import PASS, TODO, NotebookNamespace, run_check
 
 ROOT = Path(__file__).resolve().parents[2]
 SHEET_DIR = ROOT / "assignments" / "sheet_3_2"

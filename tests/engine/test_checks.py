@@ -1,4 +1,4 @@
-"""autograder.checks: the one public-check runner (statuses, the table, make_check's namespace)."""
+"""autograder.student.checks: the one public-check runner (statuses, the table, make_check's namespace)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.checks import (
+from autograder.student.checks import (
     FAIL,
     PASS,
     TODO,
@@ -22,7 +22,7 @@ from autograder.checks import (
     run_check,
     run_checks,
 )
-from autograder.rpc import SandboxTimeout, StudentCodeError
+from autograder.judge.rpc import SandboxTimeout, StudentCodeError
 
 
 class FakeProxy:
@@ -103,7 +103,7 @@ def test_make_check_reads_the_callers_globals(capsys) -> None:
 
 
 def test_the_runner_imports_only_the_standard_library() -> None:
-    code = ("import sys, autograder.checks; "
+    code = ("import sys, autograder.student.checks; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'rich', 'pydantic', 'numpy')))")
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=root,
@@ -123,7 +123,7 @@ MIXED = [CheckRow("3.2.1.1", "head", PASS), CheckRow("3.2.2", "cosine_lr", FAIL,
 
 
 def test_the_summary_says_what_fails_and_what_is_still_to_do() -> None:
-    from autograder.checks import summary_line
+    from autograder.student.checks import summary_line
 
     assert summary_line(MIXED) == ("1/4 public checks pass, 1 FAIL; to do: mlm. "
                                    "The grade comes from the hidden tests, which check much more.")
@@ -131,7 +131,7 @@ def test_the_summary_says_what_fails_and_what_is_still_to_do() -> None:
 
 
 def test_the_report_is_text_as_repr_and_badges_as_html() -> None:
-    from autograder.checks import CheckReport, summary_line
+    from autograder.student.checks import CheckReport, summary_line
 
     report = CheckReport(MIXED)
     assert repr(report) == str(report) == render(MIXED)

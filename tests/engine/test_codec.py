@@ -10,8 +10,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autograder import codec
-from autograder.codec import CodecError, ConfigValue, HandleRef, decode, encode
+from autograder.core import codec
+from autograder.core.codec import CodecError, ConfigValue, HandleRef, decode, encode
 
 FUZZ = settings(derandomize=True, database=None, deadline=None, max_examples=300)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from autograder.config import CourseConfig, SheetConfig, find_config, load_config
-from autograder.errors import ConfigError
+from autograder.core.config import CourseConfig, SheetConfig, find_config, load_config
+from autograder.core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 

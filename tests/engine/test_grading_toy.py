@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.batch import grade_batch
+from autograder.grading.batch import grade_batch
 
 TOY = Path(__file__).resolve().parents[1] / "toy_course"
 HIDDEN_LINE = 'assert student.add(2, 3) == ref.add(2, 3), "add(2, 3) is wrong"'

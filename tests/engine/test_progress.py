@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from rich.console import Console
 
-from autograder.progress import GradingProgress
+from autograder.grading.progress import GradingProgress
 
 
 class Clock:

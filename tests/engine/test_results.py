@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from autograder.results import (
+from autograder.core.results import (
     CaseResult, SubmissionResult, grades_table, read_result, to_gradescope, write_result,
 )
 

@@ -7,12 +7,12 @@ import time
 import pytest
 import torch
 
-from autograder.judge.runner import sandbox_request
-from autograder.rpc import (
+from autograder.judge.sandbox_plan import sandbox_request
+from autograder.judge.rpc import (
     RemoteHandle, SandboxCrashed, SandboxFactoryError, SandboxProtocolError, SandboxTimeout, StudentCodeError,
     StudentProxy, StudentSession,
 )
-from autograder.submission import Cell
+from autograder.core.submission import Cell
 
 SOURCE = '''
 import os, numpy as np, torch, transformers

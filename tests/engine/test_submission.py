@@ -8,8 +8,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.errors import SubmissionError
-from autograder.submission import load_submission, parse_python, student_id_for
+from autograder.core.errors import SubmissionError
+from autograder.core.submission import load_submission, parse_python
+from autograder.grading.collect import student_id_for
 
 MB = 1 << 20
 

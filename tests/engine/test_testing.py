@@ -1,4 +1,4 @@
-"""autograder.testing (what hidden suites share) and the judge plugin's ``memo`` and ``seeded`` fixtures."""
+"""autograder.judge.testing (what hidden suites share) and the judge plugin's ``memo`` and ``seeded`` fixtures."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from autograder.rpc import SandboxTimeout
-from autograder.testing import Memo, build_seeded, register_hypothesis_profile
+from autograder.judge.rpc import SandboxTimeout
+from autograder.judge.testing import Memo, build_seeded, register_hypothesis_profile
 
 
 def test_memo_computes_once_and_replays_a_failure_without_running_again() -> None:

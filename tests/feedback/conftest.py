@@ -15,7 +15,7 @@ REVIEW = ROOT / "build" / "review"
 @pytest.fixture(scope="session")
 def toy_graded(tmp_path_factory: pytest.TempPathFactory, toy_config):
     """``(results folder, {student id: result})`` for a correct, a wrong, a crashing and an untouched submission."""
-    from autograder.batch import grade_batch
+    from autograder.grading.batch import grade_batch
 
     folder = tmp_path_factory.mktemp("feedback_subs") / "submitted"
     folder.mkdir()

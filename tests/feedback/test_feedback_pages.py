@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.config import load_config
-from autograder.exports import finalize_result
-from autograder.feedback import (
+from autograder.core.config import load_config
+from autograder.outputs.exports import finalize_result
+from autograder.outputs.feedback import (
     SUMMARY_START,
     FeedbackContext,
     build_views,
@@ -21,8 +21,10 @@ from autograder.feedback import (
     notebook_output,
     public_check_names,
 )
-from autograder.plots import MAX_POINTS, MAX_SERIES, PlotRecorder, charts_for, render_chart
-from autograder.results import CaseResult, SubmissionResult
+from autograder.core.charts import MAX_POINTS, MAX_SERIES
+from autograder.judge.plots import PlotRecorder
+from autograder.outputs.plots import charts_for, render_chart
+from autograder.core.results import CaseResult, SubmissionResult
 
 TOY = Path(__file__).resolve().parents[2] / "tests" / "toy_course"
 

@@ -7,15 +7,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from autograder.config import SheetConfig
-from autograder.late import (
+from autograder.core.config import SheetConfig
+from autograder.grades.late import (
     apply_late_policy,
     counted_per_student,
     counted_submission,
     lateness,
     parse_timestamp,
 )
-from autograder.results import SubmissionResult
+from autograder.core.results import SubmissionResult
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = dt.UTC

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from autograder.cli import app
-from autograder.config import load_config
-from autograder.report import (
+from autograder.cli.main import app
+from autograder.core.config import load_config
+from autograder.outputs.report import (
     case_stats,
     common_failures,
     exercise_stats,

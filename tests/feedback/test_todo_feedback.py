@@ -13,17 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from autograder.checks import TODO
-from autograder.config import load_config
-from autograder.feedback import (
+from autograder.student.checks import TODO
+from autograder.core.config import load_config
+from autograder.outputs.feedback import (
     STATUS_TEXT,
     build_views,
     context_for,
     feedback_html,
     student_markdown,
 )
-from autograder.results import SubmissionResult, read_result
-from autograder.student_view import student_view
+from autograder.core.results import SubmissionResult, read_result
+from autograder.outputs.student_view import student_view
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).with_name("data")

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from autograder.config import SheetConfig
-from autograder.exports import gradescope_json
-from autograder.feedback import FeedbackContext, feedback_html
+from autograder.core.config import SheetConfig
+from autograder.outputs.exports import gradescope_json
+from autograder.outputs.feedback import FeedbackContext, feedback_html
 from autograder.judge.plugin import JudgePlugin
-from autograder.results import CaseResult, SubmissionResult
-from autograder.student_view import student_view
-from autograder.visibility import VISIBILITIES, shown
+from autograder.core.results import CaseResult, SubmissionResult
+from autograder.outputs.student_view import student_view
+from autograder.core.visibility import VISIBILITIES, shown
 
 SHEET = SheetConfig(name="s", assignment_dir=Path("a"), notebook="s.ipynb", reference_module="r",
                     hidden_dir=Path("h"), points={"e": 10}, deadline=dt.datetime(2026, 12, 18, 23, 59),

@@ -53,7 +53,7 @@ COURSE_CONFIG = """\
 import importlib.util
 from pathlib import Path
 
-from autograder.config import ServiceConfig
+from autograder.core.config import ServiceConfig
 
 _spec = importlib.util.spec_from_file_location("toy_course_config", {toy!r} + "/course_config.py")
 _toy = importlib.util.module_from_spec(_spec)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from joserfc.jwk import RSAKey
 
-from autograder.results import CaseResult, SubmissionResult, WrittenAnswer
+from autograder.core.results import CaseResult, SubmissionResult, WrittenAnswer
 
 EXE = str(Path(sys.executable).parent / "autograder")
 CLIENT_ID = "autograder-tool"
@@ -47,7 +47,7 @@ def write_course(root: Path, *, base: str, key_file: Path, extra: str = "") -> P
     root.mkdir(parents=True, exist_ok=True)
     (root / "course_config.py").write_text(textwrap.dedent(f"""\
         import datetime as dt
-        from autograder.config import CourseConfig, LmsConfig, SheetConfig
+        from autograder.core.config import CourseConfig, LmsConfig, SheetConfig
 
         config = CourseConfig(
             course="toy",

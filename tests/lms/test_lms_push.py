@@ -16,8 +16,8 @@ import requests
 from lms_course import CLIENT_ID, EXE, KID, Course, Keys, write_course
 from lti_platform import LINEITEM_TYPE, SCORE_TYPE, PlatformState
 
-from autograder.errors import EXIT_LMS_NOT_SENT, EXIT_USAGE
-from autograder.grade import AdjustmentEntry, StaffLedger
+from autograder.core.errors import EXIT_LMS_NOT_SENT, EXIT_USAGE
+from autograder.grades.grade import AdjustmentEntry, StaffLedger
 from autograder.lms.ledger import PushLedger
 
 FINAL = {"lms-alice": 10.0, "lms-bob": 4.0, "lms-carol": 10.0, "lms-dave": 8.0}

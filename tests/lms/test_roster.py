@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.errors import UsageError
+from autograder.core.errors import UsageError
 from autograder.lms.roster import read_roster_csv, roster_from_members
 
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"

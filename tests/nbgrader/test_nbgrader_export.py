@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.errors import UsageError
-from autograder.nbgrader_export import export_to_gradebook, gradebook_url
-from autograder.results import CaseResult, SubmissionResult, write_result
+from autograder.core.errors import UsageError
+from autograder.outputs.nbgrader_export import export_to_gradebook, gradebook_url
+from autograder.core.results import CaseResult, SubmissionResult, write_result
 
 api = pytest.importorskip("nbgrader.api")
 # nbgrader's own add_submission warns about its autoflush; not ours to fix.

@@ -16,7 +16,7 @@ api = pytest.importorskip("nbgrader.api")
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
 
 TOY = Path(__file__).resolve().parents[1] / "toy_course"
-CLI = [sys.executable, "-c", "from autograder.cli import main; main()"]
+CLI = [sys.executable, "-c", "from autograder.cli.main import main; main()"]
 
 
 @pytest.fixture(scope="module")

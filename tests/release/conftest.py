@@ -30,7 +30,7 @@ def releasable_course() -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def released(releasable_course: Path, tmp_path_factory: pytest.TempPathFactory):
     """The gate run once on the releasable course, in nbgrader's layout."""
-    from autograder.config import load_config
+    from autograder.core.config import load_config
     from autograder.release import release_sheet
 
     config_file = releasable_course / "course_config.py"

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from release_helpers import copy_toy_course
 
-import autograder.batch
-from autograder.config import load_config
-from autograder.errors import ReleaseRefused
+import autograder.grading.batch
+from autograder.core.config import load_config
+from autograder.core.errors import ReleaseRefused
 from autograder.release import release_sheet
 from autograder.release.consistency import check_consistency
 
@@ -49,7 +49,7 @@ def _break(course: Path) -> None:
 def test_a_broken_sheet_is_refused_before_any_grading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     course = copy_toy_course(tmp_path / "course")
     _break(course)
-    monkeypatch.setattr(autograder.batch, "grade_batch", _no_grading)
+    monkeypatch.setattr(autograder.grading.batch, "grade_batch", _no_grading)
     work = tmp_path / "work"
     with pytest.raises(ReleaseRefused) as refused:
         release_sheet(config=load_config(course / "course_config.py"), sheet="toy", out=tmp_path / "out",

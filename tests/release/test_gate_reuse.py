@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from release_helpers import readable_folder
 
-from autograder.config import load_config
+from autograder.core.config import load_config
 from autograder.release.gate import REFERENCE_ID, run_gate
 
 SOFTMAX = "test_toy.py::test_softmax"
@@ -36,7 +36,7 @@ def gated(releasable_course: Path):
 
 
 def test_an_unreached_training_check_is_not_run_and_the_reference_outcome_stands(gated) -> None:
-    from autograder.results import read_result
+    from autograder.core.results import read_result
 
     assert gated.ok, gated.render()
     variant = read_result(gated.results_dir / "variant-answer_41.json")
@@ -51,7 +51,7 @@ def test_an_unreached_training_check_is_not_run_and_the_reference_outcome_stands
 
 
 def test_variants_without_a_declaration_run_everything_and_the_report_says_what_was_reused(gated) -> None:
-    from autograder.results import read_result
+    from autograder.core.results import read_result
 
     for name in ("off_by_one", "unnormalised_and_slow"):
         assert "reused_from_reference" not in read_result(gated.results_dir / f"variant-{name}.json").extra_data

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from release_helpers import readable_folder
 
-from autograder.config import load_config
-from autograder.errors import ReleaseRefused
+from autograder.core.config import load_config
+from autograder.core.errors import ReleaseRefused
 from autograder.release import release_sheet
 
 ALTERNATIVE = '''# %%

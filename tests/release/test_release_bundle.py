@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 from release_helpers import copy_toy_course
 
-from autograder.config import load_config
+from autograder.core.config import load_config
 from autograder.release.bundle import build_bundle, public_files, scan_bundle
 
 MIN_LINE = 25
@@ -90,11 +90,11 @@ def test_plain_layout_and_what_is_left_out(tmp_path: Path) -> None:
 
 
 def test_the_bundle_ships_the_one_check_runner_not_a_second_copy(tmp_path: Path) -> None:
-    """A bundle whose checks import autograder.checks gets that very file as _autograder_checks.py (issue 22 item 2)."""
+    """A bundle whose checks import autograder.student.checks gets that very file as _autograder_checks.py (issue 22 item 2)."""
     import ast
     import sys
 
-    from autograder import checks
+    from autograder.student import checks
     from autograder.release import standalone
 
     runner = Path(checks.__file__).read_text(encoding="utf-8")
@@ -104,11 +104,11 @@ def test_the_bundle_ships_the_one_check_runner_not_a_second_copy(tmp_path: Path)
     assert imported <= set(sys.stdlib_module_names), imported  # a student's kernel can import it
     folder = tmp_path / "bundle"
     folder.mkdir()
-    (folder / "public_checks.py").write_text("from autograder.checks import expect, make_check\nCHECKS = {}\n"
+    (folder / "public_checks.py").write_text("from autograder.student.checks import expect, make_check\nCHECKS = {}\n"
                                              "check = make_check(CHECKS)\n")
-    (folder / "helper.py").write_text("import autograder.client\n")
+    (folder / "helper.py").write_text("import autograder.student.client\n")
     left = standalone.make_standalone(folder)
     assert (folder / "public_checks.py").read_text().startswith("from _autograder_checks import expect, make_check\n")
     assert (folder / standalone.FILE).read_text().endswith(runner)  # the same file, byte for byte
     assert left == [("helper.py imports the autograder package, which a student's kernel may not have "
-                     "(only autograder.checks ships with the bundle)")]
+                     "(only autograder.student.checks ships with the bundle)")]

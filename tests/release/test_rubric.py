@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from autograder import api
-from autograder.config import load_config
+from autograder.core.config import load_config
 from autograder.release.bundle import build_bundle
 
 ROOT = Path(__file__).resolve().parents[2]

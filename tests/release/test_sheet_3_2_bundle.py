@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.config import load_config
+from autograder.core.config import load_config
 from autograder.release.bundle import build_bundle, scan_bundle
 
 ROOT = Path(__file__).resolve().parents[2]

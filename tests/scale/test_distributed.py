@@ -12,15 +12,15 @@ from typing import Any
 import pytest
 from scale_helpers import TOY, TOY_CONFIG
 
-from autograder.config import CourseConfig
-from autograder.errors import BatchRefused, UsageError
-from autograder.judge import runner
+from autograder.core.config import CourseConfig
+from autograder.core.errors import BatchRefused, UsageError
+from autograder.judge import fingerprint
 
 pytest.importorskip("distributed")
 from distributed import LocalCluster
 
-from autograder import distributed as cluster_grading
-from autograder.distributed import grade_on_cluster
+from autograder.grading import distributed as cluster_grading
+from autograder.grading.distributed import grade_on_cluster
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +75,7 @@ def test_the_cli_runs_on_the_cluster(cluster: LocalCluster, tmp_path: Path) -> N
 
 def test_workers_with_another_suite_are_refused(cluster: LocalCluster, toy_config: CourseConfig,
                                                 tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(runner, "suite_hash", lambda config, sheet: "a-newer-suite")  # here only
+    monkeypatch.setattr(fingerprint, "suite_hash", lambda config, sheet: "a-newer-suite")  # here only
     with pytest.raises(BatchRefused, match="do not hold this machine's hidden suite"):
         grade_on_cluster(config=toy_config, config_file=TOY_CONFIG, sheet="toy", paths=_submissions(tmp_path / "s"),
                          out_dir=tmp_path / "out", scheduler=cluster.scheduler_address, device="cpu")

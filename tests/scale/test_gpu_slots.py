@@ -11,11 +11,11 @@ from typing import Any, ClassVar
 
 import pytest
 
-from autograder import batch
-from autograder.batch import Grader, discover_gpus, resolve_device, worker_slots
-from autograder.config import CourseConfig
-from autograder.errors import UsageError
-from autograder.worker import WorkerProcess
+from autograder.core.config import CourseConfig
+from autograder.core.errors import UsageError
+from autograder.grading import batch
+from autograder.grading.batch import Grader, discover_gpus, resolve_device, worker_slots
+from autograder.grading.worker.handle import WorkerProcess
 
 
 class FakeWorker:

@@ -1,7 +1,7 @@
 """The security suite's shared batch: every hostile submission graded once, through the real engine.
 
 ``attack_run`` grades all attacks, the malformed files, a victim and honest controls in ONE batch
-with two warm workers (``autograder.batch.grade_batch``), then records what survived on the host.
+with two warm workers (``autograder.grading.batch.grade_batch``), then records what survived on the host.
 Each test in ``test_security_attacks.py`` asserts on its own submission's result.
 """
 
@@ -27,8 +27,8 @@ from security_harness import (
 )
 from security_malformed import MALFORMED
 
-from autograder.batch import grade_batch
-from autograder.config import load_config
+from autograder.grading.batch import grade_batch
+from autograder.core.config import load_config
 
 collect_ignore = ["course"]  # the template course's hidden suite is not a test of ours
 

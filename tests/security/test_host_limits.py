@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.batch import grade_batch
-from autograder.config import load_config
+from autograder.grading.batch import grade_batch
+from autograder.core.config import load_config
 
 TOY = Path(__file__).resolve().parents[1] / "toy_course"
 CORRECT = (TOY / "submissions" / "correct.py").read_text()
@@ -28,7 +28,7 @@ def toy_variant(folder: Path, limits: str) -> Path:
     file = folder / "course_config.py"
     file.write_text(
         "from pathlib import Path\n"
-        "from autograder.config import CourseConfig, Limits\n"
+        "from autograder.core.config import CourseConfig, Limits\n"
         "import importlib.util\n"
         f"spec = importlib.util.spec_from_file_location('toy_config', {str(TOY / 'course_config.py')!r})\n"
         "toy = importlib.util.module_from_spec(spec)\n"
@@ -91,7 +91,7 @@ def test_other_students_results_stay_intact(large_values):
 
 
 def test_the_decoded_size_is_bounded_not_only_the_message():
-    from autograder import codec
+    from autograder.core import codec
 
     nones = codec.encode([None] * 1_000_000)  # 9 MB decoded (a slot each), 1 MB on the wire
     assert len(nones) < 1_100_000
@@ -113,7 +113,7 @@ needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="sandbox uids are swit
 @needs_root
 def test_two_graders_at_once_never_share_a_sandbox_uid(toy_config, tmp_path):
     """Two instances (two TAs, or ``grade`` beside ``serve``) grade at the same time, each its own uids."""
-    from autograder.batch import Grader
+    from autograder.grading.batch import Grader
 
     submission = tmp_path / "correct.py"
     submission.write_text(CORRECT)
@@ -238,12 +238,12 @@ def wait_until(condition, seconds: float) -> bool:
     return condition()
 
 
-GRADE = "from autograder.cli import app; app()"
+GRADE = "from autograder.cli.main import app; app()"
 HOLD_A_GRADER = """
 import sys
 from pathlib import Path
-from autograder.batch import Grader
-from autograder.config import load_config
+from autograder.grading.batch import Grader
+from autograder.core.config import load_config
 config_file = Path(sys.argv[1])
 with Grader(load_config(config_file), jobs=1, device="cpu", config_file=config_file) as grader:
     grader.grade_file(sheet="toy", path=Path(sys.argv[2]))
@@ -286,7 +286,7 @@ def test_every_process_a_grader_started_ends_with_it(tmp_path, ending):
         elif ending == "sigterm-group":
             os.killpg(grader.pid, signal.SIGTERM)
         elif ending == "sigkill-worker":  # what the worker started ends; the batch goes on
-            worker = next(pid for pid in children()[grader.pid] if "autograder.worker" in cmdline(pid))
+            worker = next(pid for pid in children()[grader.pid] if "autograder.grading.worker" in cmdline(pid))
             started = descendants(worker) | {identity(worker)} - {None}
             os.kill(worker, signal.SIGKILL)
         else:

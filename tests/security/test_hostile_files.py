@@ -19,12 +19,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from autograder.batch import BatchSummary, grade_batch
-from autograder.collect import HASH_HEX, MAX_DEPTH, SubmissionTimes, collect, safe_id
-from autograder.config import CourseConfig, load_config
-from autograder.errors import UsageError
-from autograder.late import read_submission_times
-from autograder.lookalike import look_alike_warnings
+from autograder.grading.batch import BatchSummary, grade_batch
+from autograder.grading.collect import HASH_HEX, MAX_DEPTH, SubmissionTimes, collect, safe_id
+from autograder.core.config import CourseConfig, load_config
+from autograder.core.errors import UsageError
+from autograder.grades.late import read_submission_times
+from autograder.grading.lookalike import look_alike_warnings
 
 TOY = Path(__file__).resolve().parents[1] / "toy_course"
 CONFIG_FILE = TOY / "course_config.py"
@@ -167,7 +167,7 @@ def test_a_time_past_year_9999_is_unknown_not_a_crash(far_future_class: Path, tm
 
 
 def test_an_unusable_file_time_is_unknown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from autograder.collect import file_time
+    from autograder.grading.collect import file_time
 
     path = _put(tmp_path / "x.py", CORRECT)
     real = os.stat_result
@@ -214,7 +214,7 @@ def test_a_bad_submitted_at_row_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_grade_takes_submitted_at_and_trust_mtime(tmp_path: Path) -> None:
-    from autograder.cli import app
+    from autograder.cli.main import app
 
     os.utime(_put(tmp_path / "class" / "late.py", CORRECT), (FOUR_DAYS_LATE, FOUR_DAYS_LATE))
     table = _put(tmp_path / "t.csv", "late,2026-12-11T13:00:00Z\n")

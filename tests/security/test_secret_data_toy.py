@@ -18,14 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from autograder.batch import grade_batch
-from autograder.config import load_config
-from autograder.feedback import context_for, feedback_html
+from autograder.grading.batch import grade_batch
+from autograder.core.config import load_config
+from autograder.outputs.feedback import context_for, feedback_html
 from autograder.judge import secret as secret_data
 from autograder.judge.secret import NEUTRAL_MESSAGE, NEUTRAL_PRINTED
-from autograder.results import CaseResult, to_gradescope
-from autograder.student_view import student_view
-from autograder.testing import Memo
+from autograder.core.results import CaseResult, to_gradescope
+from autograder.outputs.student_view import student_view
+from autograder.judge.testing import Memo
 
 TOY = Path(__file__).resolve().parents[1] / "toy_course"
 
@@ -52,7 +52,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.testing import safe_message, secret
+from autograder.judge.testing import safe_message, secret
 
 DATA = Path(__file__).parent / "data" / "heldout.json"
 

@@ -92,7 +92,7 @@ def test_nothing_connected_out(attack_run) -> None:
 
 
 def test_results_on_disk_are_the_judges(attack_run) -> None:
-    from autograder.results import read_result
+    from autograder.core.results import read_result
 
     for student_id in ("victim", "w01_write_outside"):
         on_disk = read_result(attack_run.course.out / f"{student_id}.json")

@@ -17,9 +17,9 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autograder import codec
-from autograder.errors import SubmissionError
-from autograder.submission import load_submission, parse_notebook
+from autograder.core import codec
+from autograder.core.errors import SubmissionError
+from autograder.core.submission import load_submission, parse_notebook
 
 FUZZ = settings(max_examples=300, deadline=None, derandomize=True, database=None,
                 suppress_health_check=list(HealthCheck))

@@ -12,11 +12,11 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from autograder.config import CourseConfig, SheetConfig
-from autograder.exports import export_results
-from autograder.feedback import FeedbackContext
-from autograder.results import CaseResult, SubmissionResult
-from autograder.student_view import student_view
+from autograder.core.config import CourseConfig, SheetConfig
+from autograder.outputs.exports import export_results
+from autograder.outputs.feedback import FeedbackContext
+from autograder.core.results import CaseResult, SubmissionResult
+from autograder.outputs.student_view import student_view
 
 HOSTILE = '<img src=x onerror=alert(1)> [click here](http://evil.example) **bold** | col |'
 PRINTED = "done\n```\n<script>alert(2)</script>\n# Your grade: 100\n````"

@@ -23,7 +23,7 @@ from svc_fakehub import make_fake_hub
 from svc_fakes import FakeGrader
 from svc_support import API_TOKEN, LiveServer, Service, free_port, hub_environment, make_config
 
-from autograder.config import CourseConfig
+from autograder.core.config import CourseConfig
 from autograder.service.app import create_app
 
 PG_SH = Path(__file__).with_name("pg.sh")

@@ -1,4 +1,4 @@
-"""Fake grading engines with the interface of :class:`autograder.batch.Grader`.
+"""Fake grading engines with the interface of :class:`autograder.grading.batch.Grader`.
 
 ``FakeGrader`` grades by looking for markers in the file: ``bug:<exercise>`` fails that
 exercise's check, ``not a notebook`` makes the file not gradable, ``explode`` makes it raise.
@@ -11,8 +11,8 @@ import threading
 import time
 from pathlib import Path
 
-from autograder.config import CourseConfig
-from autograder.results import CaseResult, SubmissionResult
+from autograder.core.config import CourseConfig
+from autograder.core.results import CaseResult, SubmissionResult
 
 
 class FakeGrader:

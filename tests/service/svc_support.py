@@ -16,7 +16,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 from svc_fakehub import token_for
 
-from autograder.config import CourseConfig, ServiceConfig, SheetConfig
+from autograder.core.config import CourseConfig, ServiceConfig, SheetConfig
 from autograder.service.settings import HubEnvironment
 
 API_TOKEN = "service-secret"

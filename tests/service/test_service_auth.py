@@ -11,7 +11,7 @@ import httpx
 import pytest
 from svc_support import PREFIX, Service
 
-from autograder.errors import ConfigError
+from autograder.core.errors import ConfigError
 from autograder.service.settings import HubEnvironment
 
 
@@ -94,7 +94,7 @@ def test_environment_is_read_once_and_checked() -> None:
 
 def test_importing_the_service_reads_no_environment() -> None:
     code = ("import os; os.environ.clear(); import autograder.service.app, "
-            "autograder.service.server, autograder.client; print('ok')")
+            "autograder.service.server, autograder.student.client; print('ok')")
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTERHUB_")}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          timeout=60, check=False)

@@ -1,4 +1,4 @@
-"""``autograder.client`` against a live service: submit, poll, show; errors; finding things."""
+"""``autograder.student.client`` against a live service: submit, poll, show; errors; finding things."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from svc_fakehub import token_for
 from svc_fakes import FakeGrader
 from svc_support import PREFIX, LiveServer, free_port, hub_environment, make_config, notebook_bytes
 
-from autograder import client
-from autograder.client import Endpoint, SubmitError, check, find_notebook, submit
+from autograder.student import client
+from autograder.student.client import Endpoint, SubmitError, check, find_notebook, submit
 from autograder.service.app import create_app
 
 
@@ -152,7 +152,7 @@ def test_check_runs_the_sheets_public_checks(tmp_path: Path, monkeypatch, capsys
     sheet_dir.mkdir(parents=True)
     (sheet_dir / "helper_for_checks.py").write_text("LABEL = 'public'\n")
     (sheet_dir / "public_checks.py").write_text(
-        "from autograder.checks import expect, make_check, needs\n"
+        "from autograder.student.checks import expect, make_check, needs\n"
         "from helper_for_checks import LABEL\n"
         "@needs('answer')\n"
         "def check_answer(ns):\n"

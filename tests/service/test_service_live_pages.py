@@ -3,7 +3,7 @@
 While a submission is queued or running, the student's page and the staff page reload themselves
 (a small script that waits while a file is chosen for upload; a meta refresh without scripts) and
 stop once nothing is pending; the staff page lists what is being graded now and links the TA report
-(:mod:`autograder.report`, generated on request), whose roster links each submission's page.
+(:mod:`autograder.outputs.report`, generated on request), whose roster links each submission's page.
 """
 
 from __future__ import annotations

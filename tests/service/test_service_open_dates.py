@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 from svc_support import Service, make_config
 
-from autograder.config import SheetConfig
+from autograder.core.config import SheetConfig
 
 
 def _with_unreleased_sheet(root: Path) -> object:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from svc_support import make_config
 
-from autograder.config import SheetConfig
-from autograder.results import SubmissionResult
+from autograder.core.config import SheetConfig
+from autograder.core.results import SubmissionResult
 from autograder.service.late import apply_late_policy, lateness
 from autograder.service.models import Database, Job, Result, Submission, database_url, utcnow
 from autograder.service.queue import MAX_ATTEMPTS, GradingWorkers, JobQueue
@@ -32,7 +32,7 @@ def berlin(minutes_after: float) -> dt.datetime:
 
 
 def test_lateness_counts_days_from_the_end_of_the_grace_period() -> None:
-    # the service uses the course-wide rule of autograder.late (grace forgiven, then ceil of days)
+    # the service uses the course-wide rule of autograder.grades.late (grace forgiven, then ceil of days)
     config = sheet(grace_minutes=15, late_penalty="per_day", late_penalty_per_day=0.25)
     assert not lateness(config, berlin(0)).late
     assert not lateness(config, berlin(15)).late

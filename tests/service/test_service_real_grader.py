@@ -1,4 +1,4 @@
-"""The service with the real engine (``autograder.batch.Grader``, warm worker, sandbox) on the
+"""The service with the real engine (``autograder.grading.batch.Grader``, warm worker, sandbox) on the
 project's toy course: a correct and a wrong submission, graded end to end."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from svc_support import Service
 
-from autograder.batch import Grader
-from autograder.config import ServiceConfig, load_config
+from autograder.grading.batch import Grader
+from autograder.core.config import ServiceConfig, load_config
 from autograder.service.queue import default_grader_factory
 
 TOY = Path(__file__).resolve().parents[1] / "toy_course"

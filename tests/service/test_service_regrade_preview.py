@@ -9,7 +9,7 @@ from pathlib import Path
 from svc_fakes import FakeGrader
 from svc_support import Service, notebook_bytes, wait_for
 
-from autograder.results import SubmissionResult
+from autograder.core.results import SubmissionResult
 
 
 class StricterLater(FakeGrader):

@@ -16,8 +16,8 @@ from validation_paths import CONFIG_FILE, GATE_WORK
 
 @pytest.fixture(scope="session")
 def sheet_3_2_grader() -> Iterator[object]:
-    from autograder.batch import Grader
-    from autograder.config import load_config
+    from autograder.grading.batch import Grader
+    from autograder.core.config import load_config
 
     with Grader(load_config(CONFIG_FILE), jobs=2, device="cpu", config_file=CONFIG_FILE) as grader:
         yield grader
@@ -26,7 +26,7 @@ def sheet_3_2_grader() -> Iterator[object]:
 @pytest.fixture(scope="session")
 def gate_report(sheet_3_2_grader):
     """The real gate on the real sheet, once (its gradings are resumed by the release test and later runs)."""
-    from autograder.config import load_config
+    from autograder.core.config import load_config
     from autograder.release.gate import run_gate
 
     config = load_config(CONFIG_FILE)

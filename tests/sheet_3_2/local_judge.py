@@ -56,14 +56,14 @@ class LocalStudent:
     make_handle = make
 
     def reseed(self, seed: int) -> None:
-        from autograder.seeding import reseed
+        from autograder.core.seeding import reseed
 
         reseed(seed)
 
 
 def local_plot() -> Any:
     """A ``plot`` fixture of one's own: the judge's recorder over a plain dict (``len()`` charts drawn)."""
-    from autograder.plots import PlotRecorder
+    from autograder.judge.plots import PlotRecorder
 
     return PlotRecorder({}, "local")
 

@@ -15,7 +15,7 @@ import pytest
 from local_judge import ROOT, complete_namespace, hidden_module
 
 import reference.sheet_3_2 as ref
-from autograder.checks import PASS, NotebookNamespace, run_check
+from autograder.student.checks import PASS, NotebookNamespace, run_check
 from autograder.release.reach import changed_names
 from autograder.release.wrap import variant_cells
 

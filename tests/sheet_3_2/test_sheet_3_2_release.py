@@ -11,7 +11,7 @@ from pathlib import Path
 
 from validation_paths import GATE_WORK, ROOT
 
-from autograder.config import load_config
+from autograder.core.config import load_config
 from autograder.release import release_sheet
 
 

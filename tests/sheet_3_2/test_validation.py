@@ -22,8 +22,8 @@ import nbformat
 import pytest
 from validation_paths import ROOT
 
-from autograder.batch import grade_batch
-from autograder.config import load_config
+from autograder.grading.batch import grade_batch
+from autograder.core.config import load_config
 from autograder.release.gate import (
     ALTERNATIVE_PREFIX,
     NOTEBOOK_ID,
@@ -60,14 +60,14 @@ AUTOGRADED = load_config(ROOT / "course_config.py").sheet("sheet_3_2").autograde
 
 
 def _config():
-    from autograder.config import load_config
+    from autograder.core.config import load_config
 
     return load_config(ROOT / "course_config.py")
 
 
 @pytest.fixture(scope="module")
 def graded(gate_report, sheet_3_2_grader):
-    from autograder.exports import load_results
+    from autograder.outputs.exports import load_results
 
     assert gate_report.graded, gate_report.render()
     results = {r.student_id: r for r in load_results(gate_report.results_dir, sheet="sheet_3_2")}

@@ -20,9 +20,9 @@ import pytest
 import similarity_corpus as corpus
 from typer.testing import CliRunner
 
-from autograder.batch import plan
-from autograder.cli import app
-from autograder.errors import BatchRefused
+from autograder.grading.batch import plan
+from autograder.cli.main import app
+from autograder.core.errors import BatchRefused
 from autograder.similarity import SimilarityRun, run_similarity
 from autograder.similarity.fingerprint import kgram_hashes, normalise_code
 
@@ -149,7 +149,7 @@ def test_student_text_is_escaped_and_csv_cells_defused(tmp_path: Path) -> None:
     cells = {row[column] for row in rows for column in ("student_a", "student_b")}
     assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
     defused = {cell[1:] for cell in cells if cell.startswith("'")}
-    from autograder.collect import safe_id  # ids as grade makes them
+    from autograder.grading.collect import safe_id  # ids as grade makes them
 
     assert defused == {safe_id("-2+3"), safe_id("@SUM(1)"), '=HYPERLINK("x")<b>/' + safe_id("+cmd")}
 
@@ -175,7 +175,7 @@ def test_ids_are_grades_ids(tmp_path: Path) -> None:
     result = run_similarity(notebook=corpus.NOTEBOOK, submissions=[tmp_path / "submitted"], out=tmp_path / "out",
                             sheet="sheet_3_2")
     assert [(p.a, p.b) for p in result.pairs] == [("asmith", "jdoe")]
-    from autograder.config import load_config
+    from autograder.core.config import load_config
 
     items, _ = plan([tmp_path / "submitted"], sheet=load_config(CONFIG).sheet("sheet_3_2"))
     assert {o.student_id for o in result.submissions} == {item.student_id for item in items} == {"asmith", "jdoe"}
@@ -247,9 +247,9 @@ def test_command_writes_the_report_and_checks_its_threshold(built: dict[str, Pat
 
 
 def test_ta_report_shows_the_top_pairs_and_links_the_full_page(run: SimilarityRun, tmp_path: Path) -> None:
-    from autograder.config import load_config
-    from autograder.report import write_report
-    from autograder.results import SubmissionResult
+    from autograder.core.config import load_config
+    from autograder.outputs.report import write_report
+    from autograder.core.results import SubmissionResult
 
     sheet = load_config(CONFIG).sheet("sheet_3_2")
     results = [SubmissionResult.crashed(student_id=o.student_id, sheet="sheet_3_2", submission=Path(o.source).name,
@@ -267,8 +267,8 @@ def test_ta_report_shows_the_top_pairs_and_links_the_full_page(run: SimilarityRu
 
 
 def test_ta_report_ignores_links_it_did_not_write(run: SimilarityRun, tmp_path: Path) -> None:
-    from autograder.config import load_config
-    from autograder.report import write_report
+    from autograder.core.config import load_config
+    from autograder.outputs.report import write_report
 
     folder = tmp_path / "similarity"
     shutil.copytree(run.out, folder)
@@ -295,7 +295,7 @@ def test_padding_is_cut_and_said(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 
 def test_a_missing_sheet_notebook_is_a_configuration_error(tmp_path: Path) -> None:
-    from autograder.errors import ConfigError
+    from autograder.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="assignment_dir"):
         run_similarity(notebook=tmp_path / "missing.ipynb", submissions=[corpus.COMPLETE], out=tmp_path / "out")

@@ -113,7 +113,7 @@ def test_own_code_is_capped_before_it_is_lexed(tmp_path: Path, monkeypatch: pyte
 
 
 def test_the_surrogate_is_cleaned_where_the_notebook_is_parsed(tmp_path: Path) -> None:
-    from autograder.submission import load_submission
+    from autograder.core.submission import load_submission
 
     path = tmp_path / "nb.ipynb"
     path.write_text(corpus.notebook_with(["# \ud800 and \udfff\nx = 1\n"]), encoding="utf-8")
@@ -125,7 +125,7 @@ def test_the_surrogate_is_cleaned_where_the_notebook_is_parsed(tmp_path: Path) -
 def test_the_cli_writes_the_report_despite_a_surrogate(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from autograder.cli import app
+    from autograder.cli.main import app
 
     hostile = corpus.notebook_with([SHARED.replace("running total", "running \ud800 total")])
     folder = _class(tmp_path / "class", carol=hostile)

@@ -13,13 +13,13 @@ import pytest
 from term_helpers import TOY
 from typer.testing import CliRunner
 
-from autograder.cli import app
-from autograder.config import load_config
-from autograder.exports import finalize_result
-from autograder.feedback import context_for
-from autograder.grade import StaffLedger, WrittenEntry
-from autograder.results import CaseResult, SubmissionResult, WrittenAnswer, write_result
-from autograder.student_view import student_view
+from autograder.cli.main import app
+from autograder.core.config import load_config
+from autograder.outputs.exports import finalize_result
+from autograder.outputs.feedback import context_for
+from autograder.grades.grade import StaffLedger, WrittenEntry
+from autograder.core.results import CaseResult, SubmissionResult, WrittenAnswer, write_result
+from autograder.outputs.student_view import student_view
 
 CONFIG = TOY / "course_config.py"
 NOTE = "STAFF-NOTE-must-not-leak"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grade import AdjustmentEntry, StaffLedger, WrittenEntry, apply_staff, parts
-from autograder.results import (
+from autograder.grades.grade import AdjustmentEntry, StaffLedger, WrittenEntry, apply_staff, parts
+from autograder.core.results import (
     CaseResult,
     SubmissionResult,
     WrittenAnswer,
@@ -72,15 +72,15 @@ def test_an_adjustment_names_one_target(tmp_path: Path) -> None:
 
 
 def test_late_penalty_is_a_fraction_of_all_parts() -> None:
-    from autograder.config import SheetConfig
-    from autograder.late import apply_late_policy
+    from autograder.core.config import SheetConfig
+    from autograder.grades.late import apply_late_policy
     sheet = SheetConfig(name="toy", assignment_dir=Path("a"), notebook="n.ipynb", reference_module="r",
                         hidden_dir=Path("h"), points={"1": 10, "2": 10}, deadline=dt.datetime(2026, 1, 1),
                         late_penalty="per_day", late_penalty_per_day=0.5)
     result = _result().model_copy(update={"submitted_at": dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)})
     marks = {("s1", "w1"): WrittenEntry(student_id="s1", question="w1", points=5.0),
              ("s1", "w2"): WrittenEntry(student_id="s1", question="w2", points=5.0)}
-    from autograder.grade import with_staff
+    from autograder.grades.grade import with_staff
     late = apply_late_policy(with_staff(result, [], marks), sheet)
     assert late.late_penalty == 7.5 and late.final_score == 7.5
 

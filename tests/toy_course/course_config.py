@@ -1,6 +1,6 @@
 """A toy course for the engine's own tests: small, fast, and easy to reason about."""
 
-from autograder.config import CourseConfig, Limits, SheetConfig
+from autograder.core.config import CourseConfig, Limits, SheetConfig
 
 config = CourseConfig(
     course="toy",

@@ -23,7 +23,7 @@ def written_course(tmp_path: Path) -> Path:
     from authoring_helpers import COURSE
 
     from autograder.authoring import assign_sheet
-    from autograder.config import load_config
+    from autograder.core.config import load_config
 
     course = Path(shutil.copytree(COURSE, tmp_path / "course", ignore=shutil.ignore_patterns("__pycache__")))
     master = course / "sheets" / "tiny" / "master.md"

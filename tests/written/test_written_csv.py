@@ -8,12 +8,12 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from autograder.cli import app
-from autograder.config import load_config
-from autograder.exports import gradescope_json
-from autograder.feedback import context_for, feedback_html
-from autograder.grade import StaffLedger
-from autograder.results import (
+from autograder.cli.main import app
+from autograder.core.config import load_config
+from autograder.outputs.exports import gradescope_json
+from autograder.outputs.feedback import context_for, feedback_html
+from autograder.grades.grade import StaffLedger
+from autograder.core.results import (
     CaseResult,
     SubmissionResult,
     WrittenAnswer,

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from written_helpers import answer_cell, notebook_with
 
-from autograder.config import load_config
-from autograder.errors import ConfigError
-from autograder.submission import load_submission
-from autograder.written import MAX_ANSWER_CHARS, extract_answers, written_html, written_markdown
+from autograder.core.config import load_config
+from autograder.core.errors import ConfigError
+from autograder.core.submission import load_submission
+from autograder.grades.written import MAX_ANSWER_CHARS, extract_answers, written_html, written_markdown
 
 MB = 1 << 20
 
@@ -75,7 +75,7 @@ def test_missing_duplicated_and_unmarked_answer_cells(written_course: Path, tmp_
 
 
 def test_hostile_answer_text_is_cleaned_capped_and_escaped(written_course: Path, tmp_path: Path) -> None:
-    from autograder.results import SubmissionResult, WrittenAnswer
+    from autograder.core.results import SubmissionResult, WrittenAnswer
 
     nasty = '<script>alert(1)</script> **bold** \ud800 \x00\x1b[31m' + "é" * (MAX_ANSWER_CHARS + 500)
     path = tmp_path / "student.ipynb"

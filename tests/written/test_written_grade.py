@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.config import SheetConfig, load_config
+from autograder.core.config import SheetConfig, load_config
 from autograder.release.gate import (
     NOTEBOOK_ID,
     REFERENCE_ID,
@@ -16,8 +16,8 @@ from autograder.release.gate import (
     GateReport,
     judge_results,
 )
-from autograder.results import CaseResult, SubmissionResult
-from autograder.written_spec import WrittenQuestion
+from autograder.core.results import CaseResult, SubmissionResult
+from autograder.core.written_spec import WrittenQuestion
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITTEN = 'written=(WrittenQuestion(id="why", exercise="basics", points=2),),'  # a sheet without a master
@@ -25,14 +25,14 @@ WRITTEN = 'written=(WrittenQuestion(id="why", exercise="basics", points=2),),'  
 
 @pytest.mark.slow
 def test_grade_extracts_the_answers_awaiting_staff(tmp_path: Path) -> None:
-    from autograder.batch import grade_batch
+    from autograder.grading.batch import grade_batch
 
     course = Path(shutil.copytree(ROOT / "tests" / "toy_course", tmp_path / "toy",
                                   ignore=shutil.ignore_patterns("__pycache__")))
     config_file = course / "course_config.py"
     text = config_file.read_text(encoding="utf-8")
     text = text.replace('points={"basics": 4,', WRITTEN + '\n            points={"basics": 4,')
-    config_file.write_text("from autograder.written_spec import WrittenQuestion\n" + text, encoding="utf-8")
+    config_file.write_text("from autograder.core.written_spec import WrittenQuestion\n" + text, encoding="utf-8")
     config = load_config(config_file)
     assert config.sheet("toy").total_points == 12
     notebook = json.loads((course / "assignments" / "toy" / "toy.ipynb").read_text(encoding="utf-8"))

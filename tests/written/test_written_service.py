@@ -18,12 +18,12 @@ from svc_fakehub import make_fake_hub, token_for
 from svc_fakes import FakeGrader
 from svc_support import API_TOKEN, PREFIX, LiveServer, Service, hub_environment, make_config
 
-from autograder.config import CourseConfig
-from autograder.results import SubmissionResult
+from autograder.core.config import CourseConfig
+from autograder.core.results import SubmissionResult
 from autograder.service.app import create_app
-from autograder.submission import load_submission
-from autograder.written import attach_answers
-from autograder.written_spec import RubricItem, WrittenQuestion
+from autograder.core.submission import load_submission
+from autograder.grades.written import attach_answers
+from autograder.core.written_spec import RubricItem, WrittenQuestion
 
 QUESTION = WrittenQuestion(id="cosine-why", exercise="3.2.2", points=2, title="What cosine does", rubric=(
     RubricItem(id="schedule", points=1, text="describes warm-up and decay"),

@@ -1,6 +1,6 @@
 """A tiny course for the authoring tests: one sheet built from its master by ``autograder assign``."""
 
-from autograder.config import CourseConfig, Limits, SheetConfig
+from autograder.core.config import CourseConfig, Limits, SheetConfig
 
 config = CourseConfig(
     course="tiny",

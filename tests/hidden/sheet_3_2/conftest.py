@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from autograder.testing import register_hypothesis_profile
+from autograder.judge.testing import register_hypothesis_profile
 
 PROFILE = register_hypothesis_profile("sheet_3_2")
 

@@ -16,7 +16,7 @@ from sheet_checks import assert_lstm_state, number_list
 
 import reference.sheet_3_2.grading as ref_settings
 from autograder.judge.compare import assert_close, assert_tensor
-from autograder.testing import safe_message
+from autograder.judge.testing import safe_message
 
 EXERCISE = "3.2.3.1"
 #: how far the exponentials of log-probabilities may sum from 1 (published; the public check uses it too)

@@ -20,7 +20,7 @@ from transformers import GPT2Config, GPT2ForQuestionAnswering
 
 import reference.sheet_3_2.grading as ref_settings
 from autograder.judge.compare import assert_close, assert_tensor
-from autograder.testing import safe_message
+from autograder.judge.testing import safe_message
 
 EXERCISE = "3.2.3.2"
 LABELS = "ABCDE"

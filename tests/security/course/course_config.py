@@ -4,7 +4,7 @@ The fixture in ``tests/security/conftest.py`` copies this folder outside /tmp (s
 by the sandbox's mount rules, not by the private /tmp) and fills in fresh random secrets each run.
 """
 
-from autograder.config import CourseConfig, Isolation, Limits, SheetConfig
+from autograder.core.config import CourseConfig, Isolation, Limits, SheetConfig
 
 config = CourseConfig(
     course="security",

@@ -13,5 +13,5 @@ CHECKS = {"basics": [check_add_returns_int], "objects": [check_counter_bumps]}
 
 
 def check(exercise=None, ns=None):
-    """Run the public checks (the tiny course's stand-in for autograder.checks.make_check)."""
+    """Run the public checks (the tiny course's stand-in for autograder.student.checks.make_check)."""
     return [exercise, ns]
