@@ -76,3 +76,17 @@ def test_similarity_returns_its_run_and_groups(capsys: pytest.CaptureFixture[str
     for key, why in found.run.left_out:
         assert f"not compared: {key}: {' '.join(why.split())}" in said
     assert f"side by side: {found.run.index}; all pairs: {found.pairs_csv}" in said
+
+
+def test_the_api_has_no_console() -> None:
+    """No api function can print: the module holds no console and calls no print."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(api))
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom | ast.Import)
+                for alias in node.names} | {node.module or "" for node in ast.walk(tree)
+                                            if isinstance(node, ast.ImportFrom)}
+    assert not {name for name in imported if name.startswith("rich") or name == "Console"}
+    calls = {node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    assert "print" not in calls and not hasattr(api, "console")
