@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -74,7 +74,7 @@ app = CommandApp(
 )
 console = Console(stderr=True)
 
-ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="course_config.py to use "
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="course_config.py to use "
                                                       "(default: found in the current folder or a parent)")]
 
 

@@ -8,6 +8,7 @@ student; the caller records a result with ``gradable: false``.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -187,4 +188,4 @@ def parse_python(text: str) -> list[Cell]:
     if not starts or starts[0] != 0:
         starts = [0, *starts]
     bounds = [*starts, len(text)]
-    return [Cell(index=i, source=text[a:b]) for i, (a, b) in enumerate(zip(bounds, bounds[1:])) if text[a:b].strip()]
+    return [Cell(index=i, source=text[a:b]) for i, (a, b) in enumerate(itertools.pairwise(bounds)) if text[a:b].strip()]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import collections.abc
+import contextlib
 import importlib
 import os
 import signal
@@ -297,10 +298,8 @@ def _safe_text(exc: BaseException) -> str:
 
 def _flush_std() -> None:
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(Exception):  # the student may have replaced or closed it
             stream.flush()
-        except Exception:  # noqa: BLE001 - the student may have replaced or closed it
-            pass
 
 
 def load_factories(given_module: str | None) -> tuple[dict[str, Any], str]:

@@ -148,15 +148,15 @@ def regrade_results(
             write_json_atomic(staging / path.name, to_gradescope(news[path], include_staff=True))
     for path, old in olds:
         before = finalize_result(old, context, ledger=ledger)
-        new = news.get(path)
+        regraded = news.get(path)
         adjustments = tuple(f"{a.test or 'exercise ' + a.exercise}: {a.points:g} ({a.reason})"
-                            for a in (new or before).adjustments)
-        if new is None:
+                            for a in (regraded or before).adjustments)
+        if regraded is None:
             run.diff.totals.append(StudentTotal(old.student_id, before.final_score, before.final_score,
                                                 note=run.not_regraded.get(path.name, ""), adjustments=adjustments))
             continue
-        run.diff.changes.extend(case_changes(old, new))
-        run.diff.totals.append(StudentTotal(old.student_id, before.final_score, new.final_score,
+        run.diff.changes.extend(case_changes(old, regraded))
+        run.diff.totals.append(StudentTotal(old.student_id, before.final_score, regraded.final_score,
                                             adjustments=adjustments))
     if apply:
         run.history = _apply(results_dir, run, news, files, fingerprints)

@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 from autograder.cli.main import app
 from autograder.core.config import load_config
 from autograder.core.errors import ReleaseRefused
+from autograder.core.results import read_result
 from autograder.release import release_sheet
 from autograder.release.gate import NOTEBOOK_ID, REFERENCE_ID
-from autograder.core.results import read_result
 
 
 def test_gate_passes_a_sound_sheet(released) -> None:

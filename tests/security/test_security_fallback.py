@@ -217,9 +217,9 @@ def local_zygote():
 
 def _session(zygote, course: Course, source: str):
     from autograder.core.config import load_config
-    from autograder.judge.sandbox_plan import sandbox_request
-    from autograder.judge.rpc import StudentSession
     from autograder.core.submission import load_submission
+    from autograder.judge.rpc import StudentSession
+    from autograder.judge.sandbox_plan import sandbox_request
 
     config = load_config(course.config_file)
     path = course.submissions / "attacker.py"
