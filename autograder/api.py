@@ -180,7 +180,7 @@ def check(
 def serve(*, host: str | None, port: int, config_path: Path | None = None) -> None:
     config = load_config(config_path)
     try:
-        from autograder.service.app import serve as run_service
+        from autograder.service.server import serve as run_service
     except ImportError as exc:
         raise UsageError(f"the service needs the 'service' extra: pip install 'autograder[service]' ({exc})") from exc
     run_service(config=config, host=host, port=port or None)

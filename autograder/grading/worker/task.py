@@ -27,11 +27,13 @@ class GradeTask(BaseModel):
     skip_tests: tuple[str, ...] = ()  # hidden tests not to run (the release gate's reuse)
 
     def to_json(self) -> str:
-        return self.model_dump_json()
+        # json, not pydantic's serialiser: a hostile file name's undecodable bytes are lone surrogates
+        # here (os.fsdecode), which json escapes and pydantic refuses.
+        return json.dumps(self.model_dump())
 
     @classmethod
     def from_json(cls, text: str) -> GradeTask:
-        return cls.model_validate_json(text)
+        return cls.model_validate(json.loads(text))
 
 
 class WorkerReply(BaseModel):
@@ -57,4 +59,4 @@ class WorkerReply(BaseModel):
 
     @classmethod
     def of(cls, raw: str | dict[str, Any]) -> WorkerReply:
-        return cls.model_validate_json(raw) if isinstance(raw, str) else cls.model_validate(raw)
+        return cls.model_validate(json.loads(raw) if isinstance(raw, str) else raw)
