@@ -18,6 +18,7 @@ from autograder.config import CourseConfig, SheetConfig
 from autograder.dedup import content_key, mark_shared, shared_copy, split_twins
 from autograder.errors import UsageError
 from autograder.exports import finalize_result
+from autograder.extra_data import GradingFingerprints
 from autograder.feedback import context_for
 from autograder.grade import StaffLedger
 from autograder.jobstore import JobStore
@@ -306,12 +307,13 @@ class OpenBatch:
             self.__dict__["_feedback"] = context_for(self.config, self.config.sheet(self.sheet))
         return self.__dict__["_feedback"]
 
-    def fingerprints(self) -> dict[str, Any]:
+    def fingerprints(self) -> GradingFingerprints:
         """What a regrade diff compares (test code, config, engine: :mod:`autograder.provenance`); once per batch."""
         if "_fingerprints" not in self.__dict__:
             self.__dict__["_fingerprints"] = grading_fingerprints(self.config, self.config.sheet(self.sheet),
                                                                   self.suite)
-        return self.__dict__["_fingerprints"]
+        found: GradingFingerprints = self.__dict__["_fingerprints"]
+        return found
 
     @property
     def skipped(self) -> int:
@@ -336,11 +338,9 @@ class OpenBatch:
         crash or hang is a finished result like any other.
         """
         if item.found is not None and item.found.ignored:
-            result = result.model_copy(update={"extra_data": {**result.extra_data,
-                                                              "not_graded_files": list(item.found.ignored)}})
+            result = result.with_extra(not_graded_files=list(item.found.ignored))
         if item.found is not None:  # where the time that decides lateness came from
-            result = result.model_copy(update={"extra_data": {
-                **result.extra_data, "submitted_at_source": item.found.submission_time()[1]}})
+            result = result.with_extra(submitted_at_source=item.found.submission_time()[1])
         result = with_provenance(result, results_dir=self.out_dir, path=item.path, sha256=item.sha256,
                                  fingerprints=self.fingerprints())
         result = finalize_result(result, self.feedback_context(), ledger=StaffLedger.for_results(self.out_dir))

@@ -33,6 +33,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from autograder.extra_data import ExtraData
+
 MAX_CHARTS = 6
 MAX_SERIES = 8
 MAX_POINTS = 2000
@@ -116,9 +118,10 @@ def recorded_plots(plugin: Any) -> dict[str, list[dict[str, Any]]]:
     return dict(getattr(plugin, "recorded_plots", {}))
 
 
-def charts_for(extra_data: Mapping[str, Any], *, nodeid: str, name: str) -> list[dict[str, Any]]:
+def charts_for(extra_data: ExtraData | Mapping[str, Any], *, nodeid: str, name: str) -> list[dict[str, Any]]:
     """The charts stored for one test, valid ones only, whatever shape they were stored in."""
-    plots = extra_data.get("plots") if isinstance(extra_data, Mapping) else None
+    plots = extra_data.plots if isinstance(extra_data, ExtraData) else (
+        extra_data.get("plots") if isinstance(extra_data, Mapping) else None)
     if not isinstance(plots, Mapping):
         return []
     raw = plots.get(nodeid, plots.get(name))

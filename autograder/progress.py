@@ -59,7 +59,7 @@ class GradingProgress:
         if not result.gradable or result.grader_error:
             self.failed += 1
         began = self.running.pop(result.student_id, None)
-        if "grading_shared_from" in result.extra_data:
+        if result.extra_data.grading_shared_from:
             return  # a copy of another's grading: it took no time
         self.durations.append(self.clock() - began if began is not None else float(result.execution_time or 0.0))
 
