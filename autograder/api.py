@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 from rich.console import Console
 
 from autograder.batch import BatchSummary, grade_batch
+from autograder.batch_events import OnEvent, as_event
 from autograder.checks import FAIL, PASS, TODO, CheckRow, run_checks
 from autograder.config import CourseConfig, find_config, load_config
 from autograder.errors import UsageError
@@ -70,7 +70,7 @@ def output_file(path: Path, option: str = "--out") -> Path:
 def grade(
     *, sheet: str, submissions: list[Path], out: Path, jobs: int = 1, device: str = "auto",
     regrade: bool = False, scheduler: str | None = None, config_path: Path | None = None,
-    on_event: Callable[[str, Any], None] | None = None, submitted_at: Path | None = None,
+    on_event: OnEvent | None = None, submitted_at: Path | None = None,
     trust_mtime: bool = False,
 ) -> BatchSummary:
     """Grade a batch; results land in ``out`` as each finishes. ``on_event`` sees the batch's progress.
@@ -97,9 +97,13 @@ def grade(
                              "grade on one machine, or without them (times from timestamp.txt only)")
         from autograder.distributed import grade_on_cluster
 
+        def legacy(kind: str, payload: Any) -> None:  # distributed still emits (kind, payload)
+            if on_event is not None:
+                on_event(as_event(kind, payload))
+
         return grade_on_cluster(config=config, config_file=config_file, sheet=sheet, paths=submissions,
                                 out_dir=out, scheduler=scheduler, device=device, regrade=regrade,
-                                on_event=on_event)
+                                on_event=legacy)
     return grade_batch(config=config, sheet=sheet, paths=submissions, out_dir=out, jobs=jobs,
                        device=device, regrade=regrade, on_event=on_event, config_file=config_file, times=times)
 

@@ -7,12 +7,13 @@ import hashlib
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
+from autograder.batch_events import BatchStarted, GradingDone, GradingStarted, OnEvent, WorkersReady
 from autograder.collect import Found, SubmissionTimes, collect
 from autograder.config import CourseConfig, SheetConfig
 from autograder.dedup import content_key, mark_shared, shared_copy, split_twins
@@ -244,7 +245,7 @@ def protected_roots(items: Sequence[BatchItem]) -> tuple[str, ...]:
 
 def grade_batch(
     *, config: CourseConfig, sheet: str, paths: Sequence[Path], out_dir: Path, jobs: int = 1,
-    device: str = "auto", regrade: bool = False, on_event: Callable[[str, Any], None] | None = None,
+    device: str = "auto", regrade: bool = False, on_event: OnEvent | None = None,
     config_file: Path | None = None, grader: Grader | None = None, times: SubmissionTimes | None = None,
     skip_tests: Mapping[str, Sequence[str]] | None = None,
 ) -> BatchSummary:
@@ -258,9 +259,9 @@ def grade_batch(
     """
     batch = open_batch(config=config, sheet=sheet, paths=paths, out_dir=out_dir, regrade=regrade, times=times,
                        skip_tests=skip_tests)
-    emit = on_event or (lambda kind, payload: None)
-    emit("start", {"total": len(batch.items), "todo": len(batch.todo), "skipped": batch.skipped,
-                   "reused": batch.reused, "shared": batch.shared})
+    emit: OnEvent = on_event or (lambda event: None)
+    emit(BatchStarted(total=len(batch.items), todo=len(batch.todo), skipped=batch.skipped,
+                      reused=batch.reused, shared=batch.shared))
     if not batch.todo:
         return batch.finish()
     if grader is not None:
@@ -271,14 +272,14 @@ def grade_batch(
     return batch.finish()
 
 
-def _grade_all(grader: Grader, batch: OpenBatch, emit: Callable[[str, Any], None]) -> None:
-    emit("workers", {"jobs": grader.jobs, "device": grader.device})
+def _grade_all(grader: Grader, batch: OpenBatch, emit: OnEvent) -> None:
+    emit(WorkersReady(jobs=grader.jobs, device=grader.device))
     pool = ThreadPoolExecutor(grader.jobs)
     try:
         futures = [pool.submit(_grade_one, grader, batch, item, emit) for item in batch.todo]
         for future in as_completed(futures):
             for result in future.result():
-                emit("done", result)
+                emit(GradingDone(result=result))
     finally:
         # Ctrl-C: grade nothing more; the workers, closed next, abandon what they grade.
         pool.shutdown(wait=False, cancel_futures=True)
@@ -443,10 +444,10 @@ def _done(store: JobStore, item: BatchItem, suite: str, out_dir: Path) -> bool:
 
 
 def _grade_one(grader: Grader, batch: OpenBatch, item: BatchItem,
-               emit: Callable[[str, Any], None]) -> list[SubmissionResult]:
+               emit: OnEvent) -> list[SubmissionResult]:
     """The item's result and its twins' (identical content, recorded from the same grading)."""
     batch.started(item)
-    emit("started", {"student_id": item.student_id})  # from this worker thread, once a worker is free
+    emit(GradingStarted(student_id=item.student_id))  # from this worker thread, once a worker is free
     result = grader.grade_file(sheet=batch.sheet, path=item.file, student_id=item.student_id,
                                submitted_at=submitted_at(item), protected=batch.protected,
                                skip_tests=batch.skip.get(item.student_id, ()))
