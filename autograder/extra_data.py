@@ -156,7 +156,10 @@ class ExtraData(StoredRecord):
         return key in self.stored_keys()
 
     def get(self, key: str, default: Any = None) -> Any:
-        return self.get(key, default)
+        try:
+            return self[key]
+        except KeyError:
+            return default
 
     def __len__(self) -> int:
         return len(self.stored_keys())

@@ -27,6 +27,7 @@ def test_a_result_written_before_the_model_reads_into_typed_fields() -> None:
     assert extra.submission_file.kept_copy == f"submissions/{result.submission_sha256}.py"
     assert extra.grading is not None and extra.grading.code_hash("test_toy.py::test_add[1]") == "ff663b6481e85aec"
     assert extra.plots == {} and "plots" not in extra  # a field nobody wrote is not in the file
+    assert extra.get("device") == "cpu" and extra["late"]["days"] == 2 and extra.get("plots", "none") == "none"
 
 
 def test_a_result_written_before_the_model_is_written_again_unchanged(tmp_path: Path) -> None:
