@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from autograder.api_outcomes import ExportOutcome, ReportOutcome, RubricOutcome,
 from autograder.core.config import CourseConfig, find_config, load_config
 from autograder.core.errors import UsageError
 from autograder.grading.batch import BatchSummary, grade_batch
+from autograder.grading.events import OnEvent
 from autograder.student.checks import FAIL, PASS, TODO, CheckRow, run_checks
 
 
@@ -67,7 +67,7 @@ def output_file(path: Path, option: str = "--out") -> Path:
 def grade(
     *, sheet: str, submissions: list[Path], out: Path, jobs: int = 1, device: str = "auto",
     regrade: bool = False, scheduler: str | None = None, config_path: Path | None = None,
-    on_event: Callable[[str, Any], None] | None = None, submitted_at: Path | None = None,
+    on_event: OnEvent | None = None, submitted_at: Path | None = None,
     trust_mtime: bool = False,
 ) -> BatchSummary:
     """Grade a batch; results land in ``out`` as each finishes. ``on_event`` sees the batch's progress.

@@ -13,6 +13,7 @@ from rich.live import Live
 from rich.table import Table
 
 from autograder.cli.app import console
+from autograder.grading.events import BatchEvent, BatchStarted, WorkersReady
 from autograder.grading.progress import GradingProgress
 
 
@@ -36,16 +37,16 @@ class GradeProgress:
             if not console.is_terminal:
                 console.line()  # the last frame, printed once, ends without a newline there
 
-    def on_event(self, kind: str, payload: Any) -> None:
-        self.view.on_event(kind, payload)
+    def on_event(self, event: BatchEvent) -> None:
+        self.view.on_event(event)
         if not self.enabled:
             return
-        if kind == "start" and payload.get("reused"):
-            console.print(f"{payload['reused']} submission(s) already graded: reused (use --regrade)")
-        if kind == "start" and payload.get("shared"):
-            console.print(f"{payload['shared']} submission(s) identical to another's: graded once for all")
-        elif kind == "workers":
-            console.print(f"{payload['jobs']} warm worker(s) on {payload['device']}")
+        if isinstance(event, BatchStarted) and event.reused:
+            console.print(f"{event.reused} submission(s) already graded: reused (use --regrade)")
+        if isinstance(event, BatchStarted) and event.shared:
+            console.print(f"{event.shared} submission(s) identical to another's: graded once for all")
+        elif isinstance(event, WorkersReady):
+            console.print(f"{event.jobs} warm worker(s) on {event.device}")
 
 
 def print_summary(summary: Any, exercises: list[str], sheet: str, out: Path, seconds: float) -> None:

@@ -56,7 +56,7 @@ MAX_ENTRIES = 10_000  # files and folders looked at in one submission folder
 MAX_DEPTH = 32  # folder levels below a submission's folder; deeper is not a notebook's working folder
 HASH_HEX = 16  # 64 bits: a birthday search needs about 2**32 names to find two that share an id
 
-# Where a submission time came from (the result's ``extra_data["submitted_at_source"]``).
+# Where a submission time came from (the result's ``extra_data.submitted_at_source``).
 FROM_TABLE, FROM_EXCHANGE, FROM_MTIME, UNKNOWN = "submitted-at file", "timestamp.txt", "mtime", "unknown"
 
 

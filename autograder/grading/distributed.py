@@ -25,7 +25,7 @@ import shutil
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from autograder.core.config import CourseConfig
 from autograder.core.errors import BatchRefused, UsageError
 from autograder.core.results import SubmissionResult
 from autograder.grading.batch import BatchItem, BatchSummary, OpenBatch, open_batch, submitted_at
+from autograder.grading.events import BatchStarted, GradingDone, OnEvent, WorkersReady
 from autograder.grading.worker.handle import WorkerProcess
 from autograder.grading.worker.task import GradeTask
 
@@ -46,7 +47,7 @@ GPU_RESOURCE = "GPU"
 def grade_on_cluster(
     *, config: CourseConfig, config_file: Path, sheet: str, paths: Sequence[Path], out_dir: Path,
     scheduler: str | Any, device: str = "auto", regrade: bool = False,
-    on_event: Callable[[str, Any], None] | None = None,
+    on_event: OnEvent | None = None,
 ) -> BatchSummary:
     """Grade ``paths`` on the Dask cluster at ``scheduler``; results land in ``out_dir`` as they finish.
 
@@ -54,9 +55,9 @@ def grade_on_cluster(
     Gateway, say: ``cluster.get_client()``), which is used and left open.
     """
     batch = open_batch(config=config, sheet=sheet, paths=paths, out_dir=out_dir, regrade=regrade)
-    emit = on_event or (lambda kind, payload: None)
-    emit("start", {"total": len(batch.items), "todo": len(batch.todo), "skipped": batch.skipped,
-                   "reused": batch.reused, "shared": batch.shared})
+    emit: OnEvent = on_event or (lambda event: None)
+    emit(BatchStarted(total=len(batch.items), todo=len(batch.todo), skipped=batch.skipped,
+                      reused=batch.reused, shared=batch.shared))
     if not batch.todo:
         return batch.finish()
     remote_config = str(config_file.resolve())
@@ -68,7 +69,7 @@ def grade_on_cluster(
         if device == "cuda" and resources is None:
             raise UsageError(f"--device cuda: no worker of {scheduler} declares a {GPU_RESOURCE} resource; "
                              f"start GPU workers with `--resources {GPU_RESOURCE}=1` (see docs/scaling.md)")
-        emit("workers", {"jobs": len(workers), "device": device if device != "auto" else "auto (per worker)"})
+        emit(WorkersReady(jobs=len(workers), device=device if device != "auto" else "auto (per worker)"))
         _run(client, batch, emit, config_path=remote_config, device=device, resources=resources)
     finally:
         if own_client:
@@ -120,7 +121,7 @@ def worker_suite_hash(config_path: str, sheet: str) -> str:
         return f"no usable course config ({type(exc).__name__}: {exc})"
 
 
-def _run(client: Any, batch: OpenBatch, emit: Callable[[str, Any], None], *, config_path: str, device: str,
+def _run(client: Any, batch: OpenBatch, emit: OnEvent, *, config_path: str, device: str,
          resources: dict[str, int] | None) -> None:
     from distributed import as_completed
 
@@ -137,7 +138,7 @@ def _run(client: Any, batch: OpenBatch, emit: Callable[[str, Any], None], *, con
             futures[future] = item
         for future in as_completed(futures, loop=client.loop):
             for result in batch.record_all(futures[future], _result_of(future, batch, futures[future])):
-                emit("done", result)
+                emit(GradingDone(result=result))
     finally:
         client.cancel(list(futures))  # Ctrl-C: nothing more is graded; finished results are kept
 

@@ -168,7 +168,7 @@ class JudgePlugin:
         """Attach a chart to this test's feedback: ``plot(title, {label: values}, x_label=..., hlines=...)``.
 
         Stored as data in ``self.recorded_plots[nodeid]`` (see :mod:`autograder.outputs.plots`); the runner
-        copies them to ``extra_data["plots"]`` and the feedback page draws them.
+        copies them to ``extra_data.plots`` and the feedback page draws them.
         """
         from autograder.judge.plots import PlotRecorder
 

@@ -71,10 +71,8 @@ def exercise_points(results: Iterable[SubmissionResult]) -> dict[str, float]:
     """Exercise id -> points, from the results themselves (when no sheet config is given)."""
     points: dict[str, float] = {}
     for result in results:
-        declared = result.extra_data.get("exercise_max") if isinstance(result.extra_data, dict) else None
-        if isinstance(declared, dict):
-            for exercise, value in declared.items():
-                points.setdefault(str(exercise), float(value))
+        for exercise, value in result.extra_data.exercise_max.items():
+            points.setdefault(exercise, value)
         for exercise, (_, possible) in result.exercise_scores().items():
             points.setdefault(exercise, possible)
     return points

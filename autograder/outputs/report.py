@@ -173,7 +173,7 @@ def _overview(results: Sequence[SubmissionResult], sheet: SheetConfig) -> str:
         ("mean", f"{statistics.fmean(finals):.1f} / {sheet.total_points:g}" if finals else "–"),
         ("median", f"{statistics.median(finals):g}" if finals else "–"),
         ("full marks", f"{sum(f >= sheet.total_points - 1e-9 for f in finals)}"),
-        ("late", f"{sum(r.late_penalty > 0 or bool(r.extra_data.get('late', {}).get('late')) for r in results)}"),
+        ("late", f"{sum(r.late_penalty > 0 or bool(r.extra_data.late and r.extra_data.late.late) for r in results)}"),
         ("mean grading time", f"{statistics.fmean(r.execution_time for r in results):.1f} s" if results else "–"),
     ]
     return '<div class="grid">' + "".join(
@@ -192,7 +192,7 @@ def _attention(results: Sequence[SubmissionResult]) -> str:
         errors = [c.name for c in r.tests if c.status == "error"]
         if errors:
             notes.append(f"checker errors in {', '.join(errors)}")
-        restarts = r.extra_data.get("restarts") or 0
+        restarts = r.extra_data.restarts
         if restarts:
             notes.append(f"sandbox restarted {restarts} time(s)")
         if r.late_penalty:
@@ -322,9 +322,9 @@ def report_html(results: Sequence[SubmissionResult], sheet: SheetConfig, *, simi
         for s in case_stats(results))
     time_rows = "".join(
         f"<tr><td>{_e(r.student_id)}</td><td class=num>{r.execution_time:.1f} s</td>"
-        f"<td class=num>{_seconds(r.extra_data.get('timings', {}).get('load_s'))}</td>"
-        f"<td class=num>{_seconds(r.extra_data.get('timings', {}).get('tests_s'))}</td>"
-        f"<td>{_e(r.extra_data.get('device', ''))}</td></tr>"
+        f"<td class=num>{_seconds(r.extra_data.timings.load_s if r.extra_data.timings else None)}</td>"
+        f"<td class=num>{_seconds(r.extra_data.timings.tests_s if r.extra_data.timings else None)}</td>"
+        f"<td>{_e(r.extra_data.device)}</td></tr>"
         for r in sorted(results, key=lambda r: r.execution_time, reverse=True))
     return "\n".join([
         (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>TA report: {_e(sheet.name)}'

@@ -20,7 +20,7 @@ Checks, in this order (static ones first, so a broken sheet is refused in second
 
 Each thing is graded once: the training checks of an exercise a variant neither declares nor reaches
 (:mod:`autograder.release.reach`) are not run for it; the reference's outcome stands in for them, the
-variant's result lists them in ``extra_data["reused_from_reference"]`` and the report says so.
+variant's result lists them in ``extra_data.reused_from_reference`` and the report says so.
 """
 
 from __future__ import annotations
@@ -198,7 +198,7 @@ def with_reference_outcomes(result: SubmissionResult, ref: SubmissionResult, ski
     by_id = {case.nodeid: case for case in (*result.tests, *reused)}
     order = [case.nodeid for case in ref.tests] + [case.nodeid for case in result.tests]
     cases = tuple(by_id[nodeid] for nodeid in dict.fromkeys(order) if nodeid in by_id)
-    extra = {**result.extra_data, "reused_from_reference": sorted(c.nodeid for c in reused)}
+    extra = result.extra_data.updated(reused_from_reference=sorted(c.nodeid for c in reused))
     return result.model_copy(update={"tests": cases, "score": round(sum(c.score for c in cases), 4),
                                      "extra_data": extra})
 

@@ -63,13 +63,13 @@ STUDENT = """{% extends "base.html" %}{% from "feedback.html" import feedback %}
 {% if not rows %}<p id="no-submissions">No submissions yet.</p>{% else %}
 <table id="history"><tr><th>#</th><th>sheet</th><th>file</th><th>submitted</th><th>status</th><th>score</th></tr>
 {% for r in rows %}<tr class="submission" data-id="{{ r.id }}"><td><a href="{{ prefix }}submissions/{{ r.id }}">{{ r.id }}</a></td>
-<td>{{ r.sheet }}</td><td>{{ r.filename }}</td><td>{{ r.submitted }}{% if r.late %} <span class="late">late ({{ r.days_late }} d)</span>{% endif %}</td>
-<td class="status status-{{ r.status }}">{{ r.status }}{% if r.position %} (#{{ r.position }} in queue){% endif %}</td>
-<td class="score num">{% if r.view %}{{ "%g"|format(r.view.score) }} / {{ "%g"|format(r.view.max_score) }}{% endif %}</td></tr>
+<td>{{ r.sheet }}</td><td>{{ r.filename }}</td><td>{{ r.submitted_local }}{% if r.late %} <span class="late">late ({{ r.days_late }} d)</span>{% endif %}</td>
+<td class="status status-{{ r.status }}">{{ r.status }}{% if r.queue_position %} (#{{ r.queue_position }} in queue){% endif %}</td>
+<td class="score num">{% if r.result %}{{ "%g"|format(r.result.score) }} / {{ "%g"|format(r.result.max_score) }}{% endif %}</td></tr>
 {% endfor %}</table>
 {% for r in rows %}<details class="feedback" data-id="{{ r.id }}" {% if loop.first %}open{% endif %}>
-<summary>Feedback for submission {{ r.id }} ({{ r.filename }}, {{ r.submitted }})</summary>
-{% if r.late_message and r.view is none %}<p class="late">{{ r.late_message }}</p>{% endif %}{{ feedback(r.view, user.is_ta) }}</details>
+<summary>Feedback for submission {{ r.id }} ({{ r.filename }}, {{ r.submitted_local }})</summary>
+{% if r.late_message and r.result is none %}<p class="late">{{ r.late_message }}</p>{% endif %}{{ feedback(r.result, user.is_ta) }}</details>
 {% endfor %}{% endif %}
 {% endblock %}"""
 
@@ -77,12 +77,12 @@ SUBMISSION = """{% extends "base.html" %}{% from "feedback.html" import feedback
 {% block title %}Submission {{ r.id }}{% endblock %}
 {% block body %}
 <h2>Submission {{ r.id }}: {{ r.student }}, {{ r.sheet }}</h2>
-<p>{{ r.filename }} (sha256 {{ r.sha256[:12] }}), submitted {{ r.submitted }}.
+<p>{{ r.filename }} (sha256 {{ r.sha256[:12] }}), submitted {{ r.submitted_local }}.
 Status: <span class="status status-{{ r.status }}">{{ r.status }}</span>{% if r.attempts > 1 %} ({{ r.attempts }} attempts){% endif %}</p>
-{% if r.late_message and r.view is none %}<p class="late">{{ r.late_message }}</p>{% endif %}
+{% if r.late_message and r.result is none %}<p class="late">{{ r.late_message }}</p>{% endif %}
 {% if user.is_ta %}<form class="inline regrade" method="post" action="{{ prefix }}ta/regrade/{{ r.id }}">
 <input type="hidden" name="_xsrf" value="{{ user.xsrf }}"><button type="submit">Regrade</button></form>{% endif %}
-{{ feedback(r.view, user.is_ta) }}
+{{ feedback(r.result, user.is_ta) }}
 {% endblock %}"""
 
 TA = """{% extends "base.html" %}

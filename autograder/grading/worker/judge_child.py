@@ -65,9 +65,7 @@ def judge_in_child(runtime: WorkerRuntime, task: GradeTask, loaded: Any, common:
     for line in lines:
         if line.result is not None:
             result = line.result
-            return result.model_copy(update={
-                "submission_sha256": loaded.sha256,
-                "extra_data": {**result.extra_data, "judge_peak_mb": peak_mb}})
+            return result.with_extra(judge_peak_mb=peak_mb).model_copy(update={"submission_sha256": loaded.sha256})
     message = ("grading ran past the submission limit" if not finished
                else next((line.error for line in lines if line.error is not None), "the judge process died"))
     if finished and peak_mb:
