@@ -45,7 +45,7 @@ def test_cluster_grades_like_a_local_batch_and_resumes(cluster: LocalCluster,
     kwargs: dict[str, Any] = {"config": toy_config, "config_file": TOY_CONFIG, "sheet": "toy", "paths": subs, "out_dir": out,
               "scheduler": cluster.scheduler_address, "device": "cpu"}
     events: list[str] = []
-    summary = grade_on_cluster(**kwargs, on_event=lambda kind, payload: events.append(kind))
+    summary = grade_on_cluster(**kwargs, on_event=lambda event: events.append(event.kind))
     scores = {r.student_id: (r.score, r.gradable) for r in summary.results}
     assert scores == {"correct": (10, True), "wrong": (8, True), "crash": (9, True), "empty": (0, False)}
     assert not summary.missing and summary.graded == 4
