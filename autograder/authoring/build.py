@@ -12,7 +12,7 @@ from autograder.authoring.stages import STAGES
 from autograder.authoring.values import Values
 from autograder.core.config import CourseConfig, SheetConfig
 from autograder.core.errors import AssignError
-from autograder.outputs.feedback import public_check_names
+from autograder.student.checks import public_check_names
 
 
 @dataclass(frozen=True)

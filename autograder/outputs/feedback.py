@@ -16,7 +16,6 @@ it again replaces it); call it after the late policy (:func:`autograder.outputs.
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
 import functools
 import html
@@ -38,6 +37,7 @@ from autograder.grades.written import provisional_sentence, written_html, writte
 from autograder.outputs.plots import charts_for, render_chart
 from autograder.outputs.staff_view import adjusted_text, adjustment_lines, adjustments_markdown
 from autograder.outputs.todo_view import todo_cases_html, todo_exercise_html
+from autograder.student import checks
 
 SUMMARY_START = "<!-- autograder:summary -->"
 SUMMARY_END = "<!-- /autograder:summary -->"
@@ -160,29 +160,6 @@ def build_views(result: SubmissionResult, context: FeedbackContext) -> list[Exer
             adjusted=adjusted_text(a) if (a := adjustment_on_exercise(result, number)) else "",
         ))
     return views
-
-
-def public_check_names(config: CourseConfig, sheet: SheetConfig) -> dict[str, tuple[str, ...]]:
-    """Exercise id -> names of its public checks, read from ``CHECKS`` in the public checks (parsed only)."""
-    if not sheet.public_checks:
-        return {}
-    path = config.resolve(sheet.assignment_dir) / sheet.public_checks
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError):
-        return {}
-    for node in tree.body:
-        target = node.target if isinstance(node, ast.AnnAssign) else (
-            node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None)
-        value = getattr(node, "value", None)
-        if isinstance(target, ast.Name) and target.id == "CHECKS" and isinstance(value, ast.Dict):
-            found: dict[str, tuple[str, ...]] = {}
-            for key, items in zip(value.keys, value.values):
-                if isinstance(key, ast.Constant) and isinstance(items, (ast.List, ast.Tuple)):
-                    found[str(key.value)] = tuple(
-                        item.id.removeprefix("check_") for item in items.elts if isinstance(item, ast.Name))
-            return found
-    return {}
 
 
 # --------------------------------------------------------------------------- what is final
@@ -462,4 +439,4 @@ def write_feedback_pages(results: Iterable[SubmissionResult], context: FeedbackC
 
 
 def context_for(config: CourseConfig, sheet: SheetConfig, **kwargs: Any) -> FeedbackContext:
-    return FeedbackContext(sheet=sheet, public_checks=public_check_names(config, sheet), **kwargs)
+    return FeedbackContext(sheet=sheet, public_checks=checks.public_check_names(config, sheet), **kwargs)

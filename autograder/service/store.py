@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from autograder.core.config import CourseConfig, SheetConfig
 from autograder.core.results import SubmissionResult, to_gradescope
-from autograder.outputs.feedback import FeedbackContext, feedback_fragment, public_check_names
+from autograder.outputs.feedback import FeedbackContext, feedback_fragment
 from autograder.outputs.student_view import student_view
 from autograder.service.late import lateness
 from autograder.service.models import (
@@ -41,6 +41,7 @@ from autograder.service.queue import GradingWorkers, JobQueue
 from autograder.service.security import HubAuthentication, HubUser
 from autograder.service.staff_ledger import staffed
 from autograder.service.uploads import receive_upload
+from autograder.student.checks import public_check_names
 
 ALLOWED_SUFFIXES = (".ipynb", ".py")
 HOUR = dt.timedelta(hours=1)

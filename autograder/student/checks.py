@@ -32,6 +32,7 @@ kernel has already loaded it.
 
 from __future__ import annotations
 
+import ast
 import html
 import importlib
 import sys
@@ -237,3 +238,29 @@ def make_check(checks: Checks) -> Callable[..., None]:
         show(CheckReport(rows))
 
     return check
+
+
+def public_check_names(config: Any, sheet: Any) -> dict[str, tuple[str, ...]]:
+    """Exercise id -> names of its public checks, read from ``CHECKS`` in the public checks (parsed only).
+
+    ``config`` and ``sheet`` are the course's ``CourseConfig`` and ``SheetConfig`` (not imported: this
+    module needs only the standard library)."""
+    if not sheet.public_checks:
+        return {}
+    path = config.resolve(sheet.assignment_dir) / sheet.public_checks
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError):
+        return {}
+    for node in tree.body:
+        target = node.target if isinstance(node, ast.AnnAssign) else (
+            node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None)
+        value = getattr(node, "value", None)
+        if isinstance(target, ast.Name) and target.id == "CHECKS" and isinstance(value, ast.Dict):
+            found: dict[str, tuple[str, ...]] = {}
+            for key, items in zip(value.keys, value.values):
+                if isinstance(key, ast.Constant) and isinstance(items, (ast.List, ast.Tuple)):
+                    found[str(key.value)] = tuple(
+                        item.id.removeprefix("check_") for item in items.elts if isinstance(item, ast.Name))
+            return found
+    return {}

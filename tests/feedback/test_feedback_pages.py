@@ -22,9 +22,9 @@ from autograder.outputs.feedback import (
     context_for,
     feedback_html,
     notebook_output,
-    public_check_names,
 )
 from autograder.outputs.plots import charts_for, render_chart
+from autograder.student.checks import public_check_names
 
 TOY = Path(__file__).resolve().parents[2] / "tests" / "toy_course"
 
