@@ -49,8 +49,10 @@ container-demo: image
 validate: venv
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests/sheet_3_2 -o addopts="-p no:cacheprovider --durations=25" $(PYTEST_ARGS)
 
+# ruff over the code, the tests and the benchmarks, then mypy (pydantic plugin) over the engine; both always
+# run, so one run shows every finding, and lint fails when either does (.ci/run runs it before the tests).
 lint: venv
-	$(BIN)/ruff check autograder tests
+	@status=0; $(BIN)/ruff check autograder tests benchmarks || status=1; $(BIN)/mypy autograder || status=1; exit $$status
 
 clean:
 	rm -rf build $(VENV)

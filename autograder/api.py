@@ -5,19 +5,16 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-
-from autograder.grading.batch import BatchSummary, grade_batch
-from autograder.student.checks import FAIL, PASS, TODO, CheckRow, run_checks
+from autograder.api_outcomes import ExportOutcome, ReportOutcome, RubricOutcome, SimilarityOutcome
 from autograder.core.config import CourseConfig, find_config, load_config
 from autograder.core.errors import UsageError
-
-console = Console(stderr=True)
+from autograder.grading.batch import BatchSummary, grade_batch
+from autograder.grading.events import OnEvent
+from autograder.student.checks import FAIL, PASS, TODO, CheckRow, run_checks
 
 
 def load(config_path: Path | None = None) -> CourseConfig:
@@ -70,7 +67,7 @@ def output_file(path: Path, option: str = "--out") -> Path:
 def grade(
     *, sheet: str, submissions: list[Path], out: Path, jobs: int = 1, device: str = "auto",
     regrade: bool = False, scheduler: str | None = None, config_path: Path | None = None,
-    on_event: Callable[[str, Any], None] | None = None, submitted_at: Path | None = None,
+    on_event: OnEvent | None = None, submitted_at: Path | None = None,
     trust_mtime: bool = False,
 ) -> BatchSummary:
     """Grade a batch; results land in ``out`` as each finishes. ``on_event`` sees the batch's progress.
@@ -79,8 +76,8 @@ def grade(
     before it; the file's modification time, which the student controls, only with ``trust_mtime``;
     otherwise unknown (not late). Each result says where its time came from.
     """
-    from autograder.grading.collect import SubmissionTimes
     from autograder.grades.late import read_submission_times
+    from autograder.grading.collect import SubmissionTimes
 
     check_device(device)
     config_file = find_config(config_path)
@@ -136,10 +133,11 @@ def check(
     the same: pass, FAIL, or to do.
     """
     from autograder.core.errors import SubmissionError
-    from autograder.judge.runner import prepare_imports, sandbox_request
-    from autograder.judge.rpc import StudentProxy, StudentSession
-    from autograder.sandbox.client import Zygote
     from autograder.core.submission import load_submission
+    from autograder.judge.rpc import StudentProxy, StudentSession
+    from autograder.judge.runner import prepare_imports
+    from autograder.judge.sandbox_plan import sandbox_request
+    from autograder.sandbox.client import Zygote
 
     config = load_config(config_path)
     sheet_config = config.sheet(sheet)
@@ -182,7 +180,7 @@ def check(
 def serve(*, host: str | None, port: int, config_path: Path | None = None) -> None:
     config = load_config(config_path)
     try:
-        from autograder.service.app import serve as run_service
+        from autograder.service.server import serve as run_service
     except ImportError as exc:
         raise UsageError(f"the service needs the 'service' extra: pip install 'autograder[service]' ({exc})") from exc
     run_service(config=config, host=host, port=port or None)
@@ -226,12 +224,12 @@ def new_sheet(*, name: str, title: str | None = None, config_path: Path | None =
     return scaffold(config=load_config(config_file), name=name, title=title, config_file=config_file)
 
 
-def rubric(*, sheet: str, out: Path | None = None, config_path: Path | None = None) -> tuple[Path, Path]:
-    """Staff-only: ``<out>/rubric.md`` (every hidden test) and ``<out>/<sheet>_solutions.ipynb``; prints the rubric."""
+def rubric(*, sheet: str, out: Path | None = None, config_path: Path | None = None) -> RubricOutcome:
+    """Staff-only: ``<out>/rubric.md`` (every hidden test) and ``<out>/<sheet>_solutions.ipynb``."""
     import nbformat
 
-    from autograder.outputs.rubric import collect, render_markdown
     from autograder.authoring.solutions import solutions_notebook
+    from autograder.outputs.rubric import collect, render_markdown
 
     config = load_config(config_path)
     sheet_config = config.sheet(sheet)
@@ -239,16 +237,14 @@ def rubric(*, sheet: str, out: Path | None = None, config_path: Path | None = No
     text = render_markdown(collect(config, sheet_config), sheet_config, config.limits.test_timeout_s)
     (out / "rubric.md").write_text(text + "\n", encoding="utf-8")
     nbformat.write(solutions_notebook(config, sheet_config), out / f"{sheet}_solutions.ipynb")
-    console.print(text, markup=False, highlight=False, soft_wrap=True)
-    console.print(f"rubric and solutions notebook (staff only): {out}", soft_wrap=True)
-    return out / "rubric.md", out / f"{sheet}_solutions.ipynb"
+    return RubricOutcome(rubric=out / "rubric.md", solutions=out / f"{sheet}_solutions.ipynb", text=text)
 
 
-def report(*, sheet: str, results_dir: Path, out: Path, config_path: Path | None = None) -> Path:
+def report(*, sheet: str, results_dir: Path, out: Path, config_path: Path | None = None) -> ReportOutcome:
     """The TA report (one HTML page) for the results in ``results_dir``."""
+    from autograder.grades.grade import StaffLedger
     from autograder.outputs.exports import finalize_result, load_results
     from autograder.outputs.feedback import context_for
-    from autograder.grades.grade import StaffLedger
     from autograder.outputs.report import write_report
 
     config = load_config(config_path)
@@ -260,17 +256,16 @@ def report(*, sheet: str, results_dir: Path, out: Path, config_path: Path | None
     output_file(out)
     path = write_report(results, sheet_config, out, similarity_dir=results_dir / "similarity",
                         feedback_dir=results_dir / "export" / "feedback")
-    console.print(f"TA report for {len(results)} submission(s): {path}", soft_wrap=True)
-    return path
+    return ReportOutcome(path=path, submissions=len(results))
 
 
 def export(
     *, sheet: str, results_dir: Path, out: Path | None = None, lms: Path | None = None,
     lms_grade_column: str | None = None, feedback: bool = True, config_path: Path | None = None,
-) -> Any:
+) -> ExportOutcome:
     """grades.csv, Gradescope results.json per student, feedback pages and (optionally) an LMS CSV."""
-    from autograder.outputs.exports import export_results, load_results
     from autograder.grades.grade import StaffLedger
+    from autograder.outputs.exports import export_results, load_results
 
     config = load_config(config_path)
     sheet_config = config.sheet(sheet)
@@ -283,21 +278,17 @@ def export(
     summary = export_results(config=config, sheet=sheet_config, results=results, out_dir=target, lms=lms,
                              lms_grade_column=lms_grade_column, feedback=feedback,
                              ledger=StaffLedger.for_results(results_dir))
-    console.print(f"exported {len(summary.results)} student(s) to {target}"
-                  + (f" ({summary.superseded} other submission(s) not counted)" if summary.superseded else "")
-                  + (f"; LMS CSV: {lms}" if lms else ""), soft_wrap=True)
-    return summary
+    return ExportOutcome(summary=summary, folder=target, lms=lms)
 
 
 def similarity(
     *, sheet: str, submissions: list[Path], out: Path, archives: list[Path] | None = None, threshold: float = 0.5,
-    config_path: Path | None = None, show_table: bool = True,
-) -> Any:
+    config_path: Path | None = None,
+) -> SimilarityOutcome:
     """Rank every pair of submissions by shared own code (the sheet's notebook discounted); see docs/similarity.md."""
     from autograder.core.errors import BatchRefused
     from autograder.similarity import Settings, run_similarity
     from autograder.similarity.compare import flagged_groups
-    from autograder.similarity.render import top_table
 
     if not 0.0 < threshold <= 1.0:
         raise UsageError(f"--threshold must be a share between 0 and 1 (got {threshold})")
@@ -312,20 +303,7 @@ def similarity(
         out=out, archives=archives or [], settings=Settings(threshold=threshold),
         max_bytes=config.limits.max_submission_mb << 20, sheet=sheet,
         title=f"Similarity: {sheet_config.title or sheet}")
-    if show_table:
-        wide = Console()
-        wide.width = max(wide.width, 132)  # whole ids, as in grade's summary
-        wide.print(top_table(run.pairs, title=f"{sheet}: {len(run.compared)} compared, "
-                                  f"{len(run.flagged)} pair(s) flagged (evidence to weigh, not a verdict)"))
-    for number, group in enumerate(flagged_groups(run.pairs), start=1):
-        console.print(f"group {number} ({len(group.members)} submissions, {group.pairs} flagged pair(s)): "
-                      f"{', '.join(group.members)}", markup=False, highlight=False, soft_wrap=True)
-    for key, why in run.left_out:
-        console.print(f"not compared: {key}: {why}", markup=False, highlight=False, soft_wrap=True)
-    for own in (own for own in run.submissions if own.note):
-        console.print(f"note: {own.key}: {own.note}", markup=False, highlight=False, soft_wrap=True)
-    console.print(f"side by side: {run.index}; all pairs: {out / 'pairs.csv'}", soft_wrap=True)
-    return run
+    return SimilarityOutcome(run=run, groups=tuple(flagged_groups(run.pairs)))
 
 
 def lms_push(*, sheet: str, results_dir: Path, dry_run: bool = False, roster: Path | None = None,

@@ -44,7 +44,8 @@ import json, sys, time
 from pathlib import Path
 started = time.monotonic()
 from autograder.core.config import load_config
-from autograder.grading.worker import GradeTask, WorkerRuntime
+from autograder.grading.worker.runtime import WorkerRuntime
+from autograder.grading.worker.task import GradeTask
 runtime = WorkerRuntime(load_config(Path({str(config_file)!r})))
 runtime.zygote
 start = time.monotonic() - started

@@ -7,12 +7,12 @@ from pathlib import Path
 
 from autograder.authoring.context import BuildContext
 from autograder.authoring.master import read_master
+from autograder.authoring.reference import ReferencePackage, reference_modules
 from autograder.authoring.stages import STAGES
 from autograder.authoring.values import Values
-from autograder.student.checks import public_check_names
 from autograder.core.config import CourseConfig, SheetConfig
 from autograder.core.errors import AssignError
-from autograder.release.signatures import ReferencePackage, reference_modules
+from autograder.student.checks import public_check_names
 
 
 @dataclass(frozen=True)

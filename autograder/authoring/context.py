@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.authoring.reference import ReferencePackage
 from autograder.authoring.values import Values
 from autograder.core.config import CourseConfig, SheetConfig
-from autograder.release.signatures import ReferencePackage
 
 
 @dataclass

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import ast
 
+from autograder.authoring.reference import ReferencePackage, render_params
 from autograder.core.errors import AssignError
-from autograder.release.signatures import ReferencePackage, render_params
 
 KEPT_DECORATORS = {"staticmethod", "classmethod", "property"}
 KEPT_DECORATOR_ATTRIBUTES = {"setter", "getter", "deleter"}

@@ -1,16 +1,21 @@
 """The ``autograder`` command's shell: its top-level help (with the exit codes) and how click's own errors end.
 
-The commands themselves are in :mod:`autograder.cli.main`.
+Also what every command module shares: the app they register on, stderr, ``--config`` and how an
+error ends a command. The commands themselves are in :mod:`autograder.cli.main` (and the modules it
+imports: :mod:`.term`, :mod:`.written`, :mod:`.lms`).
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.markup import escape
 
-from autograder.core.errors import EXIT_INTERRUPTED, EXIT_USAGE
+from autograder.core.errors import EXIT_INTERRUPTED, EXIT_USAGE, AutograderError
 
 HELP = """Grade notebooks of a course sheet in a sandbox; release sheets; report, export, compare.
 
@@ -61,3 +66,20 @@ class CommandApp(typer.Typer):
         if result == EXIT_INTERRUPTED:  # typer turns Ctrl-C into Exit(130), which standalone_mode=False returns
             typer.echo(INTERRUPTED, err=True)
         sys.exit(result if isinstance(result, int) else 0)
+
+
+app = CommandApp(
+    help=HELP, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+console = Console(stderr=True)
+
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="course_config.py to use "
+                                                      "(default: found in the current folder or a parent)")]
+
+
+def _fail(exc: AutograderError) -> None:
+    """One line on stderr (never wrapped, never read as markup) and the error's exit code."""
+    said = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())  # pydantic's are multi-line
+    console.print(f"[bold red]error:[/] {escape(said)}", soft_wrap=True, highlight=False)
+    raise typer.Exit(exc.exit_code)

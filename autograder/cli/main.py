@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
 from autograder import api
-from autograder.student.checks import summary_line
-from autograder.cli.app import HELP, CommandApp
+from autograder.cli import term, written  # noqa: F401 - each registers its commands on app
+from autograder.cli.app import ConfigOption, _fail, app, console
+from autograder.cli.display import GradeProgress, print_summary
 from autograder.cli.lms import lms_push
 from autograder.core.errors import (
     EXIT_CHECK_FAILED,
@@ -32,23 +32,7 @@ from autograder.core.errors import (
     EXIT_STALE,
     AutograderError,
 )
-from autograder.grading.progress import GradingProgress
-
-app = CommandApp(
-    help=HELP, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-console = Console(stderr=True)
-
-ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="course_config.py to use "
-                                                      "(default: found in the current folder or a parent)")]
-
-
-def _fail(exc: AutograderError) -> None:
-    """One line on stderr (never wrapped, never read as markup) and the error's exit code."""
-    said = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())  # pydantic's are multi-line
-    console.print(f"[bold red]error:[/] {escape(said)}", soft_wrap=True, highlight=False)
-    raise typer.Exit(exc.exit_code)
+from autograder.student.checks import summary_line
 
 
 @app.command()
@@ -61,10 +45,10 @@ def grade(
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="warm worker processes")] = 1,
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda")] = "auto",
     regrade: Annotated[bool, typer.Option("--regrade", help="grade again even if a result exists")] = False,
-    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler address, "
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, "
                                                      "e.g. tcp://host:8786")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
-    submitted_at: Annotated[Optional[Path], typer.Option(
+    submitted_at: Annotated[Path | None, typer.Option(
         "--submitted-at", help="CSV of 'student id,time' (ISO 8601): when each came in, for lateness; "
         "before nbgrader's timestamp.txt")] = None,
     trust_mtime: Annotated[bool, typer.Option(
@@ -75,7 +59,7 @@ def grade(
     """Grade submissions of SHEET into --out: one <student id>.json each, plus grades.csv."""
     started = time.monotonic()
     try:
-        with _Progress(not quiet) as on_event:
+        with GradeProgress(not quiet) as on_event:
             summary = api.grade(sheet=sheet, submissions=submissions, out=out, jobs=jobs, device=device,
                                 regrade=regrade, scheduler=scheduler, config_path=config, on_event=on_event,
                                 submitted_at=submitted_at, trust_mtime=trust_mtime)
@@ -83,7 +67,7 @@ def grade(
     except AutograderError as exc:
         _fail(exc)
         return
-    _print_summary(summary, exercises, sheet, out, time.monotonic() - started)
+    print_summary(summary, exercises, sheet, out, time.monotonic() - started)
     if summary.missing:
         console.print(f"[bold red]{len(summary.missing)} submission(s) have no result:[/] "
                       f"{', '.join(summary.missing)}; run the same command again to resume")
@@ -101,7 +85,7 @@ _STATUS_STYLE = {"pass": "[green]pass[/]", "FAIL": "[bold red]FAIL[/]", "to do":
 def check(
     sheet: Annotated[str, typer.Argument(help="sheet name, e.g. sheet_3_2")],
     notebook: Annotated[Path, typer.Argument(help="your notebook (.ipynb) or .py file")],
-    exercise: Annotated[Optional[str], typer.Option("--exercise", "-e", help="only this exercise's checks, "
+    exercise: Annotated[str | None, typer.Option("--exercise", "-e", help="only this exercise's checks, "
                                                     "e.g. 3.2.2 (default: all)")] = None,
     config: ConfigOption = None,
 ) -> None:
@@ -131,9 +115,9 @@ def check(
 
 @app.command()
 def serve(
-    host: Annotated[Optional[str], typer.Option(help="address to listen on (default: from "
+    host: Annotated[str | None, typer.Option(help="address to listen on (default: from "
                                                 "JUPYTERHUB_SERVICE_URL, else 127.0.0.1)")] = None,
-    port: Annotated[Optional[int], typer.Option(help="port (default: from JUPYTERHUB_SERVICE_URL, "
+    port: Annotated[int | None, typer.Option(help="port (default: from JUPYTERHUB_SERVICE_URL, "
                                                 "else 10101)", show_default=False)] = None,
     config: ConfigOption = None,
 ) -> None:
@@ -183,11 +167,11 @@ def release(
     sheet: Annotated[str, typer.Argument(help="sheet name, e.g. sheet_3_2")],
     out: Annotated[Path, typer.Option("--out", help="folder for the student bundle (<out>/<sheet>/)")],
     nbgrader: Annotated[bool, typer.Option("--nbgrader", help="nbgrader's layout: <out>/release/<sheet>/")] = False,
-    variants: Annotated[Optional[Path], typer.Option("--variants", help="folder of known-wrong variants "
+    variants: Annotated[Path | None, typer.Option("--variants", help="folder of known-wrong variants "
                                                      "(default: tests/variants/<sheet>/)")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="warm worker processes for the gate")] = 2,
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda")] = "auto",
-    work: Annotated[Optional[Path], typer.Option("--work", help="staff-only folder for the gate's results "
+    work: Annotated[Path | None, typer.Option("--work", help="staff-only folder for the gate's results "
                                                  "(default: build/release-gate/<sheet>)")] = None,
     config: ConfigOption = None,
 ) -> None:
@@ -237,13 +221,15 @@ def new_sheet(
 @app.command()
 def rubric(
     sheet: Annotated[str, typer.Argument(help="sheet name, e.g. sheet_3_2")],
-    out: Annotated[Optional[Path], typer.Option("--out", help="staff folder for rubric.md and the solutions "
+    out: Annotated[Path | None, typer.Option("--out", help="staff folder for rubric.md and the solutions "
                                                 "notebook (default: build/staff/<sheet>)")] = None,
     config: ConfigOption = None,
 ) -> None:
     """Staff only: print every hidden test's exercise, points, limit and checks; write it and a solutions notebook."""
     try:
-        api.rubric(sheet=sheet, out=out, config_path=config)
+        written = api.rubric(sheet=sheet, out=out, config_path=config)
+        console.print(written.text, markup=False, highlight=False, soft_wrap=True)
+        console.print(f"rubric and solutions notebook (staff only): {written.folder}", soft_wrap=True)
     except AutograderError as exc:
         _fail(exc)
 
@@ -257,7 +243,8 @@ def report(
 ) -> None:
     """A TA report: scores, tests by pass rate, failures by message, work not attempted, a roster, grading time."""
     try:
-        api.report(sheet=sheet, results_dir=results_dir, out=out, config_path=config)
+        made = api.report(sheet=sheet, results_dir=results_dir, out=out, config_path=config)
+        console.print(f"TA report for {made.submissions} submission(s): {made.path}", soft_wrap=True)
     except AutograderError as exc:
         _fail(exc)
 
@@ -266,18 +253,22 @@ def report(
 def export(
     sheet: Annotated[str, typer.Argument(help="sheet name, e.g. sheet_3_2")],
     results_dir: Annotated[Path, typer.Argument(help="folder of <student>.json results")],
-    out: Annotated[Optional[Path], typer.Option("--out", help="folder for grades.csv, gradescope/ and "
+    out: Annotated[Path | None, typer.Option("--out", help="folder for grades.csv, gradescope/ and "
                                                 "feedback/ (default: RESULTS_DIR/export)")] = None,
-    lms: Annotated[Optional[Path], typer.Option("--lms", help="also write an LMS gradebook CSV here")] = None,
-    lms_grade_column: Annotated[Optional[str], typer.Option("--lms-grade-column", help="grade column name "
+    lms: Annotated[Path | None, typer.Option("--lms", help="also write an LMS gradebook CSV here")] = None,
+    lms_grade_column: Annotated[str | None, typer.Option("--lms-grade-column", help="grade column name "
                                                             "in the LMS CSV (default: the sheet name)")] = None,
     feedback: Annotated[bool, typer.Option("--feedback/--no-feedback", help="write feedback pages")] = True,
     config: ConfigOption = None,
 ) -> None:
     """Apply the late policy and export grades (grades.csv, Gradescope JSON, LMS CSV, feedback pages)."""
     try:
-        api.export(sheet=sheet, results_dir=results_dir, out=out, lms=lms, lms_grade_column=lms_grade_column,
-                   feedback=feedback, config_path=config)
+        done = api.export(sheet=sheet, results_dir=results_dir, out=out, lms=lms, lms_grade_column=lms_grade_column,
+                          feedback=feedback, config_path=config)
+        summary = done.summary
+        console.print(f"exported {len(summary.results)} student(s) to {done.folder}"
+                      + (f" ({summary.superseded} other submission(s) not counted)" if summary.superseded else "")
+                      + (f"; LMS CSV: {done.lms}" if done.lms else ""), soft_wrap=True)
     except AutograderError as exc:
         _fail(exc)
 
@@ -325,82 +316,32 @@ def similarity(
 ) -> None:
     """Which submissions share code, side by side, with the sheet's own code discounted."""
     try:
-        api.similarity(sheet=sheet, submissions=submissions, out=out, archives=archive or [], threshold=threshold,
-                       config_path=config)
+        found = api.similarity(sheet=sheet, submissions=submissions, out=out, archives=archive or [],
+                               threshold=threshold, config_path=config)
     except AutograderError as exc:
         _fail(exc)
+        return
+    _print_similarity(found, sheet)
 
 
 app.command("lms-push")(lms_push)
 
-# ------------------------------------------------------------------ grade's display
+def _print_similarity(found: api.SimilarityOutcome, sheet: str) -> None:
+    from autograder.similarity.render import top_table
 
-
-class _Progress:
-    """The live display of :class:`autograder.grading.progress.GradingProgress`, fed by the batch's events;
-    silent when disabled."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.view = GradingProgress()
-        self.live = Live(self.view, console=console, refresh_per_second=2, transient=False)
-
-    def __enter__(self) -> Any:
-        if self.enabled:
-            self.live.__enter__()
-        return self.on_event
-
-    def __exit__(self, *exc: object) -> None:
-        if self.enabled:
-            self.live.__exit__(*exc)  # type: ignore[arg-type]
-            if not console.is_terminal:
-                console.line()  # the last frame, printed once, ends without a newline there
-
-    def on_event(self, kind: str, payload: Any) -> None:
-        self.view.on_event(kind, payload)
-        if not self.enabled:
-            return
-        if kind == "start" and payload.get("reused"):
-            console.print(f"{payload['reused']} submission(s) already graded: reused (use --regrade)")
-        if kind == "start" and payload.get("shared"):
-            console.print(f"{payload['shared']} submission(s) identical to another's: graded once for all")
-        elif kind == "workers":
-            console.print(f"{payload['jobs']} warm worker(s) on {payload['device']}")
-
-
-def _print_summary(summary: Any, exercises: list[str], sheet: str, out: Path, seconds: float) -> None:
-    table = Table(title=f"{sheet}: {len(summary.results)} submission(s), {seconds:.1f} s")
-    table.add_column("student")
-    for ex in exercises:
-        table.add_column(ex, justify="right")
-    table.add_column("total", justify="right", style="bold")
-    notes = {result.student_id: "not gradable" if not result.gradable else
-             ("GRADER ERROR" if result.grader_error else
-              f"awaiting staff: {sum(a.max_points for a in result.written if a.mark is None):g} pts"
-              if result.provisional else "") for result in summary.results}
-    if any(notes.values()):  # the column only where some row has something to say
-        table.add_column("note")
-    for result in sorted(summary.results, key=lambda r: r.student_id):
-        per = result.exercise_scores()
-        table.add_row(result.student_id, *(f"{per.get(ex, (0, 0))[0]:g}" for ex in exercises),
-                      f"{result.final_score:g}/{result.max_score:g}",
-                      *([notes[result.student_id]] if any(notes.values()) else []))
+    run = found.run
     wide = Console()
-    wide.width = max(wide.width, 132)  # one column per exercise: do not squeeze ids into "stu…"
-    wide.print(table)
-    for line in [*summary.notes, *summary.refused]:
-        console.print(line, soft_wrap=True, markup=False)
-    for line in getattr(summary, "warnings", ()):  # look-alike ids: graded apart, worth a look
-        console.print(f"warning: {line}", soft_wrap=True, markup=False, style="yellow")
-    console.print(f"results in {out}/ (one <student>.json each, grades.csv); {summary.reused} result(s) reused "
-                  "from an earlier run (same submission, suite and engine)", soft_wrap=True)
-
-
-import autograder.cli.written  # noqa: F401 - registers `autograder written` on app (it imports app from here)
+    wide.width = max(wide.width, 132)  # whole ids, as in grade's summary
+    wide.print(top_table(run.pairs, title=f"{sheet}: {len(run.compared)} compared, "
+                              f"{len(run.flagged)} pair(s) flagged (evidence to weigh, not a verdict)"))
+    lines = [*(f"group {number} ({len(group.members)} submissions, {group.pairs} flagged pair(s)): "
+               f"{', '.join(group.members)}" for number, group in enumerate(found.groups, start=1)),
+             *(f"not compared: {key}: {why}" for key, why in run.left_out),
+             *(f"note: {own.key}: {own.note}" for own in run.submissions if own.note)]
+    for line in lines:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    console.print(f"side by side: {run.index}; all pairs: {found.pairs_csv}", soft_wrap=True)
 
 
 def main() -> None:  # pragma: no cover - console entry point
     app()
-
-
-from autograder.cli import term as cli_term# noqa: F401  (registers regrade and adjust on app)

@@ -1,6 +1,6 @@
 """The term's commands: ``regrade`` (a diff, then apply with history) and ``adjust`` (staff adjustments).
 
-Registered on :data:`autograder.cli.app`; thin, over :mod:`autograder.api`.
+Registered on :data:`autograder.cli.main.app`; thin, over :mod:`autograder.api`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from autograder import api
-from autograder.cli.main import ConfigOption, _fail, app
+from autograder.cli.app import ConfigOption, _fail, app
 from autograder.core.errors import EXIT_NO_RESULT, AutograderError
 
 console = Console(stderr=True)

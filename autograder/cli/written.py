@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from autograder import api
-from autograder.cli.main import ConfigOption, _fail, app
+from autograder.cli.app import ConfigOption, _fail, app
 from autograder.core.errors import AutograderError, UsageError
 
 
@@ -16,9 +16,9 @@ from autograder.core.errors import AutograderError, UsageError
 def written(
     sheet: Annotated[str, typer.Argument(help="sheet name from the course config, e.g. sheet_3_2")],
     results_dir: Annotated[Path, typer.Argument(help="the --out folder of `autograder grade`")],
-    export: Annotated[Optional[Path], typer.Option(
+    export: Annotated[Path | None, typer.Option(
         "--export", help="write every student's answers and marks to this CSV")] = None,
-    import_: Annotated[Optional[Path], typer.Option(
+    import_: Annotated[Path | None, typer.Option(
         "--import", help="add the marks of this CSV (points in [0, max], rubric ids separated by ';'); "
         "checked first, nothing imported when a row is wrong; the same file twice adds nothing")] = None,
     by: Annotated[str, typer.Option("--by", help="who gives the imported marks (kept in the ledger)")] = "staff",

@@ -136,7 +136,7 @@ class SheetConfig(_Model):
     def _known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except Exception as exc:  # noqa: BLE001 - zoneinfo raises several kinds
+        except Exception as exc:  # zoneinfo raises several kinds
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 

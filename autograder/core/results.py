@@ -15,9 +15,11 @@ import re
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from autograder.core.extra_data import ExtraData
 
 CaseStatus = Literal["passed", "failed", "error"]
 """``failed``: the student's code is at fault; ``error``: the grader itself failed (staff must look)."""
@@ -129,12 +131,23 @@ class SubmissionResult(_Frozen):
     format_errors: str = ""
     grader_error: str = Field("", description="set when grading itself failed; staff must look")
     tests: tuple[CaseResult, ...] = ()
-    extra_data: dict[str, Any] = Field(default_factory=dict)
+    extra_data: ExtraData = Field(default_factory=ExtraData, description="staff data: autograder.core.extra_data")
     submitted_at: dt.datetime | None = None
     graded_at: dt.datetime = Field(default_factory=lambda: dt.datetime.now(dt.UTC))
     late_penalty: float = Field(0.0, description="points deducted for lateness")
     written: tuple[WrittenAnswer, ...] = Field((), description="answers staff grade (autograder.grades.grade)")
     adjustments: tuple[AppliedAdjustment, ...] = Field((), description="staff adjustments in force")
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """As pydantic's, which skips validation: an ``extra_data`` given as a mapping is made an
+        :class:`ExtraData` here, so every reader of a copy finds the model."""
+        if update and "extra_data" in update and not isinstance(update["extra_data"], ExtraData):
+            update = {**update, "extra_data": ExtraData.model_validate(dict(update["extra_data"]))}
+        return super().model_copy(update=update, deep=deep)
+
+    def with_extra(self, **changes: Any) -> SubmissionResult:
+        """The result with ``extra_data`` fields set (see :class:`ExtraData`)."""
+        return self.model_copy(update={"extra_data": self.extra_data.updated(**changes)})
 
     @property
     def written_score(self) -> float:
@@ -176,7 +189,7 @@ class SubmissionResult(_Frozen):
             student_id=student_id, sheet=sheet, submission=submission, submission_sha256=sha256,
             max_score=max_score, gradable=False, format_errors=message,
             output=f"This file could not be graded: {message}",
-            extra_data={"exercise_max": dict(points or {})},
+            extra_data=ExtraData(exercise_max=dict(points or {})),
         )
 
     @classmethod
@@ -189,7 +202,7 @@ class SubmissionResult(_Frozen):
             student_id=student_id, sheet=sheet, submission=submission, submission_sha256=sha256,
             max_score=max_score, grader_error=message,
             output="Grading failed because of a problem on our side; course staff have been told.",
-            extra_data={"exercise_max": dict(points or {})},
+            extra_data=ExtraData(exercise_max=dict(points or {})),
         )
 
 

@@ -8,6 +8,7 @@ student; the caller records a result with ``gradable: false``.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -55,16 +56,6 @@ class LoadedSubmission:
     cells: tuple[Cell, ...]
     sheet_hint: str | None = None
     answers: tuple[AnswerCell, ...] = ()
-
-
-def student_id_for(path: Path) -> str:
-    """A file on its own: nbgrader's ``submitted/<student>/<assignment>/<file>`` by position, else its stem.
-
-    Folders are read by :func:`autograder.grading.collect.collect`, which also keeps ids distinct.
-    """
-    from autograder.grading.collect import id_from_file
-
-    return id_from_file(path)
 
 
 def load_submission(path: Path, *, max_bytes: int, expected_sheet: str | None = None) -> LoadedSubmission:
@@ -197,4 +188,4 @@ def parse_python(text: str) -> list[Cell]:
     if not starts or starts[0] != 0:
         starts = [0, *starts]
     bounds = [*starts, len(text)]
-    return [Cell(index=i, source=text[a:b]) for i, (a, b) in enumerate(zip(bounds, bounds[1:])) if text[a:b].strip()]
+    return [Cell(index=i, source=text[a:b]) for i, (a, b) in enumerate(itertools.pairwise(bounds)) if text[a:b].strip()]

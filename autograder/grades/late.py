@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo
 
 from autograder.core.config import SheetConfig
 from autograder.core.errors import UsageError
+from autograder.core.extra_data import LateRecord
 from autograder.core.results import SubmissionResult
 
 DAY = dt.timedelta(days=1)
@@ -138,7 +139,7 @@ def lateness(sheet: SheetConfig, submitted_at: dt.datetime | None, *,
 def apply_late_policy(result: SubmissionResult, sheet: SheetConfig, *,
                       submitted_at: dt.datetime | None = None,
                       custom: LatePenaltyFn | None = None) -> SubmissionResult:
-    """The result with its late penalty (replacing any earlier one) and ``extra_data["late"]``.
+    """The result with its late penalty (replacing any earlier one) and ``extra_data.late``.
 
     ``submitted_at`` overrides the result's own stamp. Not gradable or crashed results get no
     penalty (there is no score to reduce, and a grader failure is never the student's fault).
@@ -147,7 +148,7 @@ def apply_late_policy(result: SubmissionResult, sheet: SheetConfig, *,
     late = lateness(sheet, stamp, custom=custom)
     penalty = (round(result.total_before_penalty * late.fraction, 4)
                if result.gradable and not result.grader_error else 0.0)
-    extra = {**result.extra_data, "late": late.as_dict()}
+    extra = result.extra_data.updated(late=LateRecord.model_validate(late.as_dict()))
     return result.model_copy(update={"submitted_at": stamp, "late_penalty": penalty, "extra_data": extra})
 
 

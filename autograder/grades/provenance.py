@@ -1,7 +1,7 @@
 """What a result records so that it can be regraded and its changes explained.
 
-At grading time every result gets, in ``extra_data`` (staff-only: the renderers for students drop
-``extra_data``):
+At grading time every result gets, in ``extra_data`` (:class:`autograder.core.extra_data.ExtraData`;
+staff-only: the renderers for students drop ``extra_data``):
 
 - ``submission_file``: the graded file's original path, its SHA-256 and ``copy``, a copy kept under
   ``RESULTS_DIR/submissions/<sha256><ext>`` (the results folder is staff-only and no sandbox sees
@@ -20,14 +20,12 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any
 
 from autograder.core.config import CourseConfig, SheetConfig
+from autograder.core.extra_data import GradingFingerprints, SubmissionFile
 from autograder.core.results import SubmissionResult
 
 SUBMISSIONS = "submissions"
-SUBMISSION_FILE = "submission_file"
-GRADING = "grading"
 
 
 def _sha(text: str) -> str:
@@ -72,18 +70,11 @@ def config_hash(config: CourseConfig, sheet: SheetConfig) -> str:
                            sort_keys=True))
 
 
-def grading_fingerprints(config: CourseConfig, sheet: SheetConfig, suite: str) -> dict[str, Any]:
+def grading_fingerprints(config: CourseConfig, sheet: SheetConfig, suite: str) -> GradingFingerprints:
     from autograder.judge.fingerprint import engine_fingerprint
 
-    return {"suite": suite, "engine": engine_fingerprint(), "config": config_hash(config, sheet),
-            "tests": hidden_test_hashes(config.resolve(sheet.hidden_dir))}
-
-
-def code_hash(fingerprints: dict[str, Any], nodeid: str) -> str | None:
-    tests = fingerprints.get("tests") if isinstance(fingerprints, dict) else None
-    if not isinstance(tests, dict) or not nodeid:
-        return None
-    return tests.get(nodeid.split("[", 1)[0])
+    return GradingFingerprints(suite=suite, engine=engine_fingerprint(), config=config_hash(config, sheet),
+                               tests=hidden_test_hashes(config.resolve(sheet.hidden_dir)))
 
 
 def keep_copy(results_dir: Path, path: Path, sha256: str) -> str | None:
@@ -104,13 +95,13 @@ def keep_copy(results_dir: Path, path: Path, sha256: str) -> str | None:
 
 
 def with_provenance(result: SubmissionResult, *, results_dir: Path, path: Path | None, sha256: str,
-                    fingerprints: dict[str, Any]) -> SubmissionResult:
+                    fingerprints: GradingFingerprints) -> SubmissionResult:
     """``result`` recording its file (and a kept copy of it) and the fingerprints of its grading."""
-    extra = {**result.extra_data, GRADING: fingerprints}
-    if path is not None:
-        copy = keep_copy(results_dir, path, sha256)
-        extra[SUBMISSION_FILE] = {"path": str(path.resolve()), "sha256": sha256, "copy": copy}
-    return result.model_copy(update={"extra_data": extra})
+    if path is None:
+        return result.with_extra(grading=fingerprints)
+    copy = keep_copy(results_dir, path, sha256)
+    return result.with_extra(grading=fingerprints,
+                             submission_file=SubmissionFile(path=str(path.resolve()), sha256=sha256, kept_copy=copy))
 
 
 def file_sha256(path: Path) -> str:
@@ -124,17 +115,16 @@ def file_sha256(path: Path) -> str:
 def find_submission(results_dir: Path, result: SubmissionResult) -> tuple[Path | None, str]:
     """The graded file of ``result``: the kept copy, else the recorded path if its SHA-256 still
     matches; ``(None, why)`` when neither is there."""
-    record = result.extra_data.get(SUBMISSION_FILE) if isinstance(result.extra_data, dict) else None
-    record = record if isinstance(record, dict) else {}
-    sha = str(record.get("sha256") or result.submission_sha256 or "")
+    record = result.extra_data.submission_file or SubmissionFile()
+    sha = str(record.sha256 or result.submission_sha256 or "")
     candidates: list[Path] = []
-    if record.get("copy"):
-        candidates.append(results_dir / str(record["copy"]))
+    if record.kept_copy:
+        candidates.append(results_dir / record.kept_copy)
     if sha and ":" not in sha:
         suffix = Path(result.submission).suffix.lower() or ".ipynb"
         candidates.append(results_dir / SUBMISSIONS / f"{sha}{suffix}")
-    if record.get("path"):
-        candidates.append(Path(str(record["path"])))
+    if record.path:
+        candidates.append(Path(record.path))
     for candidate in candidates:
         try:
             if candidate.is_file() and (not sha or file_sha256(candidate) == sha):

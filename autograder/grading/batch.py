@@ -7,22 +7,15 @@ import hashlib
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
-from autograder.grading.collect import Found, SubmissionTimes, collect
 from autograder.core.config import CourseConfig, SheetConfig
-from autograder.grading.dedup import content_key, mark_shared, shared_copy, split_twins
 from autograder.core.errors import UsageError
-from autograder.outputs.exports import finalize_result
-from autograder.outputs.feedback import context_for
-from autograder.grades.grade import StaffLedger
-from autograder.grading.jobstore import JobStore
-from autograder.grading.lookalike import look_alike_warnings
-from autograder.grades.provenance import grading_fingerprints, with_provenance
+from autograder.core.extra_data import GradingFingerprints
 from autograder.core.results import (
     SubmissionResult,
     grades_table,
@@ -30,8 +23,23 @@ from autograder.core.results import (
     write_result,
     write_text_atomic,
 )
-from autograder.core.submission import student_id_for
-from autograder.grading.worker import GradeTask, WorkerProcess
+from autograder.grades.grade import StaffLedger
+from autograder.grades.provenance import grading_fingerprints, with_provenance
+from autograder.grading.collect import Found, SubmissionTimes, collect, student_id_for
+from autograder.grading.dedup import content_key, mark_shared, shared_copy, split_twins
+from autograder.grading.events import (
+    BatchStarted,
+    GradingDone,
+    GradingStarted,
+    OnEvent,
+    WorkersReady,
+)
+from autograder.grading.jobstore import JobStore
+from autograder.grading.lookalike import look_alike_warnings
+from autograder.grading.worker.handle import WorkerProcess
+from autograder.grading.worker.task import GradeTask, WorkerReply
+from autograder.outputs.exports import finalize_result
+from autograder.outputs.feedback import context_for
 
 # ------------------------------------------------------------------ devices
 
@@ -132,14 +140,14 @@ class Grader:
         try:
             reply = worker.grade(task)
         except Exception as exc:  # noqa: BLE001 - the worker died: replace it, record the failure
-            reply = {"error": f"grading worker failed: {exc}"}
+            reply = WorkerReply(error=f"grading worker failed: {exc}")
             worker = self._replace(worker)
         finally:
             self._idle.put(worker)
-        if "result" in reply:
-            return SubmissionResult.model_validate(reply["result"])
+        if reply.result is not None:
+            return reply.result
         return SubmissionResult.crashed(student_id=sid, sheet=sheet, submission=Path(path).name,
-                                        message=str(reply.get("error")), max_score=sheet_config.total_points,
+                                        message=str(reply.error), max_score=sheet_config.total_points,
                                         points=sheet_config.points)
 
     def _replace(self, worker: WorkerProcess) -> WorkerProcess:
@@ -243,7 +251,7 @@ def protected_roots(items: Sequence[BatchItem]) -> tuple[str, ...]:
 
 def grade_batch(
     *, config: CourseConfig, sheet: str, paths: Sequence[Path], out_dir: Path, jobs: int = 1,
-    device: str = "auto", regrade: bool = False, on_event: Callable[[str, Any], None] | None = None,
+    device: str = "auto", regrade: bool = False, on_event: OnEvent | None = None,
     config_file: Path | None = None, grader: Grader | None = None, times: SubmissionTimes | None = None,
     skip_tests: Mapping[str, Sequence[str]] | None = None,
 ) -> BatchSummary:
@@ -257,9 +265,9 @@ def grade_batch(
     """
     batch = open_batch(config=config, sheet=sheet, paths=paths, out_dir=out_dir, regrade=regrade, times=times,
                        skip_tests=skip_tests)
-    emit = on_event or (lambda kind, payload: None)
-    emit("start", {"total": len(batch.items), "todo": len(batch.todo), "skipped": batch.skipped,
-                   "reused": batch.reused, "shared": batch.shared})
+    emit: OnEvent = on_event or (lambda event: None)
+    emit(BatchStarted(total=len(batch.items), todo=len(batch.todo), skipped=batch.skipped,
+                      reused=batch.reused, shared=batch.shared))
     if not batch.todo:
         return batch.finish()
     if grader is not None:
@@ -270,14 +278,14 @@ def grade_batch(
     return batch.finish()
 
 
-def _grade_all(grader: Grader, batch: OpenBatch, emit: Callable[[str, Any], None]) -> None:
-    emit("workers", {"jobs": grader.jobs, "device": grader.device})
+def _grade_all(grader: Grader, batch: OpenBatch, emit: OnEvent) -> None:
+    emit(WorkersReady(jobs=grader.jobs, device=grader.device))
     pool = ThreadPoolExecutor(grader.jobs)
     try:
         futures = [pool.submit(_grade_one, grader, batch, item, emit) for item in batch.todo]
         for future in as_completed(futures):
             for result in future.result():
-                emit("done", result)
+                emit(GradingDone(result=result))
     finally:
         # Ctrl-C: grade nothing more; the workers, closed next, abandon what they grade.
         pool.shutdown(wait=False, cancel_futures=True)
@@ -306,12 +314,13 @@ class OpenBatch:
             self.__dict__["_feedback"] = context_for(self.config, self.config.sheet(self.sheet))
         return self.__dict__["_feedback"]
 
-    def fingerprints(self) -> dict[str, Any]:
+    def fingerprints(self) -> GradingFingerprints:
         """What a regrade diff compares (test code, config, engine: :mod:`autograder.grades.provenance`); once per batch."""
         if "_fingerprints" not in self.__dict__:
             self.__dict__["_fingerprints"] = grading_fingerprints(self.config, self.config.sheet(self.sheet),
                                                                   self.suite)
-        return self.__dict__["_fingerprints"]
+        found: GradingFingerprints = self.__dict__["_fingerprints"]
+        return found
 
     @property
     def skipped(self) -> int:
@@ -336,11 +345,9 @@ class OpenBatch:
         crash or hang is a finished result like any other.
         """
         if item.found is not None and item.found.ignored:
-            result = result.model_copy(update={"extra_data": {**result.extra_data,
-                                                              "not_graded_files": list(item.found.ignored)}})
+            result = result.with_extra(not_graded_files=list(item.found.ignored))
         if item.found is not None:  # where the time that decides lateness came from
-            result = result.model_copy(update={"extra_data": {
-                **result.extra_data, "submitted_at_source": item.found.submission_time()[1]}})
+            result = result.with_extra(submitted_at_source=item.found.submission_time()[1])
         result = with_provenance(result, results_dir=self.out_dir, path=item.path, sha256=item.sha256,
                                  fingerprints=self.fingerprints())
         result = finalize_result(result, self.feedback_context(), ledger=StaffLedger.for_results(self.out_dir))
@@ -395,7 +402,7 @@ def open_batch(*, config: CourseConfig, sheet: str, paths: Sequence[Path], out_d
 
     A submission folder with nothing to grade gets its "not gradable" result here, without a worker.
     """
-    from autograder.judge.runner import suite_hash
+    from autograder.judge.fingerprint import suite_hash
 
     sheet_config = config.sheet(sheet)
     items, refused = plan(paths, sheet=sheet_config, times=times)
@@ -443,10 +450,10 @@ def _done(store: JobStore, item: BatchItem, suite: str, out_dir: Path) -> bool:
 
 
 def _grade_one(grader: Grader, batch: OpenBatch, item: BatchItem,
-               emit: Callable[[str, Any], None]) -> list[SubmissionResult]:
+               emit: OnEvent) -> list[SubmissionResult]:
     """The item's result and its twins' (identical content, recorded from the same grading)."""
     batch.started(item)
-    emit("started", {"student_id": item.student_id})  # from this worker thread, once a worker is free
+    emit(GradingStarted(student_id=item.student_id))  # from this worker thread, once a worker is free
     result = grader.grade_file(sheet=batch.sheet, path=item.file, student_id=item.student_id,
                                submitted_at=submitted_at(item), protected=batch.protected,
                                skip_tests=batch.skip.get(item.student_id, ()))

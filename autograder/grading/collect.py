@@ -56,7 +56,7 @@ MAX_ENTRIES = 10_000  # files and folders looked at in one submission folder
 MAX_DEPTH = 32  # folder levels below a submission's folder; deeper is not a notebook's working folder
 HASH_HEX = 16  # 64 bits: a birthday search needs about 2**32 names to find two that share an id
 
-# Where a submission time came from (the result's ``extra_data["submitted_at_source"]``).
+# Where a submission time came from (the result's ``extra_data.submitted_at_source``).
 FROM_TABLE, FROM_EXCHANGE, FROM_MTIME, UNKNOWN = "submitted-at file", "timestamp.txt", "mtime", "unknown"
 
 
@@ -136,8 +136,8 @@ def _id_char(char: str) -> bool:
     return char in ID_PUNCTUATION or unicodedata.category(char)[0] in "LNM"
 
 
-def id_from_file(path: Path) -> str:
-    """A file named on its own: nbgrader's ``submitted/<student>/<assignment>/<file>``, else its stem."""
+def student_id_for(path: Path) -> str:
+    """The student id of a file named on its own: nbgrader's ``submitted/<student>/<assignment>/<file>``, else its stem."""
     folder = _nbgrader_folder(path)
     return safe_id(folder.parent.name if folder else path.stem)
 
@@ -158,7 +158,7 @@ def collect(paths: Sequence[Path], *, sheet: str, notebook: str,
         if path.is_dir():
             found.extend(_folder(path, sheet=sheet, notebook=notebook))
         elif path.is_file():
-            found.append(Found(id_from_file(path), path, folder=_nbgrader_folder(path)))
+            found.append(Found(student_id_for(path), path, folder=_nbgrader_folder(path)))
         else:
             raise BatchRefused(f"{path} does not exist or is not a file or folder (nothing was graded)")
     if times is not None:

@@ -17,8 +17,8 @@ from typing import Protocol, TypeVar
 
 from autograder.core.results import SubmissionResult
 
-SHARED_FROM = "grading_shared_from"  # on a copy: the student id whose grading it reuses
-SHARED_WITH = "identical_submissions"  # on every member: the other ids with the same content
+SHARED_FROM = "grading_shared_from"  # ExtraData field, on a copy: the student id whose grading it reuses
+SHARED_WITH = "identical_submissions"  # ExtraData field, on every member: the other ids with the same content
 
 
 class _Item(Protocol):
@@ -74,14 +74,14 @@ def mark_shared(result: SubmissionResult, others: Sequence[str]) -> SubmissionRe
     """The graded result, saying which other submissions had the same content."""
     if not others:
         return result
-    return result.model_copy(update={"extra_data": {**result.extra_data, SHARED_WITH: sorted(others)}})
+    return result.with_extra(identical_submissions=sorted(others))
 
 
 def shared_copy(result: SubmissionResult, *, student_id: str, submission: str, submitted_at: dt.datetime | None,
                 others: Sequence[str]) -> SubmissionResult:
     """``result`` (graded for another student with the same file) recorded for ``student_id``."""
-    extra = {**result.extra_data, SHARED_FROM: result.student_id,
-             SHARED_WITH: sorted({*others, result.student_id} - {student_id})}
+    extra = result.extra_data.updated(grading_shared_from=result.student_id,
+                                      identical_submissions=sorted({*others, result.student_id} - {student_id}))
     return result.model_copy(update={"student_id": student_id, "submission": submission,
                                      "submitted_at": submitted_at, "extra_data": extra,
                                      "late_penalty": 0.0})

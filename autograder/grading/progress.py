@@ -1,7 +1,8 @@
 """What ``autograder grade`` shows while a batch runs: progress, elapsed time, who is being graded, an ETA.
 
-Fed by the batch's events (``start``, ``workers``, ``started`` per submission a worker takes,
-``done`` per result). Submissions of one batch differ in cost by a factor of a hundred (a blank notebook
+Fed by the batch's events (:mod:`autograder.grading.events`: ``BatchStarted``, ``WorkersReady``,
+``GradingStarted`` per submission a worker takes, ``GradingDone`` per result). Submissions of one
+batch differ in cost by a factor of a hundred (a blank notebook
 grades in a second, a complete one trains two models), and the cheap ones often finish first; an
 average of the finished ones would promise a batch done in seconds and then stand still. So the ETA
 waits for a share of the batch (``min_share``, at least ``min_done`` results), assumes the submissions
@@ -14,12 +15,20 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
+
+from autograder.core.results import SubmissionResult
+from autograder.grading.events import (
+    BatchEvent,
+    BatchStarted,
+    GradingDone,
+    GradingStarted,
+    WorkersReady,
+)
 
 SHOWN_RUNNING = 8
 
@@ -43,23 +52,23 @@ class GradingProgress:
         self.durations: list[float] = []  # seconds each finished grading took (copies excluded)
         self.lock = threading.Lock()  # "started" comes from the batch's worker threads
 
-    def on_event(self, kind: str, payload: Any) -> None:
+    def on_event(self, event: BatchEvent) -> None:
         with self.lock:
-            if kind == "start":
-                self.total, self.todo, self.completed = payload["total"], payload["todo"], payload["skipped"]
-            elif kind == "workers":
-                self.jobs = max(1, int(payload["jobs"]))
-            elif kind == "started":
-                self.running[payload["student_id"]] = self.clock()
-            elif kind == "done":
-                self._done(payload)
+            if isinstance(event, BatchStarted):
+                self.total, self.todo, self.completed = event.total, event.todo, event.skipped
+            elif isinstance(event, WorkersReady):
+                self.jobs = max(1, event.jobs)
+            elif isinstance(event, GradingStarted):
+                self.running[event.student_id] = self.clock()
+            elif isinstance(event, GradingDone):
+                self._done(event.result)
 
-    def _done(self, result: Any) -> None:
+    def _done(self, result: SubmissionResult) -> None:
         self.completed += 1
         if not result.gradable or result.grader_error:
             self.failed += 1
         began = self.running.pop(result.student_id, None)
-        if "grading_shared_from" in result.extra_data:
+        if result.extra_data.grading_shared_from:
             return  # a copy of another's grading: it took no time
         self.durations.append(self.clock() - began if began is not None else float(result.execution_time or 0.0))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import platform
 from typing import Any
 
+from autograder.core.extra_data import ExtraData, Timings
 from autograder.core.results import CaseResult, SubmissionResult
 from autograder.judge.rpc import CellReport, StudentSession
 
@@ -47,18 +48,17 @@ def _assemble(
     if session.restarts:
         output += (f"\nYour code had to be restarted {session.restarts} time(s) after a hang or crash; "
                    "only the checks that were running lost points.\n")
-    extra = {
-        "timings": timings, "device": device, "restarts": session.restarts,
-        "skipped_cells": sorted(session.skipped), "isolation": session.layers,
-        "isolation_warnings": warnings,
-        "versions": {"python": platform.python_version(), "torch": torch.__version__,
-                     "transformers": transformers.__version__},
-        "exercise_max": dict(common["points"]),
-    }
+    extra = ExtraData(
+        timings=Timings.model_validate(timings), device=device, restarts=session.restarts,
+        skipped_cells=sorted(session.skipped), isolation=session.layers, isolation_warnings=warnings,
+        versions={"python": platform.python_version(), "torch": torch.__version__,
+                  "transformers": transformers.__version__},
+        exercise_max=dict(common["points"]),
+    )
     if plots:
-        extra["plots"] = plots
+        extra = extra.updated(plots=plots)
     if staff_plots:  # charts of checks that had secret data in play: staff only
-        extra["staff_plots"] = staff_plots
+        extra = extra.updated(staff_plots=staff_plots)
     return SubmissionResult(
         student_id=common["student_id"], sheet=common["sheet"], submission=common["submission"],
         submission_sha256=common["sha256"], score=score, max_score=common["max_score"],

@@ -18,9 +18,10 @@ from typing import Any, TypeVar
 
 import pytest
 
-from autograder.judge import secret as secret_data
-from autograder.judge.todo import TrackingProxy, todo_message
 from autograder.core.results import CaseResult
+from autograder.core.seeding import reseed
+from autograder.core.visibility import VISIBILITIES
+from autograder.judge import secret as secret_data
 from autograder.judge.rpc import (
     SandboxCrashed,
     SandboxFactoryError,
@@ -31,9 +32,8 @@ from autograder.judge.rpc import (
     StudentProxy,
     StudentSession,
 )
-from autograder.core.seeding import reseed
 from autograder.judge.testing import Memo, build_seeded
-from autograder.core.visibility import VISIBILITIES
+from autograder.judge.todo import TrackingProxy, todo_message
 
 MARKERS = (
     "points(n): points the test is worth (required)",
@@ -168,9 +168,9 @@ class JudgePlugin:
         """Attach a chart to this test's feedback: ``plot(title, {label: values}, x_label=..., hlines=...)``.
 
         Stored as data in ``self.recorded_plots[nodeid]`` (see :mod:`autograder.outputs.plots`); the runner
-        copies them to ``extra_data["plots"]`` and the feedback page draws them.
+        copies them to ``extra_data.plots`` and the feedback page draws them.
         """
-        from autograder.outputs.plots import PlotRecorder
+        from autograder.judge.plots import PlotRecorder
 
         store = self.__dict__.setdefault("recorded_plots", {})
         return PlotRecorder(store, request.node.nodeid)

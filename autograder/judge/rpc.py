@@ -18,10 +18,10 @@ from typing import Any
 
 from autograder.core import codec
 from autograder.core.codec import ConfigValue, HandleRef
+from autograder.core.submission import Cell
 from autograder.sandbox import wire
 from autograder.sandbox.client import SandboxProcess, SandboxSetupError, Zygote
 from autograder.sandbox.runtime import FACTORY_ERROR_TYPE, SOFT_TIMEOUT_TYPE
-from autograder.core.submission import Cell
 
 
 class StudentFailure(Exception):
@@ -302,7 +302,7 @@ def _outgoing(value: Any) -> Any:
 class RemoteHandle:
     """An object that lives in the sandbox. Every operation is a request with the test's deadline."""
 
-    __slots__ = ("_session", "_ref", "_generation")
+    __slots__ = ("_generation", "_ref", "_session")
 
     def __init__(self, session: StudentSession, ref: HandleRef, generation: int) -> None:
         object.__setattr__(self, "_session", session)
@@ -316,7 +316,7 @@ class RemoteHandle:
         return session.call(op, {"target": self, **args})
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") or name.startswith("hypothesis_") or name.startswith("_pytest"):
+        if name.startswith(("__", "hypothesis_", "_pytest")):
             raise AttributeError(name)  # introspection by pytest or hypothesis, not a student attribute
         return self._request("getattr", name=name)
 
@@ -355,7 +355,7 @@ class StudentProxy:
         object.__setattr__(self, "_session", session)
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") or name.startswith("hypothesis_") or name.startswith("_pytest"):
+        if name.startswith(("__", "hypothesis_", "_pytest")):
             raise AttributeError(name)  # introspection by pytest or hypothesis, not a student name
         return object.__getattribute__(self, "_session").call("get", {"name": name})
 

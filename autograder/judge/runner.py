@@ -4,7 +4,7 @@ Runs in a judge process forked per submission from a warm worker, so every submi
 pytest, fresh hidden-test modules and no state from the previous one. The other jobs live beside it:
 ``pytest_flags`` (the command line), ``warmup`` (what the warm worker imports once), ``sandbox_plan``
 (the sandbox asked for, and the isolation policy), ``fingerprint`` (``suite_hash``) and ``assemble``
-(the load log and the result); their names are re-exported here.
+(the load log and the result); import each from its own module.
 """
 
 from __future__ import annotations
@@ -17,29 +17,19 @@ from typing import Any
 import pytest
 
 from autograder.core.config import CourseConfig, SheetConfig
+from autograder.core.results import SubmissionResult
+from autograder.core.submission import LoadedSubmission
 from autograder.judge import secret
-from autograder.judge.assemble import _assemble, load_summary
-from autograder.judge.fingerprint import engine_fingerprint, suite_hash
+from autograder.judge.assemble import _assemble
 from autograder.judge.plugin import JudgePlugin
-from autograder.judge.pytest_flags import PYTEST_ARGS, THIRD_PARTY_PLUGINS, UNUSED_PLUGINS
+from autograder.judge.pytest_flags import PYTEST_ARGS
+from autograder.judge.rpc import StudentSession
 from autograder.judge.sandbox_plan import (
     exposed_secrets,
-    given_module_name,
     missing_layers,
     sandbox_request,
-    uid_can_read,
 )
-from autograder.judge.warmup import hidden_suite_imports, warm_judge
-from autograder.core.results import SubmissionResult
-from autograder.judge.rpc import StudentSession
 from autograder.sandbox.client import SandboxSetupError, Zygote
-from autograder.core.submission import LoadedSubmission
-
-__all__ = [
-    "PYTEST_ARGS", "THIRD_PARTY_PLUGINS", "UNUSED_PLUGINS", "engine_fingerprint", "exposed_secrets",
-    "given_module_name", "hidden_suite_imports", "import_reference", "load_summary", "missing_layers",
-    "prepare_imports", "run_judge", "sandbox_request", "suite_hash", "uid_can_read", "warm_judge",
-]
 
 
 def prepare_imports(config: CourseConfig, sheet: SheetConfig) -> None:

@@ -18,7 +18,7 @@ It is "in play" in a hidden test, from the moment the judge holds it there, when
 The granularity is the whole test: everything the student's code printed during it, its exception
 texts, and the test's failure message (which may quote a student value) are replaced, in the
 student-facing fields of its ``CaseResult``, by neutral text; the originals go to the staff fields
-(``staff_message``, ``staff_printed``), and its charts to ``extra_data["staff_plots"]``. Messages
+(``staff_message``, ``staff_printed``), and its charts to ``extra_data.staff_plots``. Messages
 the author marks with :func:`safe_message` (the judge's own aggregates) and the engine's fixed
 texts (time limit, crash, NotImplementedError) stay. The grade is never changed. Every renderer
 reads the student-facing fields only, so this one substitution (:meth:`SecretTracker.withhold`, in

@@ -28,8 +28,8 @@ from collections.abc import Callable
 from typing import Any
 
 from autograder.judge import secret as secret_data
-from autograder.judge.secret import safe_message, secret
 from autograder.judge.rpc import StudentFailure
+from autograder.judge.secret import safe_message, secret
 
 __all__ = ["Memo", "build_seeded", "register_hypothesis_profile", "safe_message", "secret"]
 

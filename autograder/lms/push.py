@@ -29,14 +29,14 @@ from joserfc.jwk import RSAKey
 
 from autograder.core.config import CourseConfig, SheetConfig
 from autograder.core.errors import LmsError, UsageError
-from autograder.outputs.exports import finalize_result, load_results
-from autograder.outputs.feedback import context_for
+from autograder.core.results import SubmissionResult
 from autograder.grades.grade import StaffLedger, parts
 from autograder.grades.late import counted_per_student
 from autograder.lms.client import SCOPE_LINEITEM, SCOPE_NRPS, SCOPE_SCORE, LtiClient
 from autograder.lms.ledger import PushEntry, PushLedger
 from autograder.lms.roster import Roster, read_roster_csv, roster_from_members
-from autograder.core.results import SubmissionResult
+from autograder.outputs.exports import finalize_result, load_results
+from autograder.outputs.feedback import context_for
 
 NETWORK_FAILURES_BEFORE_GIVING_UP = 2
 

@@ -14,15 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from autograder.core.config import CourseConfig, SheetConfig
-from autograder.outputs.feedback import (
-    FeedbackContext,
-    context_for,
-    student_markdown,
-    with_summary,
-    write_feedback_pages,
-)
-from autograder.grades.grade import StaffLedger, apply_staff
-from autograder.grades.late import LatePenaltyFn, apply_late_policy, counted_per_student
 from autograder.core.mdtext import case_markdown
 from autograder.core.results import (
     SubmissionResult,
@@ -31,6 +22,15 @@ from autograder.core.results import (
     read_result,
     to_gradescope,
     write_json_atomic,
+)
+from autograder.grades.grade import StaffLedger, apply_staff
+from autograder.grades.late import LatePenaltyFn, apply_late_policy, counted_per_student
+from autograder.outputs.feedback import (
+    FeedbackContext,
+    context_for,
+    student_markdown,
+    with_summary,
+    write_feedback_pages,
 )
 from autograder.outputs.staff_view import staff_notes
 

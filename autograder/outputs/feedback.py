@@ -28,17 +28,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from autograder.core import visibility
-from autograder.student.checks import public_check_names
 from autograder.core.config import CourseConfig, SheetConfig
+from autograder.core.mdtext import md_block, md_text
+from autograder.core.results import TODO_PREFIX, CaseResult, SubmissionResult
 from autograder.grades.grade import adjustment_on_exercise, adjustment_on_test
 from autograder.grades.late import format_time, lateness
-from autograder.core.mdtext import md_block, md_text
-from autograder.pages import Markup, render
+from autograder.grades.written import provisional_sentence, written_html, written_markdown
 from autograder.outputs.plots import RenderedChart, charts_for, render_chart
-from autograder.core.results import TODO_PREFIX, CaseResult, SubmissionResult
 from autograder.outputs.staff_view import adjusted_text, adjustment_lines, adjustments_markdown
 from autograder.outputs.todo_view import todo_cases_html, todo_exercise_html
-from autograder.grades.written import provisional_sentence, written_html, written_markdown
+from autograder.pages import Markup, render
+from autograder.student import checks
 
 SUMMARY_START = "<!-- autograder:summary -->"
 SUMMARY_END = "<!-- /autograder:summary -->"
@@ -325,4 +325,4 @@ def write_feedback_pages(results: Iterable[SubmissionResult], context: FeedbackC
 
 
 def context_for(config: CourseConfig, sheet: SheetConfig, **kwargs: Any) -> FeedbackContext:
-    return FeedbackContext(sheet=sheet, public_checks=public_check_names(config, sheet), **kwargs)
+    return FeedbackContext(sheet=sheet, public_checks=checks.public_check_names(config, sheet), **kwargs)

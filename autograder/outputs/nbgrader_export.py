@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Literal
 
 from autograder.core.config import SheetConfig
 from autograder.core.errors import UsageError
-from autograder.grades.grade import StaffLedger, apply_staff, staffed_exercise_scores
 from autograder.core.results import SubmissionResult, read_result
+from autograder.grades.grade import StaffLedger, apply_staff, staffed_exercise_scores
 
 if TYPE_CHECKING:
     from nbgrader.api import Gradebook
@@ -71,10 +71,8 @@ def exercise_points(results: Iterable[SubmissionResult]) -> dict[str, float]:
     """Exercise id -> points, from the results themselves (when no sheet config is given)."""
     points: dict[str, float] = {}
     for result in results:
-        declared = result.extra_data.get("exercise_max") if isinstance(result.extra_data, dict) else None
-        if isinstance(declared, dict):
-            for exercise, value in declared.items():
-                points.setdefault(str(exercise), float(value))
+        for exercise, value in result.extra_data.exercise_max.items():
+            points.setdefault(exercise, value)
         for exercise, (_, possible) in result.exercise_scores().items():
             points.setdefault(exercise, possible)
     return points

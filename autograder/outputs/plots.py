@@ -11,9 +11,9 @@ series to its own feedback::
         assert_close(got, want, msg="...")
 
 Attaching a series is the test's decision to show it (reference values included); nothing else of
-the test reaches the student. Series are validated and capped here (the values may come from the
-sandbox): finite floats or None, at most :data:`MAX_SERIES` series of :data:`MAX_POINTS` points
-(longer ones are thinned), :data:`MAX_CHARTS` charts per test.
+the test reaches the student. Series are validated and capped by :mod:`autograder.core.charts` (the
+values may come from the sandbox): finite floats or None, at most ``MAX_SERIES`` series of
+``MAX_POINTS`` points (longer ones are thinned), ``MAX_CHARTS`` charts per test.
 
 Storage: ``SubmissionResult.extra_data["plots"] = {nodeid: [chart, ...]}``, each chart a plain
 dict ``{"title", "series": {label: [float | None]}, "x": [float] | None, "x_label", "y_label",
@@ -28,97 +28,18 @@ from __future__ import annotations
 
 import base64
 import io
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-MAX_CHARTS = 6
-MAX_SERIES = 8
-MAX_POINTS = 2000
-MAX_LABEL = 80
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
+from autograder.core.charts import MAX_CHARTS, PALETTE, clean_chart
+from autograder.core.extra_data import ExtraData
 
 
-# --------------------------------------------------------------------------- validation
-
-
-def _label(value: Any, fallback: str = "") -> str:
-    text = str(value) if value is not None else fallback
-    return text[:MAX_LABEL]
-
-
-def _number(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _values(raw: Any) -> list[float | None]:
-    if hasattr(raw, "tolist"):  # a tensor or an array from the sandbox
-        raw = raw.tolist()
-    if isinstance(raw, (int, float)):
-        raw = [raw]
-    if not isinstance(raw, Sequence) or isinstance(raw, (str, bytes)):
-        raise TypeError("a series must be a sequence of numbers")
-    values = [_number(v) for v in raw]
-    if len(values) > MAX_POINTS:  # thin long series evenly; keep the last point
-        stride = math.ceil(len(values) / MAX_POINTS)
-        values = values[::stride] + ([values[-1]] if (len(values) - 1) % stride else [])
-    return values
-
-
-def clean_chart(title: str, series: Mapping[str, Any], *, x: Any = None, x_label: str = "",
-                y_label: str = "", hlines: Mapping[str, Any] | None = None, smooth: bool = False) -> dict[str, Any]:
-    """A chart as plain, capped data (raises ValueError for something that is not a chart)."""
-    if not isinstance(series, Mapping) or not series:
-        raise ValueError("series must be a non-empty mapping {label: values}")
-    cleaned = {_label(name): _values(values) for name, values in list(series.items())[:MAX_SERIES]}
-    chart: dict[str, Any] = {"title": _label(title, "chart"), "series": cleaned, "x": None,
-                             "x_label": _label(x_label), "y_label": _label(y_label), "hlines": {},
-                             "smooth": bool(smooth)}
-    if x is not None:
-        chart["x"] = _values(x)
-    for name, value in list((hlines or {}).items())[:MAX_SERIES]:
-        number = _number(value)
-        if number is not None:
-            chart["hlines"][_label(name)] = number
-    return chart
-
-
-class PlotRecorder:
-    """What the ``plot`` fixture gives a test: call it to attach a chart to this test's feedback."""
-
-    def __init__(self, store: dict[str, list[dict[str, Any]]], nodeid: str) -> None:
-        self._store = store
-        self._nodeid = nodeid
-
-    def __call__(self, title: str, series: Mapping[str, Any], *, x: Any = None, x_label: str = "",
-                 y_label: str = "", hlines: Mapping[str, Any] | None = None, smooth: bool = False) -> None:
-        """One chart: ``series`` ``{label: values}`` drawn as lines over ``x`` (default 0, 1, ...);
-        ``hlines`` ``{label: value}`` as dashed horizontal lines (a held-out loss, a threshold);
-        ``smooth`` draws a moving average over faint raw values (noisy per-step losses)."""
-        charts = self._store.setdefault(self._nodeid, [])
-        if len(charts) >= MAX_CHARTS:
-            return
-        charts.append(clean_chart(title, series, x=x, x_label=x_label, y_label=y_label, hlines=hlines,
-                                  smooth=smooth))
-
-    def __len__(self) -> int:
-        """How many charts this test has attached so far (a test that draws on failure draws once)."""
-        return len(self._store.get(self._nodeid, ()))
-
-
-def recorded_plots(plugin: Any) -> dict[str, list[dict[str, Any]]]:
-    """The charts a judge plugin's tests attached (for ``extra_data["plots"]``)."""
-    return dict(getattr(plugin, "recorded_plots", {}))
-
-
-def charts_for(extra_data: Mapping[str, Any], *, nodeid: str, name: str) -> list[dict[str, Any]]:
+def charts_for(extra_data: ExtraData | Mapping[str, Any], *, nodeid: str, name: str) -> list[dict[str, Any]]:
     """The charts stored for one test, valid ones only, whatever shape they were stored in."""
-    plots = extra_data.get("plots") if isinstance(extra_data, Mapping) else None
+    plots = extra_data.plots if isinstance(extra_data, ExtraData) else (
+        extra_data.get("plots") if isinstance(extra_data, Mapping) else None)
     if not isinstance(plots, Mapping):
         return []
     raw = plots.get(nodeid, plots.get(name))

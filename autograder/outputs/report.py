@@ -23,12 +23,12 @@ from typing import Any
 from urllib.parse import quote
 
 from autograder.core.config import SheetConfig
+from autograder.core.results import CaseResult, SubmissionResult
 from autograder.outputs.feedback import (
     _NOT_ATTEMPTED as NOT_ATTEMPTED,  # the feedback pages' rule, one for both
 )
-from autograder.pages import Markup, render
 from autograder.outputs.plots import RenderedChart, bars, histogram
-from autograder.core.results import CaseResult, SubmissionResult
+from autograder.pages import Markup, render
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ def _overview(results: Sequence[SubmissionResult], sheet: SheetConfig) -> list[t
         ("mean", f"{statistics.fmean(finals):.1f} / {sheet.total_points:g}" if finals else "–"),
         ("median", f"{statistics.median(finals):g}" if finals else "–"),
         ("full marks", f"{sum(f >= sheet.total_points - 1e-9 for f in finals)}"),
-        ("late", f"{sum(r.late_penalty > 0 or bool(r.extra_data.get('late', {}).get('late')) for r in results)}"),
+        ("late", f"{sum(r.late_penalty > 0 or bool(r.extra_data.late and r.extra_data.late.late) for r in results)}"),
         ("mean grading time", f"{statistics.fmean(r.execution_time for r in results):.1f} s" if results else "–"),
     ]
 
@@ -171,7 +171,7 @@ def _attention(results: Sequence[SubmissionResult]) -> list[tuple[str, str]]:
         errors = [c.name for c in r.tests if c.status == "error"]
         if errors:
             notes.append(f"checker errors in {', '.join(errors)}")
-        restarts = r.extra_data.get("restarts") or 0
+        restarts = r.extra_data.restarts
         if restarts:
             notes.append(f"sandbox restarted {restarts} time(s)")
         if r.late_penalty:
@@ -239,9 +239,9 @@ def report_html(results: Sequence[SubmissionResult], sheet: SheetConfig, *, simi
     (``autograder export``'s ``feedback/`` folder); ``feedback_links`` (student id -> URL) instead
     gives the links outright (the grading service's submission pages)."""
     missing = not_attempted_by_exercise(results)
-    times = [{"student": r.student_id, "total": r.execution_time, "device": r.extra_data.get("device", ""),
-              "load": _seconds(r.extra_data.get("timings", {}).get("load_s")),
-              "tests": _seconds(r.extra_data.get("timings", {}).get("tests_s"))}
+    times = [{"student": r.student_id, "total": r.execution_time, "device": r.extra_data.device,
+              "load": _seconds(r.extra_data.timings.load_s if r.extra_data.timings else None),
+              "tests": _seconds(r.extra_data.timings.tests_s if r.extra_data.timings else None)}
              for r in sorted(results, key=lambda r: r.execution_time, reverse=True)]
     return render(
         "report/page.html", sheet=sheet, overview=_overview(results, sheet), charts=report_charts(results, sheet),

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from autograder.core.results import SubmissionResult
+from autograder.grades.written import status_text
 from autograder.outputs.feedback import (
     STATUS_TEXT,
     FeedbackContext,
@@ -22,9 +24,7 @@ from autograder.outputs.feedback import (
     score_lines,
     student_markdown,
 )
-from autograder.core.results import SubmissionResult
 from autograder.outputs.staff_view import adjustment_lines
-from autograder.grades.written import status_text
 
 
 def written_view(result: SubmissionResult) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from autograder.authoring import assign_sheet
 from autograder.core.config import CourseConfig, SheetConfig
 from autograder.core.errors import AssignError, ReleaseRefused
 from autograder.release.bundle import build_bundle, scan_bundle
@@ -38,9 +39,6 @@ def default_work_dir(config: CourseConfig, sheet: str) -> Path:
 
 def assign_first(config: CourseConfig, sheet: SheetConfig) -> Finding | None:
     """Rebuild a sheet's notebook from its master when it is stale (None: the sheet has no master)."""
-    # imported here: authoring parses the reference with release.stubs, so it imports this package
-    from autograder.authoring import assign_sheet
-
     if sheet.master is None:
         return None
     try:

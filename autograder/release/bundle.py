@@ -24,9 +24,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.authoring.reference import reference_modules
 from autograder.core.config import CourseConfig, SheetConfig
 from autograder.release import standalone
-from autograder.release.signatures import reference_modules
 
 MIN_LINE = 25
 SKIP_NAMES = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".hypothesis", ".git", ".DS_Store"}

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from autograder.authoring.reference import ReferencePackage, reference_modules
 from autograder.core.config import CourseConfig, SheetConfig
-from autograder.release.signatures import ReferencePackage, notebook_definitions, reference_modules
+from autograder.release.signatures import notebook_definitions
 
 NS_METHODS = frozenset({"has", "make", "make_handle", "reseed", "session", "_namespace"})
 
@@ -240,15 +241,15 @@ def check_consistency(config: CourseConfig, sheet: SheetConfig) -> Consistency:
                      "grading checks its points" for ex in sorted(unreadable)]
     explained: set[str] = set()
     for unknown in sorted(sums.keys() - want.keys()):
-        names = ", ".join(t.nodeid for t in tests if t.exercise == unknown)
+        marked_by = ", ".join(t.nodeid for t in tests if t.exercise == unknown)
         close = difflib.get_close_matches(unknown, list(want), n=1, cutoff=0.6)
         if close and close[0] not in unreadable and abs(want[close[0]] - sums.get(close[0], 0.0) - sums[unknown]) < 1e-9:
             explained.add(close[0])
-            result.exercise_ids.append(f"{names} marked exercise {unknown!r}, which the course config does not "
+            result.exercise_ids.append(f"{marked_by} marked exercise {unknown!r}, which the course config does not "
                                        f"have; did you mean {close[0]!r}? (its tests give {sums.get(close[0], 0):g} "
                                        f"of its {want[close[0]]:g} points without it): fix the marker")
         else:
-            result.exercise_ids.append(f"{names} marked exercise {unknown!r}, which the course config does not "
+            result.exercise_ids.append(f"{marked_by} marked exercise {unknown!r}, which the course config does not "
                                        f"have (it has {', '.join(want)}): fix the marker or add {unknown!r} "
                                        "to the sheet's points")
     for exercise, points in want.items():

@@ -20,7 +20,7 @@ Checks, in this order (static ones first, so a broken sheet is refused in second
 
 Each thing is graded once: the training checks of an exercise a variant neither declares nor reaches
 (:mod:`autograder.release.reach`) are not run for it; the reference's outcome stands in for them, the
-variant's result lists them in ``extra_data["reused_from_reference"]`` and the report says so.
+variant's result lists them in ``extra_data.reused_from_reference`` and the report says so.
 """
 
 from __future__ import annotations
@@ -32,10 +32,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from autograder.authoring.reference import reference_modules
 from autograder.core.config import CourseConfig, SheetConfig
+from autograder.core.results import SubmissionResult, write_result
 from autograder.release.consistency import check_consistency
 from autograder.release.reach import hidden_tests, reusable_training_checks, uses_graph
-from autograder.release.signatures import check_stubs, reference_modules
+from autograder.release.signatures import check_stubs
 from autograder.release.wrap import (
     notebook_from_cells,
     overlay,
@@ -43,7 +45,6 @@ from autograder.release.wrap import (
     variant_cells,
     wrapped_reference,
 )
-from autograder.core.results import SubmissionResult, write_result
 
 if TYPE_CHECKING:
     from autograder.grading.batch import Grader
@@ -197,7 +198,7 @@ def with_reference_outcomes(result: SubmissionResult, ref: SubmissionResult, ski
     by_id = {case.nodeid: case for case in (*result.tests, *reused)}
     order = [case.nodeid for case in ref.tests] + [case.nodeid for case in result.tests]
     cases = tuple(by_id[nodeid] for nodeid in dict.fromkeys(order) if nodeid in by_id)
-    extra = {**result.extra_data, "reused_from_reference": sorted(c.nodeid for c in reused)}
+    extra = result.extra_data.updated(reused_from_reference=sorted(c.nodeid for c in reused))
     return result.model_copy(update={"tests": cases, "score": round(sum(c.score for c in cases), 4),
                                      "extra_data": extra})
 

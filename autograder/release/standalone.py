@@ -25,7 +25,7 @@ from autograder.student import checks
 
 MODULE = "_autograder_checks"
 FILE = f"{MODULE}.py"
-_IMPORT = re.compile(r"^(?P<indent>[ \t]*)from autograder\.checks import ", re.MULTILINE)
+_IMPORT = re.compile(r"^(?P<indent>[ \t]*)from autograder\.student\.checks import ", re.MULTILINE)
 PIP_NAMES = {"sklearn": "scikit-learn", "PIL": "pillow", "yaml": "pyyaml", "cv2": "opencv-python",
              "skimage": "scikit-image"}
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from autograder.authoring.reference import reference_modules
 from autograder.core.config import CourseConfig, SheetConfig
-from autograder.release.signatures import reference_modules
 
 _LOADER = '''\
 import importlib.abc as _ag_abc

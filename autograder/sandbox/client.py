@@ -206,7 +206,7 @@ class SandboxProcess:
         """User+system CPU seconds of the sandbox so far: its process (all threads), the children it
         waited for, and the processes it still runs (``/proc``). The last value once it is gone."""
         total = 0.0
-        pending, seen = [self.pid], set()
+        pending, seen = [self.pid], set[int]()
         while pending and len(seen) < 512:
             pid = pending.pop()
             if pid in seen:

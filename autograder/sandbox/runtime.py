@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import collections.abc
+import contextlib
 import importlib
 import os
 import signal
@@ -20,8 +21,8 @@ from typing import Any
 
 from autograder.core import codec
 from autograder.core.codec import ConfigValue, HandleRef
-from autograder.sandbox import wire
 from autograder.core.seeding import reseed
+from autograder.sandbox import wire
 
 SOFT_TIMEOUT_TYPE = "AutograderSoftTimeout"
 # A factory the hidden suite asked for does not exist, or the sheet's given module failed to import:
@@ -297,10 +298,8 @@ def _safe_text(exc: BaseException) -> str:
 
 def _flush_std() -> None:
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(Exception):  # the student may have replaced or closed it
             stream.flush()
-        except Exception:  # noqa: BLE001 - the student may have replaced or closed it
-            pass
 
 
 def load_factories(given_module: str | None) -> tuple[dict[str, Any], str]:

@@ -45,10 +45,8 @@ def warm_up() -> None:
     import importlib
 
     for name in WARM_MODULES:
-        try:
+        with contextlib.suppress(Exception):  # a missing optional module only costs speed
             importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - a missing optional module only costs speed
-            pass
     import torch
 
     torch.set_num_threads(1)  # no op has run: the intra-op pool does not exist yet

@@ -141,9 +141,3 @@ def create_app(
 
     return app
 
-
-def serve(**kwargs: Any) -> None:
-    """Run the service (``autograder serve``); see :func:`autograder.service.server.serve`."""
-    from autograder.service.server import serve as run
-
-    run(**kwargs)

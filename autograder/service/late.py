@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from autograder.core.config import SheetConfig
+from autograder.core.results import SubmissionResult
 from autograder.grades.late import Lateness, lateness
 from autograder.grades.late import apply_late_policy as _apply
-from autograder.core.results import SubmissionResult
 
 __all__ = ["Lateness", "apply_late_policy", "lateness"]
 

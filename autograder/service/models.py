@@ -1,4 +1,5 @@
-"""The service's database: submissions, grading jobs and results (SQLAlchemy 2, SQLite or PostgreSQL).
+"""The service's database: submissions, grading jobs and results (SQLAlchemy 2, SQLite or PostgreSQL),
+and the JSON views the API returns (pydantic: the routes' response models, which the pages show too).
 
 The database is the single source of truth: a job is only ever ``queued``, ``running``, ``done``
 or ``failed`` here, so a restarted service finds every unfinished job where it left it. Times are
@@ -11,6 +12,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -200,3 +202,169 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+# --------------------------------------------------------------------------- JSON views (the API's response models)
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class UserView(_View):
+    """``GET api/me``."""
+
+    name: str
+    groups: list[str]
+    is_ta: bool
+
+
+class SheetView(_View):
+    """One sheet of ``GET api/sheets``: times in ISO 8601 (None: none)."""
+
+    name: str
+    title: str
+    points: dict[str, float]
+    opens: str | None
+    open: bool
+    deadline: str | None
+    grace_minutes: int
+    late_penalty: str
+    late_penalty_per_day: float
+
+
+class ExerciseView(_View):
+    exercise: str
+    score: float
+    max_score: float
+    status: str
+    status_text: str
+    hidden_checks: int
+
+
+class CheckView(_View):
+    """One check as a student sees it; of a check that is not shown only its points and pass/fail
+    (the fields after ``status`` are written only for a shown check)."""
+
+    number: str
+    score: float
+    max_score: float
+    shown: bool
+    name: str
+    status: str
+    output: str | None = None
+    printed: str | None = None
+    not_attempted: bool | None = None
+    charts: int | None = None
+
+    @model_serializer(mode="wrap")
+    def _only_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        return {key: value for key, value in data.items() if key in self.model_fields_set}
+
+
+class WrittenView(_View):
+    """A written answer and its status; of a mark the points, ticked items and comment (never the note)."""
+
+    question: str
+    exercise: str
+    max_points: float
+    text: str
+    status: str
+    status_text: str
+    points: float | None
+    rubric: list[str]
+    comment: str
+
+
+class StudentResultView(_View):
+    """What a student may see of a result (:func:`autograder.outputs.student_view.student_view`): no staff data."""
+
+    student_id: str
+    sheet: str
+    submission: str
+    submission_sha256: str
+    submitted_at: str | None
+    graded_at: str
+    score: float
+    raw_score: float
+    late_penalty: float
+    max_score: float
+    gradable: bool
+    format_errors: str
+    provisional: bool
+    written: list[WrittenView]
+    headline: str
+    finality: str
+    late_text: str
+    exercises: list[ExerciseView]
+    tests: list[CheckView]
+    written_score: int | float = Field(description="an int when there is none (as the result sums them)")
+    adjustment_total: int | float
+    adjustments: list[str]
+    output: str
+    feedback_markdown: str
+    feedback_html: str
+
+
+class ExerciseScore(_View):
+    exercise: str
+    score: float
+    max_score: float
+
+
+class StaffResultView(BaseModel):
+    """What staff see of a result: the Gradescope JSON with staff fields
+    (:func:`autograder.core.results.to_gradescope`), per-exercise totals and the student's feedback."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    student_id: str
+    sheet: str
+    submission: str
+    submission_sha256: str
+    score: float
+    max_score: float
+    execution_time: float
+    output: str
+    gradable: bool
+    format_errors: str
+    grader_error: str
+    extra_data: dict[str, Any] = Field(json_schema_extra={"staff_only": True})
+    submitted_at: str | None
+    graded_at: str
+    late_penalty: float
+    written: list[dict[str, Any]]
+    adjustments: list[dict[str, Any]]
+    tests: list[dict[str, Any]] = Field(description="Gradescope's test entries with the staff fields")
+    raw_score: float
+    exercises: list[ExerciseScore]
+    feedback_html: str
+
+
+class SubmissionView(_View):
+    """One submission with its status, lateness and the result its viewer may see: what the API
+    returns (the client polls it) and what the student's and the submission's pages show."""
+
+    id: int
+    student: str
+    sheet: str
+    filename: str
+    sha256: str
+    submitted_at: str = Field(description="ISO 8601")
+    late: bool
+    days_late: int
+    late_message: str
+    status: str = Field(description="the newest job's: queued, running, done or failed")
+    queue_position: int = Field(description="0: not queued")
+    attempts: int
+    result: StudentResultView | StaffResultView | None = Field(union_mode="left_to_right")
+    submitted_local: str = Field("", exclude=True, description="the pages' time, in the sheet's zone")
+
+
+class RegradeQueued(_View):
+    """``POST api/submissions/{id}/regrade``."""
+
+    job: int
+    submission: int
+    status: str

@@ -5,11 +5,9 @@ Browsers sign in through the hub's OAuth (``oauth_callback``); forms carry the X
 
 from __future__ import annotations
 
-import datetime as dt
 import statistics
 from typing import Annotated, Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
@@ -30,14 +28,13 @@ from autograder.service.store import (
     counted_results,
     get_submission,
     job_status,
-    latest_result,
     list_submissions,
-    queue_position,
+    local_time,
     receive_submission,
     request_regrade,
-    result_view,
     service_state,
     sheet_or_404,
+    submission_view,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -51,24 +48,6 @@ def render(
         course=state.config.course, prefix=state.prefix, user=user, **context
     )
     return HTMLResponse(html, status_code=status_code)
-
-
-def local_time(when: dt.datetime, sheet: SheetConfig) -> str:
-    return when.astimezone(ZoneInfo(sheet.timezone)).strftime("%Y-%m-%d %H:%M %Z")
-
-
-def _row(state: ServiceState, session: Any, sub: Submission, user: HubUser) -> dict[str, Any]:
-    sheet = state.config.sheet(sub.sheet)
-    result = latest_result(sub)
-    late = lateness(sheet, sub.submitted_at)
-    return {
-        "id": sub.id, "student": sub.student, "sheet": sub.sheet, "filename": sub.filename,
-        "sha256": sub.sha256, "submitted": local_time(sub.submitted_at, sheet), "late": late.late,
-        "days_late": late.days, "late_message": late.describe() if late.late else "",
-        "status": job_status(sub), "position": queue_position(state, session, sub),
-        "attempts": sub.jobs[-1].attempts if sub.jobs else 0,
-        "view": result_view(state, result, sheet, staff=user.is_ta) if result else None,
-    }
 
 
 def _sheet_rows(state: ServiceState) -> list[dict[str, Any]]:
@@ -91,9 +70,9 @@ def _student_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     with state.db.session() as session:
-        rows = [_row(state, session, s, user)
+        rows = [submission_view(session, state, s, user)
                 for s in list_submissions(session, user, student=user.name)]
-    pending = any(r["status"] in ("queued", "running") for r in rows)
+    pending = any(r.status in ("queued", "running") for r in rows)
     return render(request, "student.html", user=user, rows=rows, sheets=_sheet_rows(state),
                   message=message, error=error, refresh=3 if pending else 0,
                   status_code=status_code)
@@ -125,8 +104,8 @@ def submission_page(
     user: PageUser, state: State,
 ) -> HTMLResponse:
     with state.db.session() as session:
-        row = _row(state, session, get_submission(session, user, submission_id), user)
-    refresh = 3 if row["status"] in ("queued", "running") else 0
+        row = submission_view(session, state, get_submission(session, user, submission_id), user)
+    refresh = 3 if row.status in ("queued", "running") else 0
     return render(request, "submission.html", user=user, r=row, refresh=refresh)
 
 

@@ -21,7 +21,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from autograder.term.regrade_diff import RegradeDiff, StudentTotal, case_changes, diff_html
 from autograder.core.results import SubmissionResult
 from autograder.service.late import apply_late_policy
 from autograder.service.models import Job, Result, utcnow
@@ -34,6 +33,7 @@ from autograder.service.store import (
     list_submissions,
     sheet_or_404,
 )
+from autograder.term.regrade_diff import RegradeDiff, StudentTotal, case_changes, diff_html
 
 log = logging.getLogger("autograder.service")
 router = APIRouter(include_in_schema=False)

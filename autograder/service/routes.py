@@ -9,17 +9,19 @@
 | GET  api/submissions/{id}               | owner   | status, lateness and the visible result    |
 | POST api/submissions/{id}/regrade       | staff   | queue a new grading job                    |
 | GET  api/grades.csv?sheet=              | staff   | one row per student (the counted result)   |
+
+The JSON endpoints' response models (their schema in the OpenAPI page) are in :mod:`autograder.service.models`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import PlainTextResponse
 
 from autograder.core.results import grades_table
-from autograder.service.models import utcnow
+from autograder.service.models import RegradeQueued, SheetView, SubmissionView, UserView, utcnow
 from autograder.service.security import ApiUser, ApiWriter, HubUser, require_ta
 from autograder.service.staff_ledger import staffed_counted
 from autograder.service.store import (
@@ -38,29 +40,29 @@ router = APIRouter(prefix="/api", tags=["api"])
 
 
 @router.get("/me")
-def me(user: ApiUser) -> dict[str, Any]:
-    return {"name": user.name, "groups": sorted(user.groups), "is_ta": user.is_ta}
+def me(user: ApiUser) -> UserView:
+    return UserView(name=user.name, groups=sorted(user.groups), is_ta=user.is_ta)
 
 
 @router.get("/sheets")
 def sheets(
     user: ApiUser, state: State
-) -> list[dict[str, Any]]:
+) -> list[SheetView]:
     rows = []
     for sheet in state.config.sheets.values():
         deadline, opens = sheet.aware_deadline(), sheet.aware_opens()
-        rows.append({
-            "name": sheet.name, "title": sheet.title, "points": sheet.points,
-            "opens": opens.isoformat() if opens else None, "open": sheet.is_open(utcnow()),
-            "deadline": deadline.isoformat() if deadline else None,
-            "grace_minutes": sheet.grace_minutes, "late_penalty": sheet.late_penalty,
-            "late_penalty_per_day": sheet.late_penalty_per_day,
-        })
+        rows.append(SheetView(
+            name=sheet.name, title=sheet.title, points=sheet.points,
+            opens=opens.isoformat() if opens else None, open=sheet.is_open(utcnow()),
+            deadline=deadline.isoformat() if deadline else None,
+            grace_minutes=sheet.grace_minutes, late_penalty=sheet.late_penalty,
+            late_penalty_per_day=sheet.late_penalty_per_day,
+        ))
     return rows
 
 
 @router.post("/submissions", status_code=status.HTTP_202_ACCEPTED)
-async def submit(request: Request, user: ApiUser, state: State) -> dict[str, Any]:
+async def submit(request: Request, user: ApiUser, state: State) -> SubmissionView:
     """multipart/form-data with ``sheet`` then ``file``; read only after the user is known
     (no File/Form parameters: FastAPI would read the whole body before authenticating)."""
     submission, _ = await receive_submission(request, state, user)
@@ -74,7 +76,7 @@ def submissions(
     state: State,
     sheet: Annotated[str | None, Query()] = None,
     student: Annotated[str | None, Query()] = None,
-) -> list[dict[str, Any]]:
+) -> list[SubmissionView]:
     with state.db.session() as session:
         found = list_submissions(session, user, sheet=sheet, student=student)
         return [submission_view(session, state, sub, user) for sub in found]
@@ -85,7 +87,7 @@ def submission(
     submission_id: int,
     user: ApiUser,
     state: State,
-) -> dict[str, Any]:
+) -> SubmissionView:
     with state.db.session() as session:
         return submission_view(session, state, get_submission(session, user, submission_id), user)
 
@@ -95,9 +97,9 @@ def regrade(
     submission_id: int,
     user: ApiWriter,
     state: State,
-) -> dict[str, Any]:
+) -> RegradeQueued:
     job = request_regrade(state, user, submission_id)
-    return {"job": job.id, "submission": submission_id, "status": job.state}
+    return RegradeQueued(job=job.id, submission=submission_id, status=job.state)
 
 
 @router.get("/grades.csv", response_class=PlainTextResponse)

@@ -188,8 +188,8 @@ class HubAuthentication:
             # The URL is anyone's to write: show a standard OAuth error code, never its description.
             log.info("OAuth login refused: %r (%r)", params["error"][:100],
                      params.get("error_description", "")[:300])
-            code = params["error"] if params["error"] in OAUTH_ERROR_CODES else "unknown error"
-            raise HTTPException(400, f"JupyterHub refused the login ({code}). Log in again from the "
+            error = params["error"] if params["error"] in OAUTH_ERROR_CODES else "unknown error"
+            raise HTTPException(400, f"JupyterHub refused the login ({error}). Log in again from the "
                                      "hub's home page; if it keeps failing, tell course staff.")
         code, state = params.get("code"), params.get("state")
         if not code or not state:

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from autograder.core.config import SheetConfig
-from autograder.grades.grade import StaffLedger, apply_staff
 from autograder.core.results import SubmissionResult
+from autograder.grades.grade import StaffLedger, apply_staff
 
 K = TypeVar("K")
 S = TypeVar("S")
@@ -28,11 +28,10 @@ def staffed(data_dir: Path, result: SubmissionResult, sheet: SheetConfig) -> Sub
     updated = apply_staff(result, sheet_ledger(data_dir, sheet.name))
     if (updated.written, updated.adjustments) == (result.written, result.adjustments):
         return result
-    late = result.extra_data.get("late")
-    fraction = late.get("fraction") if isinstance(late, dict) else None
-    if not isinstance(fraction, int | float) or not result.gradable or result.grader_error:
+    late = result.extra_data.late
+    if late is None or "fraction" not in late.model_fields_set or not result.gradable or result.grader_error:
         return updated
-    return updated.model_copy(update={"late_penalty": round(updated.total_before_penalty * float(fraction), 4)})
+    return updated.model_copy(update={"late_penalty": round(updated.total_before_penalty * late.fraction, 4)})
 
 
 def staffed_counted(data_dir: Path, chosen: dict[K, tuple[S, SubmissionResult]],

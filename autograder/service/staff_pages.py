@@ -16,7 +16,6 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Query, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from autograder.term.adjust import validated_entry
 from autograder.core.errors import UsageError
 from autograder.core.results import SubmissionResult
 from autograder.service.security import HubUser, PageUser, PageWriter, require_ta
@@ -28,6 +27,7 @@ from autograder.service.store import (
     list_submissions,
     sheet_or_404,
 )
+from autograder.term.adjust import validated_entry
 
 router = APIRouter(include_in_schema=False)
 

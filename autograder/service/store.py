@@ -21,17 +21,27 @@ from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from autograder.student.checks import public_check_names
 from autograder.core.config import CourseConfig, SheetConfig
-from autograder.outputs.feedback import FeedbackContext, feedback_fragment
 from autograder.core.results import SubmissionResult, to_gradescope
+from autograder.outputs.feedback import FeedbackContext, feedback_fragment
+from autograder.outputs.student_view import student_view
 from autograder.service.late import lateness
-from autograder.service.models import Database, Job, Refusal, Submission, utcnow
+from autograder.service.models import (
+    Database,
+    ExerciseScore,
+    Job,
+    Refusal,
+    StaffResultView,
+    StudentResultView,
+    Submission,
+    SubmissionView,
+    utcnow,
+)
 from autograder.service.queue import GradingWorkers, JobQueue
 from autograder.service.security import HubAuthentication, HubUser
 from autograder.service.staff_ledger import staffed
 from autograder.service.uploads import receive_upload
-from autograder.outputs.student_view import student_view
+from autograder.student.checks import public_check_names
 
 ALLOWED_SUFFIXES = (".ipynb", ".py")
 HOUR = dt.timedelta(hours=1)
@@ -310,13 +320,13 @@ def queue_position(state: ServiceState, session: Session, submission: Submission
     return state.queue.position(session, submission.id)
 
 
-def exercise_rows(result: SubmissionResult, sheet: SheetConfig) -> list[dict[str, Any]]:
+def exercise_rows(result: SubmissionResult, sheet: SheetConfig) -> list[ExerciseScore]:
     """One row per exercise of the sheet, in the config's order, then any others the tests named."""
     got = result.exercise_scores()
     rows = []
     for exercise in [*sheet.points, *(e for e in got if e not in sheet.points)]:
         score, possible = got.get(exercise, (0.0, float(sheet.points.get(exercise, 0.0))))
-        rows.append({"exercise": exercise, "score": round(score, 4), "max_score": possible})
+        rows.append(ExerciseScore(exercise=exercise, score=round(score, 4), max_score=possible))
     return rows
 
 
@@ -331,7 +341,7 @@ def feedback_context(state: ServiceState, sheet: SheetConfig, now: dt.datetime |
 def result_view(
     state: ServiceState, result: SubmissionResult, sheet: SheetConfig, *, staff: bool,
     now: dt.datetime | None = None,
-) -> dict[str, Any]:
+) -> StudentResultView | StaffResultView:
     """Students: :func:`autograder.outputs.student_view.student_view` (what the export's page shows, no staff
     data). Staff: the full Gradescope JSON with staff fields, per-exercise totals and the student's
     rendered feedback, so staff see what the student sees."""
@@ -339,35 +349,33 @@ def result_view(
     context = feedback_context(state, sheet, now)
     result = staffed(state.data_dir, result, sheet)
     if not staff:
-        return student_view(result, context)
-    data = to_gradescope(result, include_staff=True)
-    data["exercises"] = exercise_rows(result, sheet)
-    data["feedback_html"] = feedback_fragment(result, context)
-    return data
+        return StudentResultView.model_validate(student_view(result, context))
+    return StaffResultView.model_validate({**to_gradescope(result, include_staff=True),
+                                           "exercises": exercise_rows(result, sheet),
+                                           "feedback_html": feedback_fragment(result, context)})
+
+
+def local_time(when: dt.datetime, sheet: SheetConfig) -> str:
+    """A time as the pages show it, in the sheet's zone."""
+    return when.astimezone(ZoneInfo(sheet.timezone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def submission_view(
     session: Session, state: ServiceState, submission: Submission, user: HubUser
-) -> dict[str, Any]:
-    """The JSON the API returns for one submission (the client polls it)."""
+) -> SubmissionView:
+    """One submission as ``user`` may see it: the API's JSON (the client polls it) and the pages' row."""
     sheet = state.config.sheet(submission.sheet)
     result = latest_result(submission)
     late = lateness(sheet, submission.submitted_at)
-    return {
-        "id": submission.id,
-        "student": submission.student,
-        "sheet": submission.sheet,
-        "filename": submission.filename,
-        "sha256": submission.sha256,
-        "submitted_at": submission.submitted_at.isoformat(),
-        "late": late.late,
-        "days_late": late.days,
-        "late_message": late.describe() if late.late else "",
-        "status": job_status(submission),
-        "queue_position": queue_position(state, session, submission),
-        "attempts": submission.jobs[-1].attempts if submission.jobs else 0,
-        "result": result_view(state, result, sheet, staff=user.is_ta) if result else None,
-    }
+    return SubmissionView(
+        id=submission.id, student=submission.student, sheet=submission.sheet, filename=submission.filename,
+        sha256=submission.sha256, submitted_at=submission.submitted_at.isoformat(),
+        late=late.late, days_late=late.days, late_message=late.describe() if late.late else "",
+        status=job_status(submission), queue_position=queue_position(state, session, submission),
+        attempts=submission.jobs[-1].attempts if submission.jobs else 0,
+        result=result_view(state, result, sheet, staff=user.is_ta) if result else None,
+        submitted_local=local_time(submission.submitted_at, sheet),
+    )
 
 
 def counted_results(

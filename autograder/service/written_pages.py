@@ -25,8 +25,10 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from autograder.core.config import SheetConfig
-from autograder.grades.grade import WrittenEntry
 from autograder.core.results import SubmissionResult
+from autograder.core.written_spec import WrittenQuestion
+from autograder.grades.grade import WrittenEntry
+from autograder.grades.written import status_text
 from autograder.service.security import HubUser, PageUser, PageWriter, require_ta
 from autograder.service.staff_ledger import sheet_ledger, staffed
 from autograder.service.store import (
@@ -36,8 +38,6 @@ from autograder.service.store import (
     list_submissions,
     sheet_or_404,
 )
-from autograder.grades.written import status_text
-from autograder.core.written_spec import WrittenQuestion
 
 router = APIRouter(include_in_schema=False)
 POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'"

@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.grading.collect import collect as collect_submissions
 from autograder.core.results import write_text_atomic
+from autograder.grading.collect import collect as collect_submissions
 from autograder.similarity.answers import write_same_answers
 from autograder.similarity.compare import (
     Document,

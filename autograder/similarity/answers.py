@@ -16,9 +16,9 @@ from pathlib import Path
 
 from autograder.core.errors import SubmissionError
 from autograder.core.results import csv_text, write_text_atomic
-from autograder.similarity.extract import OwnCode
 from autograder.core.submission import load_submission
 from autograder.grades.written import answer_text
+from autograder.similarity.extract import OwnCode
 
 MIN_WORDS = 8
 WRITTEN_FILE = "written.csv"

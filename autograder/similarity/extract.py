@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.core.errors import ConfigError, SubmissionError
-from autograder.similarity.fingerprint import Normalised, joined, normalise_code
 from autograder.core.submission import Cell, load_submission, parse_notebook
+from autograder.similarity.fingerprint import Normalised, joined, normalise_code
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The similarity report's renderers: the HTML index and pair pages, the CSV of pairs, the JSON summary.
 
 Everything a student wrote (code, and ids and folder names, which come from file names) is hostile:
-HTML gets it escaped (templates ``similarity/*.html`` of :mod:`autograder.pages`, autoescaped), the CSV gets formula-looking cells defused, the terminal gets it as plain text,
+HTML gets it escaped (templates ``similarity/*.html`` of :mod:`autograder.pages`, autoescaped), the
+CSV gets formula-looking cells defused, the terminal gets it as plain text,
 and every renderer's output goes through :func:`autograder.core.submission.clean_text`, so text that no
 UTF-8 writer takes (a lone surrogate) can never stop the report for the whole class.
 """
@@ -13,8 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from autograder.pages import render
 from autograder.core.results import csv_text
+from autograder.core.submission import clean_text
+from autograder.pages import render
 from autograder.similarity.compare import (
     Document,
     PairScore,
@@ -22,7 +24,6 @@ from autograder.similarity.compare import (
     Settings,
     flagged_groups,
 )
-from autograder.core.submission import clean_text
 
 NOTICE = ("Similarity is evidence for a person to weigh, not a verdict: identical code can come from the "
           "lecture, a textbook or a specification that allows one way to write it. Read both sides.")

@@ -235,46 +235,6 @@ def render_html(rows: Iterable[CheckRow]) -> str | None:
     return str(pages.render("checks.html", **context))
 
 
-def public_check_names(config: Any, sheet: Any) -> dict[str, tuple[str, ...]]:
-    """Exercise id -> names of its public checks, read from ``CHECKS`` in the sheet's public checks
-    (parsed, never imported). ``config`` is the :class:`autograder.core.config.CourseConfig` and ``sheet``
-    one of its sheets (typed loosely: this module imports only the standard library)."""
-    if not sheet.public_checks:
-        return {}
-    path = config.resolve(sheet.assignment_dir) / sheet.public_checks
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError):
-        return {}
-    for node in tree.body:
-        target = node.target if isinstance(node, ast.AnnAssign) else (
-            node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None)
-        value = getattr(node, "value", None)
-        if isinstance(target, ast.Name) and target.id == "CHECKS" and isinstance(value, ast.Dict):
-            found: dict[str, tuple[str, ...]] = {}
-            for key, items in zip(value.keys, value.values):
-                if isinstance(key, ast.Constant) and isinstance(items, (ast.List, ast.Tuple)):
-                    found[str(key.value)] = tuple(
-                        item.id.removeprefix("check_") for item in items.elts if isinstance(item, ast.Name))
-            return found
-    return {}
-
-
-class CheckReport:
-    """What ``check()`` shows: plain text as its ``repr`` and HTML as ``_repr_html_`` (IPython picks)."""
-
-    def __init__(self, rows: Iterable[CheckRow]) -> None:
-        self.rows = list(rows)
-
-    def __repr__(self) -> str:
-        return render(self.rows)
-
-    __str__ = __repr__
-
-    def _repr_html_(self) -> str | None:
-        return render_html(self.rows)
-
-
 def show(report: CheckReport) -> None:
     """``display`` the report in a Jupyter kernel (the front end picks HTML or text); print it elsewhere."""
     ipython = sys.modules.get("IPython")
@@ -309,3 +269,29 @@ def make_check(checks: Checks) -> Callable[..., None]:
         show(CheckReport(rows))
 
     return check
+
+
+def public_check_names(config: Any, sheet: Any) -> dict[str, tuple[str, ...]]:
+    """Exercise id -> names of its public checks, read from ``CHECKS`` in the public checks (parsed only).
+
+    ``config`` and ``sheet`` are the course's ``CourseConfig`` and ``SheetConfig`` (not imported: this
+    module needs only the standard library)."""
+    if not sheet.public_checks:
+        return {}
+    path = config.resolve(sheet.assignment_dir) / sheet.public_checks
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError):
+        return {}
+    for node in tree.body:
+        target = node.target if isinstance(node, ast.AnnAssign) else (
+            node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None)
+        value = getattr(node, "value", None)
+        if isinstance(target, ast.Name) and target.id == "CHECKS" and isinstance(value, ast.Dict):
+            found: dict[str, tuple[str, ...]] = {}
+            for key, items in zip(value.keys, value.values):
+                if isinstance(key, ast.Constant) and isinstance(items, (ast.List, ast.Tuple)):
+                    found[str(key.value)] = tuple(
+                        item.id.removeprefix("check_") for item in items.elts if isinstance(item, ast.Name))
+            return found
+    return {}

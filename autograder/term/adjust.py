@@ -12,9 +12,9 @@ from typing import Any
 
 from autograder.core.config import CourseConfig, SheetConfig
 from autograder.core.errors import UsageError
+from autograder.core.results import SubmissionResult
 from autograder.grades.grade import AdjustmentEntry, StaffLedger
 from autograder.term.regrade import result_files, write_grades
-from autograder.core.results import SubmissionResult
 
 
 def _student_result(results_dir: Path, sheet: str, student: str) -> SubmissionResult:

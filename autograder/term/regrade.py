@@ -22,18 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.core.config import CourseConfig
-from autograder.outputs.exports import finalize_result, load_results
-from autograder.outputs.feedback import context_for
-from autograder.grades.grade import StaffLedger
-from autograder.grades.late import counted_per_student
-from autograder.grades.provenance import (
-    GRADING,
-    SUBMISSION_FILE,
-    find_submission,
-    grading_fingerprints,
-    keep_copy,
-)
-from autograder.term.regrade_diff import RegradeDiff, StudentTotal, case_changes, write_diff
+from autograder.core.extra_data import GradingFingerprints, SubmissionFile
 from autograder.core.results import (
     SubmissionResult,
     grades_table,
@@ -42,10 +31,20 @@ from autograder.core.results import (
     write_json_atomic,
     write_text_atomic,
 )
+from autograder.grades.grade import StaffLedger
+from autograder.grades.late import counted_per_student
+from autograder.grades.provenance import (
+    find_submission,
+    grading_fingerprints,
+    keep_copy,
+)
+from autograder.outputs.exports import finalize_result, load_results
+from autograder.outputs.feedback import context_for
+from autograder.term.regrade_diff import RegradeDiff, StudentTotal, case_changes, write_diff
 
 REGRADES = "regrades"
 HISTORY = "history"
-CARRIED = ("submitted_at_source", "not_graded_files", SUBMISSION_FILE)
+CARRIED = ("submitted_at_source", "not_graded_files", "submission_file")  # ExtraData fields a regrade keeps
 
 
 @dataclass
@@ -91,10 +90,9 @@ def _stamp(results_dir: Path, now: dt.datetime | None) -> str:
     return stamp
 
 
-def _graded_anew(old: SubmissionResult, new: SubmissionResult, fingerprints: dict[str, Any]) -> SubmissionResult:
+def _graded_anew(old: SubmissionResult, new: SubmissionResult, fingerprints: GradingFingerprints) -> SubmissionResult:
     """The regrade's result under the old one's identity: student, file name, submission time, provenance."""
-    extra = {**new.extra_data, GRADING: fingerprints,
-             **{key: old.extra_data[key] for key in CARRIED if key in old.extra_data}}
+    extra = new.extra_data.updated(grading=fingerprints, **old.extra_data.carried(CARRIED))
     return new.model_copy(update={"student_id": old.student_id, "submission": old.submission,
                                   "submitted_at": old.submitted_at, "extra_data": extra})
 
@@ -105,7 +103,7 @@ def regrade_results(
 ) -> RegradeRun:
     """Regrade every result of ``sheet`` in ``results_dir``; ``apply`` replaces them (history kept)."""
     from autograder.grading.batch import Grader
-    from autograder.judge.runner import suite_hash
+    from autograder.judge.fingerprint import suite_hash
 
     sheet_config = config.sheet(sheet)
     ledger = StaffLedger.for_results(results_dir)
@@ -148,15 +146,15 @@ def regrade_results(
             write_json_atomic(staging / path.name, to_gradescope(news[path], include_staff=True))
     for path, old in olds:
         before = finalize_result(old, context, ledger=ledger)
-        new = news.get(path)
+        regraded = news.get(path)
         adjustments = tuple(f"{a.test or 'exercise ' + a.exercise}: {a.points:g} ({a.reason})"
-                            for a in (new or before).adjustments)
-        if new is None:
+                            for a in (regraded or before).adjustments)
+        if regraded is None:
             run.diff.totals.append(StudentTotal(old.student_id, before.final_score, before.final_score,
                                                 note=run.not_regraded.get(path.name, ""), adjustments=adjustments))
             continue
-        run.diff.changes.extend(case_changes(old, new))
-        run.diff.totals.append(StudentTotal(old.student_id, before.final_score, new.final_score,
+        run.diff.changes.extend(case_changes(old, regraded))
+        run.diff.totals.append(StudentTotal(old.student_id, before.final_score, regraded.final_score,
                                             adjustments=adjustments))
     if apply:
         run.history = _apply(results_dir, run, news, files, fingerprints)
@@ -182,7 +180,7 @@ def _distinct(files: dict[Path, Path]) -> dict[Path, Path]:
 
 
 def _apply(results_dir: Path, run: RegradeRun, news: dict[Path, SubmissionResult], files: dict[Path, Path],
-           fingerprints: dict[str, Any]) -> Path:
+           fingerprints: GradingFingerprints) -> Path:
     """Old results to ``history/<stamp>/`` (copied first), then the new ones in their place."""
     from autograder.grading.jobstore import JobStore
 
@@ -194,15 +192,15 @@ def _apply(results_dir: Path, run: RegradeRun, news: dict[Path, SubmissionResult
         shutil.copy2(path, history / path.name)
     store = JobStore(results_dir / ".jobs.sqlite") if (results_dir / ".jobs.sqlite").exists() else None
     for path, new in news.items():
-        record = dict(new.extra_data.get(SUBMISSION_FILE) or {})
-        if not record.get("copy") or not (results_dir / str(record["copy"])).is_file():
-            sha = record.get("sha256") or new.submission_sha256
-            record.update(sha256=sha, copy=keep_copy(results_dir, files[path], str(sha)))
-            new = new.model_copy(update={"extra_data": {**new.extra_data, SUBMISSION_FILE: record}})
+        record = new.extra_data.submission_file or SubmissionFile()
+        if not record.kept_copy or not (results_dir / record.kept_copy).is_file():
+            sha = record.sha256 or new.submission_sha256
+            record = record.updated(sha256=sha, kept_copy=keep_copy(results_dir, files[path], sha))
+            new = new.with_extra(submission_file=record)
         write_json_atomic(run.folder / "results" / path.name, to_gradescope(new, include_staff=True))
         os.replace(run.folder / "results" / path.name, path)
-        if store is not None and record.get("sha256"):
-            store.mark(new.student_id, str(record["sha256"]), fingerprints["suite"], "done")
+        if store is not None and record.sha256:
+            store.mark(new.student_id, record.sha256, fingerprints.suite, "done")
     write_json_atomic(history / "manifest.json", {
         "stamp": run.stamp, "at": dt.datetime.now(dt.UTC).isoformat(), "summary": run.summary,
         "replaced": sorted(path.name for path in news), "not_regraded": run.not_regraded,

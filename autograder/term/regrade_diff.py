@@ -10,11 +10,10 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from autograder.grades.grade import adjustment_on_exercise, adjustment_on_test
-from autograder.grades.provenance import GRADING, code_hash
+from autograder.core.extra_data import GradingFingerprints
 from autograder.core.results import CaseResult, SubmissionResult, csv_text, write_text_atomic
+from autograder.grades.grade import adjustment_on_exercise, adjustment_on_test
 
 
 @dataclass(frozen=True)
@@ -76,23 +75,23 @@ class RegradeDiff:
         return line
 
 
-def _why(old: CaseResult | None, new: CaseResult | None, key: str, old_fp: dict[str, Any],
-         new_fp: dict[str, Any]) -> tuple[str, ...]:
+def _why(old: CaseResult | None, new: CaseResult | None, key: str, old_fp: GradingFingerprints,
+         new_fp: GradingFingerprints) -> tuple[str, ...]:
     if old is None:
         return ("new test",)
     if new is None:
         return ("test removed",)
     why = []
-    before, after = code_hash(old_fp, key), code_hash(new_fp, key)
+    before, after = old_fp.code_hash(key), new_fp.code_hash(key)
     if before and after and before != after:
         why.append("test code")
     elif before is None and after is not None:
         why.append("test code unknown (the old result has no code hashes)")
     if abs(old.max_score - new.max_score) > 1e-9:
         why.append(f"points {old.max_score:g} -> {new.max_score:g}")
-    if old_fp.get("config") and old_fp.get("config") != new_fp.get("config"):
+    if old_fp.config and old_fp.config != new_fp.config:
         why.append("config")
-    if old_fp.get("engine") and old_fp.get("engine") != new_fp.get("engine"):
+    if old_fp.engine and old_fp.engine != new_fp.engine:
         why.append("engine")
     return tuple(why) or ("outcome only (same test code, points, config and engine)",)
 
@@ -100,8 +99,8 @@ def _why(old: CaseResult | None, new: CaseResult | None, key: str, old_fp: dict[
 def case_changes(old: SubmissionResult, new: SubmissionResult) -> list[CaseChange]:
     """Tests of ``new`` (a regrade of ``old``) whose points, max points or status differ; ``new``
     carries the staff parts in force, so a kept adjustment is named next to its test."""
-    old_fp = old.extra_data.get(GRADING) or {}
-    new_fp = new.extra_data.get(GRADING) or {}
+    old_fp = old.extra_data.grading or GradingFingerprints()
+    new_fp = new.extra_data.grading or GradingFingerprints()
     old_by = {case.nodeid or case.name: case for case in old.tests}
     new_by = {case.nodeid or case.name: case for case in new.tests}
     changes = []

@@ -22,7 +22,6 @@ from pathlib import Path
 
 from autograder.core.config import CourseConfig, SheetConfig
 from autograder.core.errors import UsageError
-from autograder.grades.grade import StaffLedger, WrittenEntry
 from autograder.core.results import (
     FORMULA_STARTS,
     SubmissionResult,
@@ -31,6 +30,7 @@ from autograder.core.results import (
     write_result,
     write_text_atomic,
 )
+from autograder.grades.grade import StaffLedger, WrittenEntry
 
 COLUMNS = ("student_id", "question", "exercise", "max_points", "answer", "points", "rubric", "comment",
            "staff_note", "graded_by", "graded_at")
@@ -51,8 +51,8 @@ class ImportSummary:
 
 def sheet_results(config: CourseConfig, sheet: SheetConfig, results_dir: Path) -> list[SubmissionResult]:
     """The sheet's results in RESULTS_DIR with the ledger's marks applied (each student once)."""
-    from autograder.outputs.exports import load_results
     from autograder.grades.grade import apply_staff
+    from autograder.outputs.exports import load_results
 
     if not results_dir.is_dir():
         raise UsageError(f"{results_dir} is not a folder of results; give the --out folder of `autograder grade`")

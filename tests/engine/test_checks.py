@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.judge.rpc import SandboxTimeout, StudentCodeError
 from autograder.student.checks import (
     FAIL,
     PASS,
@@ -22,7 +23,6 @@ from autograder.student.checks import (
     run_check,
     run_checks,
 )
-from autograder.judge.rpc import SandboxTimeout, StudentCodeError
 
 
 class FakeProxy:

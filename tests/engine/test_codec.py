@@ -42,7 +42,7 @@ def test_tensors_round_trip_as_plain_tensors(tensor):
 
 def test_tensor_subclass_and_parameter_arrive_as_plain_tensors():
     class Sneaky(torch.Tensor):
-        def __eq__(self, other):  # noqa: D105
+        def __eq__(self, other):
             return True
 
     sneaky = torch.ones(2).as_subclass(Sneaky)

@@ -14,8 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def sheet(**kw) -> SheetConfig:
-    base = dict(name="s", assignment_dir="a", notebook="n.ipynb", reference_module="r", hidden_dir="h",
-                points={"x": 1})
+    base = {"name": "s", "assignment_dir": "a", "notebook": "n.ipynb", "reference_module": "r", "hidden_dir": "h",
+            "points": {"x": 1}}
     base.update(kw)
     return SheetConfig(**base)
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.judge.runner import sandbox_request
-from autograder.judge.rpc import SandboxTimeout, StudentProxy, StudentSession
 from autograder.core.submission import Cell
+from autograder.judge.rpc import SandboxTimeout, StudentProxy, StudentSession
+from autograder.judge.sandbox_plan import sandbox_request
 
 SOURCE = '''
 import time, threading

@@ -135,7 +135,7 @@ def test_duplicate_student_ids_are_refused_before_grading(toy_config, tmp_path):
 
 def run_cli(*args: str, cwd: Path = TOY) -> subprocess.CompletedProcess:
     exe = Path(sys.executable).parent / "autograder"
-    return subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    return subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
 
 
 def test_cli_exit_codes_and_help(tmp_path):

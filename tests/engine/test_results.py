@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 
 from autograder.core.results import (
-    CaseResult, SubmissionResult, grades_table, read_result, to_gradescope, write_result,
+    CaseResult,
+    SubmissionResult,
+    grades_table,
+    read_result,
+    to_gradescope,
+    write_result,
 )
 
 

@@ -7,12 +7,18 @@ import time
 import pytest
 import torch
 
-from autograder.judge.runner import sandbox_request
-from autograder.judge.rpc import (
-    RemoteHandle, SandboxCrashed, SandboxFactoryError, SandboxProtocolError, SandboxTimeout, StudentCodeError,
-    StudentProxy, StudentSession,
-)
 from autograder.core.submission import Cell
+from autograder.judge.rpc import (
+    RemoteHandle,
+    SandboxCrashed,
+    SandboxFactoryError,
+    SandboxProtocolError,
+    SandboxTimeout,
+    StudentCodeError,
+    StudentProxy,
+    StudentSession,
+)
+from autograder.judge.sandbox_plan import sandbox_request
 
 SOURCE = '''
 import os, numpy as np, torch, transformers
@@ -162,7 +168,7 @@ def test_student_errors_and_limits(session):
         student.boom()
     assert info.value.type_name == "ValueError" and "<cell 0>" in info.value.student_traceback
     with pytest.raises(StudentCodeError, match="not defined"):
-        student.nothing_here
+        _ = student.nothing_here
     with pytest.raises((SandboxProtocolError, StudentCodeError), match="nested"):
         student.deep()  # refused by the sandbox's encoder (and by the judge's decoder if it lied)
 
@@ -183,7 +189,7 @@ def test_crash_restarts_and_replays(session):
         student.crash()
     assert student.y == 3 and session.restarts == 1
     with pytest.raises(SandboxCrashed, match="lost"):
-        model.weight  # handles from before the restart are gone
+        _ = model.weight  # handles from before the restart are gone
 
 
 def test_reseeding_makes_calls_repeatable(session):

@@ -9,7 +9,8 @@ import nbformat
 import pytest
 
 from autograder.core.errors import SubmissionError
-from autograder.core.submission import load_submission, parse_python, student_id_for
+from autograder.core.submission import load_submission, parse_python
+from autograder.grading.collect import student_id_for
 
 MB = 1 << 20
 

@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 
 from autograder.cli.main import app
 from autograder.core.config import load_config
+from autograder.core.results import write_result
 from autograder.outputs.exports import export_results, load_results
 from autograder.outputs.feedback import SUMMARY_START
-from autograder.core.results import write_result
 
 TOY = Path(__file__).resolve().parents[2] / "tests" / "toy_course"
 BERLIN_DEADLINE = dt.datetime(2026, 12, 18, 23, 59)

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.student.checks import public_check_names
+from autograder.core.charts import MAX_POINTS, MAX_SERIES
 from autograder.core.config import load_config
+from autograder.core.results import CaseResult, SubmissionResult
+from autograder.judge.plots import PlotRecorder
 from autograder.outputs.exports import finalize_result
 from autograder.outputs.feedback import (
     SUMMARY_START,
@@ -21,8 +23,8 @@ from autograder.outputs.feedback import (
     feedback_html,
     notebook_output,
 )
-from autograder.outputs.plots import MAX_POINTS, MAX_SERIES, PlotRecorder, charts_for, render_chart
-from autograder.core.results import CaseResult, SubmissionResult
+from autograder.outputs.plots import charts_for, render_chart
+from autograder.student.checks import public_check_names
 
 TOY = Path(__file__).resolve().parents[2] / "tests" / "toy_course"
 

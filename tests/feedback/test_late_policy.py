@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from autograder.core.config import SheetConfig
+from autograder.core.results import SubmissionResult
 from autograder.grades.late import (
     apply_late_policy,
     counted_per_student,
@@ -15,7 +16,6 @@ from autograder.grades.late import (
     lateness,
     parse_timestamp,
 )
-from autograder.core.results import SubmissionResult
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = dt.UTC

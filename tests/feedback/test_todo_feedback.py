@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.student.checks import TODO
 from autograder.core.config import load_config
+from autograder.core.results import SubmissionResult, read_result
 from autograder.outputs.feedback import (
     STATUS_TEXT,
     build_views,
@@ -22,8 +22,8 @@ from autograder.outputs.feedback import (
     feedback_html,
     student_markdown,
 )
-from autograder.core.results import SubmissionResult, read_result
 from autograder.outputs.student_view import student_view
+from autograder.student.checks import TODO
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).with_name("data")

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 
 from autograder.core.config import SheetConfig
+from autograder.core.results import CaseResult, SubmissionResult
+from autograder.core.visibility import VISIBILITIES, shown
+from autograder.judge.plugin import JudgePlugin
 from autograder.outputs.exports import gradescope_json
 from autograder.outputs.feedback import FeedbackContext, feedback_html
-from autograder.judge.plugin import JudgePlugin
-from autograder.core.results import CaseResult, SubmissionResult
 from autograder.outputs.student_view import student_view
-from autograder.core.visibility import VISIBILITIES, shown
 
 SHEET = SheetConfig(name="s", assignment_dir=Path("a"), notebook="s.ipynb", reference_module="r",
                     hidden_dir=Path("h"), points={"e": 10}, deadline=dt.datetime(2026, 12, 18, 23, 59),

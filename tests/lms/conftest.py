@@ -10,9 +10,9 @@ from joserfc.jwk import RSAKey
 from lms_course import CLIENT_ID, KID, Course, Keys, toy_result, write_course
 from lti_platform import PlatformState, RunningPlatform
 
+from autograder.core.results import write_result
 from autograder.grades.grade import AdjustmentEntry, StaffLedger
 from autograder.lms.client import public_jwks
-from autograder.core.results import write_result
 
 
 @pytest.fixture(scope="session")

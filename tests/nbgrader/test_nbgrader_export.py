@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from autograder.core.errors import UsageError
-from autograder.outputs.nbgrader_export import export_to_gradebook, gradebook_url
 from autograder.core.results import CaseResult, SubmissionResult, write_result
+from autograder.outputs.nbgrader_export import export_to_gradebook, gradebook_url
 
 api = pytest.importorskip("nbgrader.api")
 # nbgrader's own add_submission warns about its autoflush; not ours to fix.

@@ -94,8 +94,8 @@ def test_the_bundle_ships_the_one_check_runner_not_a_second_copy(tmp_path: Path)
     import ast
     import sys
 
-    from autograder.student import checks
     from autograder.release import standalone
+    from autograder.student import checks
 
     runner = Path(checks.__file__).read_text(encoding="utf-8")
     imported = {alias.name.split(".")[0] for node in ast.walk(ast.parse(runner)) if isinstance(node, ast.Import)

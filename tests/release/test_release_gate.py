@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 from autograder.cli.main import app
 from autograder.core.config import load_config
 from autograder.core.errors import ReleaseRefused
+from autograder.core.results import read_result
 from autograder.release import release_sheet
 from autograder.release.gate import NOTEBOOK_ID, REFERENCE_ID
-from autograder.core.results import read_result
 
 
 def test_gate_passes_a_sound_sheet(released) -> None:
@@ -46,7 +46,7 @@ def test_judge_plots_reach_the_result(released) -> None:
     plots = reference.extra_data.get("plots")
     if plots is None:
         pytest.skip("the runner does not copy recorded plots into extra_data yet "
-                    "(hook: extra['plots'] = autograder.outputs.plots.recorded_plots(plugin) in runner._assemble)")
+                    "(hook: extra['plots'] = autograder.judge.plots.recorded_plots(plugin) in runner._assemble)")
     (chart,) = plots["test_toy.py::test_counter_counts_in_steps"]
     assert chart["series"] == {"your counter": [2, 4, 6, 8, 10], "expected": [2, 4, 6, 8, 10]}
 

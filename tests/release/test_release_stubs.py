@@ -12,15 +12,9 @@ import nbformat
 import pytest
 from release_helpers import ROOT, TOY
 
+from autograder.authoring.reference import definitions, params_of, render_params
 from autograder.core.config import load_config
-from autograder.release.signatures import (
-    check_stubs,
-    compare,
-    definitions,
-    notebook_definitions,
-    params_of,
-    render_params,
-)
+from autograder.release.signatures import check_stubs, compare, notebook_definitions
 from autograder.release.wrap import overlay, wrapped_reference
 
 

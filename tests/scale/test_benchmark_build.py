@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.core.submission import student_id_for
+from autograder.grading.collect import student_id_for
 
 BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "compare_graders.py"
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from scale_helpers import TOY
 
-from autograder.grading.batch import BatchItem, Grader, grade_batch
 from autograder.core.config import CourseConfig
+from autograder.grading.batch import BatchItem, Grader, grade_batch
 from autograder.grading.dedup import SHARED_FROM, SHARED_WITH, split_twins
 
 
@@ -43,7 +43,7 @@ def test_identical_submissions_are_graded_once_and_recorded_for_each(
     counting = CountingGrader(toy_grader)
     events: list[str] = []
     summary = grade_batch(config=toy_config, sheet="toy", paths=subs, out_dir=tmp_path / "out",
-                          grader=counting, on_event=lambda kind, payload: events.append(kind))  # type: ignore[arg-type]
+                          grader=counting, on_event=lambda event: events.append(event.kind))  # type: ignore[arg-type]
     assert sorted(counting.graded) == ["alice", "carol"]
     assert (summary.graded, summary.shared, summary.skipped) == (2, 2, 0)
     assert events.count("done") == 4

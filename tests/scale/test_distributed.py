@@ -14,7 +14,7 @@ from scale_helpers import TOY, TOY_CONFIG
 
 from autograder.core.config import CourseConfig
 from autograder.core.errors import BatchRefused, UsageError
-from autograder.judge import runner
+from autograder.judge import fingerprint
 
 pytest.importorskip("distributed")
 from distributed import LocalCluster
@@ -45,7 +45,7 @@ def test_cluster_grades_like_a_local_batch_and_resumes(cluster: LocalCluster,
     kwargs: dict[str, Any] = {"config": toy_config, "config_file": TOY_CONFIG, "sheet": "toy", "paths": subs, "out_dir": out,
               "scheduler": cluster.scheduler_address, "device": "cpu"}
     events: list[str] = []
-    summary = grade_on_cluster(**kwargs, on_event=lambda kind, payload: events.append(kind))
+    summary = grade_on_cluster(**kwargs, on_event=lambda event: events.append(event.kind))
     scores = {r.student_id: (r.score, r.gradable) for r in summary.results}
     assert scores == {"correct": (10, True), "wrong": (8, True), "crash": (9, True), "empty": (0, False)}
     assert not summary.missing and summary.graded == 4
@@ -75,7 +75,7 @@ def test_the_cli_runs_on_the_cluster(cluster: LocalCluster, tmp_path: Path) -> N
 
 def test_workers_with_another_suite_are_refused(cluster: LocalCluster, toy_config: CourseConfig,
                                                 tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(runner, "suite_hash", lambda config, sheet: "a-newer-suite")  # here only
+    monkeypatch.setattr(fingerprint, "suite_hash", lambda config, sheet: "a-newer-suite")  # here only
     with pytest.raises(BatchRefused, match="do not hold this machine's hidden suite"):
         grade_on_cluster(config=toy_config, config_file=TOY_CONFIG, sheet="toy", paths=_submissions(tmp_path / "s"),
                          out_dir=tmp_path / "out", scheduler=cluster.scheduler_address, device="cpu")

@@ -11,11 +11,12 @@ from typing import Any, ClassVar
 
 import pytest
 
-from autograder.grading import batch
-from autograder.grading.batch import Grader, discover_gpus, resolve_device, worker_slots
 from autograder.core.config import CourseConfig
 from autograder.core.errors import UsageError
-from autograder.grading.worker import WorkerProcess
+from autograder.grading import batch
+from autograder.grading.batch import Grader, discover_gpus, resolve_device, worker_slots
+from autograder.grading.worker.handle import WorkerProcess
+from autograder.grading.worker.task import WorkerReply
 
 
 class FakeWorker:
@@ -34,7 +35,7 @@ class FakeWorker:
     def wait_ready(self) -> None:
         pass
 
-    def grade(self, task: Any) -> dict[str, Any]:
+    def grade(self, task: Any) -> WorkerReply:
         if FakeWorker.fail_next:
             FakeWorker.fail_next = False
             raise RuntimeError("the grading worker died")
@@ -44,7 +45,7 @@ class FakeWorker:
         time.sleep(0.01)
         with FakeWorker.lock:
             FakeWorker.busy[self.gpu_slot] -= 1
-        return {"error": "fake"}
+        return WorkerReply(error="fake")
 
     def close(self) -> None:
         pass

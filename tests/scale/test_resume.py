@@ -14,8 +14,8 @@ from typing import Any
 
 from scale_helpers import TOY, slow_submissions
 
-from autograder.grading.batch import Grader, grade_batch
 from autograder.core.config import CourseConfig
+from autograder.grading.batch import Grader, grade_batch
 
 COUNT = 8
 

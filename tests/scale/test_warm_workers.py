@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from scale_helpers import TOY
 
-from autograder.grading.batch import Grader
 from autograder.core.config import CourseConfig, SheetConfig
-from autograder.judge import runner
+from autograder.grading.batch import Grader
+from autograder.judge import pytest_flags, warmup
 
 COLD_IMPORT = "import torch; from transformers import GPT2Config"
 
@@ -57,7 +57,7 @@ def test_the_worker_prepares_the_hidden_suites_imports_without_importing_the_sui
                                         "reference_module": "ref_xyz", "hidden_dir": hidden, "points": {"a": 1}})
     config = CourseConfig.model_validate({"root": tmp_path, "sheets": {"s": sheet}})
 
-    runner.warm_judge(config)
+    warmup.warm_judge(config)
 
     assert "colorsys" in sys.modules
     assert "wsgiref.simple_server" in sys.modules
@@ -66,7 +66,7 @@ def test_the_worker_prepares_the_hidden_suites_imports_without_importing_the_sui
 
 
 def test_judges_skip_plugin_discovery_but_keep_hypothesis() -> None:
-    args = runner.PYTEST_ARGS
+    args = pytest_flags.PYTEST_ARGS
     assert "--disable-plugin-autoload" in args
     assert args[args.index("_hypothesis_pytestplugin") - 1] == "-p"
     for plugin in ("unraisableexception", "threadexception", "cacheprovider"):

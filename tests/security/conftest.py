@@ -27,8 +27,8 @@ from security_harness import (
 )
 from security_malformed import MALFORMED
 
-from autograder.grading.batch import grade_batch
 from autograder.core.config import load_config
+from autograder.grading.batch import grade_batch
 
 collect_ignore = ["course"]  # the template course's hidden suite is not a test of ours
 

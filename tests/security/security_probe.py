@@ -18,9 +18,9 @@ from pathlib import Path
 
 def main(spec_path: str) -> None:
     from autograder.core.config import load_config
+    from autograder.core.submission import load_submission
     from autograder.judge.runner import run_judge
     from autograder.sandbox.client import Zygote
-    from autograder.core.submission import load_submission
 
     spec = json.loads(Path(spec_path).read_text())
     config = load_config(Path(spec["config"]))

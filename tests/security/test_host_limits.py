@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading.batch import grade_batch
 from autograder.core.config import load_config
+from autograder.grading.batch import grade_batch
 
 TOY = Path(__file__).resolve().parents[1] / "toy_course"
 CORRECT = (TOY / "submissions" / "correct.py").read_text()

@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from autograder.grading.batch import BatchSummary, grade_batch
-from autograder.grading.collect import HASH_HEX, MAX_DEPTH, SubmissionTimes, collect, safe_id
 from autograder.core.config import CourseConfig, load_config
 from autograder.core.errors import UsageError
 from autograder.grades.late import read_submission_times
+from autograder.grading.batch import BatchSummary, grade_batch
+from autograder.grading.collect import HASH_HEX, MAX_DEPTH, SubmissionTimes, collect, safe_id
 from autograder.grading.lookalike import look_alike_warnings
 
 TOY = Path(__file__).resolve().parents[1] / "toy_course"

@@ -20,11 +20,11 @@ import re
 import pytest
 from security_secret_notebook import COMPLETE, ROOT, hostile_notebook
 
-from autograder.grading.batch import grade_batch
 from autograder.core.config import load_config
+from autograder.core.results import to_gradescope
+from autograder.grading.batch import grade_batch
 from autograder.outputs.exports import export_results
 from autograder.outputs.feedback import context_for
-from autograder.core.results import to_gradescope
 from autograder.outputs.student_view import student_view
 
 DATA = ROOT / "tests" / "hidden" / "sheet_3_2" / "data"
@@ -167,8 +167,8 @@ def test_the_services_pages_api_and_client_show_no_held_out_record(graded, stude
     from svc_fakehub import make_fake_hub
     from svc_support import API_TOKEN, LiveServer, Service, hub_environment, make_config
 
-    from autograder.student import client
     from autograder.service.app import create_app
+    from autograder.student import client
 
     ReplayGrader.result = graded[2][student]
     with ExitStack() as stack:

@@ -18,14 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading.batch import grade_batch
 from autograder.core.config import load_config
-from autograder.outputs.feedback import context_for, feedback_html
+from autograder.core.results import CaseResult, to_gradescope
+from autograder.grading.batch import grade_batch
 from autograder.judge import secret as secret_data
 from autograder.judge.secret import NEUTRAL_MESSAGE, NEUTRAL_PRINTED
-from autograder.core.results import CaseResult, to_gradescope
-from autograder.outputs.student_view import student_view
 from autograder.judge.testing import Memo
+from autograder.outputs.feedback import context_for, feedback_html
+from autograder.outputs.student_view import student_view
 
 TOY = Path(__file__).resolve().parents[1] / "toy_course"
 

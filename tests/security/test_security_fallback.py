@@ -217,9 +217,9 @@ def local_zygote():
 
 def _session(zygote, course: Course, source: str):
     from autograder.core.config import load_config
-    from autograder.judge.runner import sandbox_request
-    from autograder.judge.rpc import StudentSession
     from autograder.core.submission import load_submission
+    from autograder.judge.rpc import StudentSession
+    from autograder.judge.sandbox_plan import sandbox_request
 
     config = load_config(course.config_file)
     path = course.submissions / "attacker.py"
@@ -233,7 +233,7 @@ def _session(zygote, course: Course, source: str):
 @pytest.mark.skipif(os.geteuid() != 0, reason="the per-worker uid needs root")
 def test_without_pid_namespace_escaped_processes_still_die(probes, local_zygote) -> None:
     """setsid + double fork, nohup and a disguised daemon: gone once the sandbox is closed."""
-    from autograder.judge.runner import missing_layers
+    from autograder.judge.sandbox_plan import missing_layers
 
     course = make_course(uid_base=NO_PID_UID_BASE, isolation="pid_namespace=False")
     uids = range(NO_PID_UID_BASE, NO_PID_UID_BASE + 1)

@@ -13,9 +13,9 @@ import json
 from pathlib import Path
 
 from autograder.core.config import CourseConfig, SheetConfig
+from autograder.core.results import CaseResult, SubmissionResult
 from autograder.outputs.exports import export_results
 from autograder.outputs.feedback import FeedbackContext
-from autograder.core.results import CaseResult, SubmissionResult
 from autograder.outputs.student_view import student_view
 
 HOSTILE = '<img src=x onerror=alert(1)> [click here](http://evil.example) **bold** | col |'

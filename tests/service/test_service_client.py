@@ -11,9 +11,9 @@ from svc_fakehub import token_for
 from svc_fakes import FakeGrader
 from svc_support import PREFIX, LiveServer, free_port, hub_environment, make_config, notebook_bytes
 
+from autograder.service.app import create_app
 from autograder.student import client
 from autograder.student.client import Endpoint, SubmitError, check, find_notebook, submit
-from autograder.service.app import create_app
 
 
 @pytest.fixture

@@ -14,11 +14,11 @@ from typing import Any
 
 from svc_support import PREFIX, Service, auth, make_config
 
-from autograder.student import client
-from autograder.outputs.feedback import FeedbackContext, feedback_fragment
 from autograder.core.results import CaseResult, SubmissionResult
-from autograder.service.models import Result
 from autograder.core.visibility import VISIBILITIES, shown
+from autograder.outputs.feedback import FeedbackContext, feedback_fragment
+from autograder.service.models import Result
+from autograder.student import client
 
 
 class VisibilityGrader:

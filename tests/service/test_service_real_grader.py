@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from svc_support import Service
 
-from autograder.grading.batch import Grader
 from autograder.core.config import ServiceConfig, load_config
+from autograder.grading.batch import Grader
 from autograder.service.queue import default_grader_factory
 
 TOY = Path(__file__).resolve().parents[1] / "toy_course"

@@ -16,8 +16,8 @@ from validation_paths import CONFIG_FILE, GATE_WORK
 
 @pytest.fixture(scope="session")
 def sheet_3_2_grader() -> Iterator[object]:
-    from autograder.grading.batch import Grader
     from autograder.core.config import load_config
+    from autograder.grading.batch import Grader
 
     with Grader(load_config(CONFIG_FILE), jobs=2, device="cpu", config_file=CONFIG_FILE) as grader:
         yield grader

@@ -63,7 +63,7 @@ class LocalStudent:
 
 def local_plot() -> Any:
     """A ``plot`` fixture of one's own: the judge's recorder over a plain dict (``len()`` charts drawn)."""
-    from autograder.outputs.plots import PlotRecorder
+    from autograder.judge.plots import PlotRecorder
 
     return PlotRecorder({}, "local")
 

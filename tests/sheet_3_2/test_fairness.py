@@ -16,8 +16,8 @@ from local_judge import LocalStudent, call_hidden, hidden_module, local_plot
 from torch import nn
 
 import reference.sheet_3_2 as ref
-from autograder.student.checks import NotebookNamespace, run_check
 from autograder.judge.testing import Memo
+from autograder.student.checks import NotebookNamespace, run_check
 
 schedules = hidden_module("test_schedules")
 utilities = hidden_module("test_utilities")

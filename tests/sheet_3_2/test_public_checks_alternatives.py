@@ -15,9 +15,9 @@ import pytest
 from local_judge import ROOT, complete_namespace, hidden_module
 
 import reference.sheet_3_2 as ref
-from autograder.student.checks import PASS, NotebookNamespace, run_check
 from autograder.release.reach import changed_names
 from autograder.release.wrap import variant_cells
+from autograder.student.checks import PASS, NotebookNamespace, run_check
 
 ALTERNATIVES = sorted((ROOT / "tests" / "alternatives" / "sheet_3_2").glob("*.py"))
 

@@ -22,8 +22,8 @@ import nbformat
 import pytest
 from validation_paths import ROOT
 
-from autograder.grading.batch import grade_batch
 from autograder.core.config import load_config
+from autograder.grading.batch import grade_batch
 from autograder.release.gate import (
     ALTERNATIVE_PREFIX,
     NOTEBOOK_ID,

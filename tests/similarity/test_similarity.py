@@ -20,9 +20,9 @@ import pytest
 import similarity_corpus as corpus
 from typer.testing import CliRunner
 
-from autograder.grading.batch import plan
 from autograder.cli.main import app
 from autograder.core.errors import BatchRefused
+from autograder.grading.batch import plan
 from autograder.similarity import SimilarityRun, run_similarity
 from autograder.similarity.fingerprint import kgram_hashes, normalise_code
 
@@ -248,8 +248,8 @@ def test_command_writes_the_report_and_checks_its_threshold(built: dict[str, Pat
 
 def test_ta_report_shows_the_top_pairs_and_links_the_full_page(run: SimilarityRun, tmp_path: Path) -> None:
     from autograder.core.config import load_config
-    from autograder.outputs.report import write_report
     from autograder.core.results import SubmissionResult
+    from autograder.outputs.report import write_report
 
     sheet = load_config(CONFIG).sheet("sheet_3_2")
     results = [SubmissionResult.crashed(student_id=o.student_id, sheet="sheet_3_2", submission=Path(o.source).name,

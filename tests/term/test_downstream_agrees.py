@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 
 from autograder.cli.main import app
 from autograder.core.config import load_config
+from autograder.core.results import CaseResult, SubmissionResult, WrittenAnswer, write_result
+from autograder.grades.grade import StaffLedger, WrittenEntry
 from autograder.outputs.exports import finalize_result
 from autograder.outputs.feedback import context_for
-from autograder.grades.grade import StaffLedger, WrittenEntry
-from autograder.core.results import CaseResult, SubmissionResult, WrittenAnswer, write_result
 from autograder.outputs.student_view import student_view
 
 CONFIG = TOY / "course_config.py"

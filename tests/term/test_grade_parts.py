@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grades.grade import AdjustmentEntry, StaffLedger, WrittenEntry, apply_staff, parts
 from autograder.core.results import (
     CaseResult,
     SubmissionResult,
@@ -16,6 +15,7 @@ from autograder.core.results import (
     to_gradescope,
     write_result,
 )
+from autograder.grades.grade import AdjustmentEntry, StaffLedger, WrittenEntry, apply_staff, parts
 
 
 def _result() -> SubmissionResult:

@@ -13,9 +13,9 @@ from pathlib import Path
 import nbformat
 from term_helpers import ROOT
 
-from autograder.term.adjust import add_adjustment
-from autograder.grading.batch import Grader, grade_batch
 from autograder.core.config import load_config
+from autograder.grading.batch import Grader, grade_batch
+from autograder.term.adjust import add_adjustment
 from autograder.term.regrade import regrade_results
 
 TEST = "test_schedules.py::test_cosine_lr_matches_transformers_schedule"

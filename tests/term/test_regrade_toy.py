@@ -20,12 +20,12 @@ from term_helpers import (
 )
 from typer.testing import CliRunner
 
-from autograder.term.adjust import add_adjustment
-from autograder.grading.batch import Grader, grade_batch
 from autograder.cli.main import app
 from autograder.core.config import load_config
-from autograder.term.regrade import regrade_results
 from autograder.core.results import read_result
+from autograder.grading.batch import Grader, grade_batch
+from autograder.term.adjust import add_adjustment
+from autograder.term.regrade import regrade_results
 
 ADD = "test_toy.py::test_add"
 

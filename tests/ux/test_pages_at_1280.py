@@ -15,8 +15,8 @@ import pytest
 from chromium import WIDTH, chromium, page_width
 
 from autograder.core.config import SheetConfig
-from autograder.outputs.report import common_failures, report_charts, write_report
 from autograder.core.results import CaseResult, SubmissionResult
+from autograder.outputs.report import common_failures, report_charts, write_report
 
 ROOT = Path(__file__).resolve().parents[2]
 EXERCISES = {"warmup": 10.0, **{f"ex{n}": 15.0 for n in range(1, 7)}}

@@ -10,9 +10,6 @@ from typer.testing import CliRunner
 
 from autograder.cli.main import app
 from autograder.core.config import load_config
-from autograder.outputs.exports import gradescope_json
-from autograder.outputs.feedback import context_for, feedback_html
-from autograder.grades.grade import StaffLedger
 from autograder.core.results import (
     CaseResult,
     SubmissionResult,
@@ -20,6 +17,9 @@ from autograder.core.results import (
     read_result,
     write_result,
 )
+from autograder.grades.grade import StaffLedger
+from autograder.outputs.exports import gradescope_json
+from autograder.outputs.feedback import context_for, feedback_html
 
 runner = CliRunner()
 

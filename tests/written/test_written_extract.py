@@ -11,7 +11,12 @@ from written_helpers import answer_cell, notebook_with
 from autograder.core.config import load_config
 from autograder.core.errors import ConfigError
 from autograder.core.submission import load_submission
-from autograder.grades.written import MAX_ANSWER_CHARS, extract_answers, written_html, written_markdown
+from autograder.grades.written import (
+    MAX_ANSWER_CHARS,
+    extract_answers,
+    written_html,
+    written_markdown,
+)
 
 MB = 1 << 20
 

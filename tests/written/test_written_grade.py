@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from autograder.core.config import SheetConfig, load_config
+from autograder.core.results import CaseResult, SubmissionResult
+from autograder.core.written_spec import WrittenQuestion
 from autograder.release.gate import (
     NOTEBOOK_ID,
     REFERENCE_ID,
@@ -16,8 +18,6 @@ from autograder.release.gate import (
     GateReport,
     judge_results,
 )
-from autograder.core.results import CaseResult, SubmissionResult
-from autograder.core.written_spec import WrittenQuestion
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITTEN = 'written=(WrittenQuestion(id="why", exercise="basics", points=2),),'  # a sheet without a master

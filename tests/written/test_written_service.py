@@ -20,10 +20,10 @@ from svc_support import API_TOKEN, PREFIX, LiveServer, Service, hub_environment,
 
 from autograder.core.config import CourseConfig
 from autograder.core.results import SubmissionResult
-from autograder.service.app import create_app
 from autograder.core.submission import load_submission
-from autograder.grades.written import attach_answers
 from autograder.core.written_spec import RubricItem, WrittenQuestion
+from autograder.grades.written import attach_answers
+from autograder.service.app import create_app
 
 QUESTION = WrittenQuestion(id="cosine-why", exercise="3.2.2", points=2, title="What cosine does", rubric=(
     RubricItem(id="schedule", points=1, text="describes warm-up and decay"),

@@ -1,7 +1,6 @@
 """Reference solution of the toy sheet."""
 
 import torch
-
 from toy_given import SCALE
 
 ANSWER = 42

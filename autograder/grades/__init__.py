@@ -1,0 +1,1 @@
+"""What a grade is made of beyond the autograded tests: staff's ledger, lateness, written answers, provenance."""

@@ -1,0 +1,1 @@
+"""What is made from results, never by grading again: feedback, the TA report, exports, charts, rubrics."""
