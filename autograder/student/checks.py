@@ -235,6 +235,21 @@ def render_html(rows: Iterable[CheckRow]) -> str | None:
     return str(pages.render("checks.html", **context))
 
 
+class CheckReport:
+    """What ``check()`` shows: plain text as its ``repr`` and HTML as ``_repr_html_`` (IPython picks)."""
+
+    def __init__(self, rows: Iterable[CheckRow]) -> None:
+        self.rows = list(rows)
+
+    def __repr__(self) -> str:
+        return render(self.rows)
+
+    __str__ = __repr__
+
+    def _repr_html_(self) -> str | None:
+        return render_html(self.rows)
+
+
 def show(report: CheckReport) -> None:
     """``display`` the report in a Jupyter kernel (the front end picks HTML or text); print it elsewhere."""
     ipython = sys.modules.get("IPython")

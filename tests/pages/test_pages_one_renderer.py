@@ -22,13 +22,13 @@ import pytest
 from jinja2 import UndefinedError
 
 from autograder import pages
-from autograder.student.checks import FAIL, PASS, TODO, CheckRow, render_html
 from autograder.core.config import load_config
+from autograder.core.results import CaseResult, SubmissionResult
 from autograder.outputs.feedback import context_for, feedback_fragment, feedback_html
 from autograder.outputs.report import report_html
-from autograder.core.results import CaseResult, SubmissionResult
 from autograder.similarity.compare import PairScore, Region, Settings
 from autograder.similarity.render import index_html, pair_html
+from autograder.student.checks import FAIL, PASS, TODO, CheckRow, render_html
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "autograder"
