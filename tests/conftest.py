@@ -39,6 +39,18 @@ def toy_grader(toy_config):
         yield grader
 
 
+@pytest.fixture(scope="session")
+def sheet_3_2_grader():
+    """Two warm workers on the CPU for the real course (Sheet 3.2), shared by every directory that grades
+    it (tests/sheet_3_2's gate and extra notebooks, tests/security's held-out data batch)."""
+    from autograder.core.config import load_config
+    from autograder.grading.batch import Grader
+
+    config_file = ROOT / "course_config.py"
+    with Grader(load_config(config_file), jobs=2, device="cpu", config_file=config_file) as grader:
+        yield grader
+
+
 class DeepFolders:
     """Folders nested deeper than Python's recursion allows, made and removed without recursion
     (os.makedirs and shutil.rmtree recurse on 3.11; pytest's own clean-up of its temporary folders

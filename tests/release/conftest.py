@@ -1,4 +1,4 @@
-"""Fixtures of the release tests: one gated release of a releasable toy course, shared by the tests."""
+"""Fixtures of the release tests: a releasable toy course, and its gates run once, side by side (toy_gates.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from release_helpers import (
     readable_folder,
     remove_function,
 )
+from toy_gates import CONSUMERS, GateRun, ToyGates
 
 
 @pytest.fixture(scope="session")
@@ -28,16 +29,32 @@ def releasable_course() -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session")
-def released(releasable_course: Path, tmp_path_factory: pytest.TempPathFactory):
-    """The gate run once on the releasable course, in nbgrader's layout."""
-    from autograder.core.config import load_config
-    from autograder.release import release_sheet
+def toy_gates(releasable_course: Path, tmp_path_factory: pytest.TempPathFactory,
+              request: pytest.FixtureRequest) -> Iterator[ToyGates]:
+    """The toy gates every selected test reads, started together now (each test waits for its own)."""
+    gates = ToyGates(releasable_course, tmp_path_factory.mktemp("toy-gates"))
+    wanted = {fixture for item in request.session.items for fixture in getattr(item, "fixturenames", ())}
+    gates.start(name for name, fixture in CONSUMERS.items() if fixture in wanted)
+    yield gates
+    gates.close()
 
-    config_file = releasable_course / "course_config.py"
-    out = tmp_path_factory.mktemp("course_root")
-    return release_sheet(config=load_config(config_file), sheet="toy", out=out, nbgrader=True, jobs=2,
-                         device="cpu", config_file=config_file,
-                         work_dir=tmp_path_factory.mktemp("gate") / "work")
+
+@pytest.fixture(scope="session")
+def released(toy_gates: ToyGates):
+    """The gate run once on the releasable course, in nbgrader's layout."""
+    return toy_gates.run("released").outcome()
+
+
+@pytest.fixture(scope="session")
+def alternative_release(toy_gates: ToyGates) -> GateRun:
+    """The releasable course with a known-correct alternative (toy_gates.ALTERNATIVE)."""
+    return toy_gates.run("alternative")
+
+
+@pytest.fixture(scope="session")
+def over_strict_release(toy_gates: ToyGates) -> GateRun:
+    """That course with ``test_add`` made to insist on an ``int`` (toy_gates.OVER_STRICT_ADD)."""
+    return toy_gates.run("over_strict")
 
 
 @pytest.fixture(scope="session")

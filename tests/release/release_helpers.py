@@ -12,6 +12,7 @@ import ast
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 TOY = ROOT / "tests" / "toy_course"
@@ -51,3 +52,34 @@ def readable_folder(prefix: str) -> Path:
     folder = Path(tempfile.mkdtemp(prefix=prefix, dir=base))
     folder.chmod(0o755)
     return folder
+
+
+class _Lent:
+    """A warm :class:`autograder.grading.batch.Grader` lent for one ``with`` block: left open after it."""
+
+    def __init__(self, grader: Any) -> None:
+        self.grader = grader
+
+    def __enter__(self) -> Any:
+        return self.grader
+
+    def __exit__(self, *exc: object) -> None:
+        pass  # its owner closes it
+
+
+def lend_grader(monkeypatch: Any, grader: Any) -> None:
+    """Until the test ends, code that would start its own workers for ``grader``'s course file and device
+    (``grade_batch`` without ``grader=``, as the CLI calls it) grades on ``grader`` instead; any other
+    course or device still gets workers of its own."""
+    from autograder.grading import batch
+
+    real = batch.Grader
+
+    def grader_for(config: Any, *, jobs: int = 1, device: str = "auto", config_file: Path | None = None) -> Any:
+        wanted = Path(config_file or config.root / "course_config.py").resolve()
+        resolved = batch.resolve_device(config.device if device == "auto" else device, batch.discover_gpus())
+        if wanted == Path(grader.config_file).resolve() and resolved == grader.device:
+            return _Lent(grader)
+        return real(config, jobs=jobs, device=device, config_file=config_file)
+
+    monkeypatch.setattr(batch, "Grader", grader_for)

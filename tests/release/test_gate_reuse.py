@@ -7,32 +7,20 @@ the gate does not run ``test_softmax`` for it, uses the reference's outcome, and
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from release_helpers import readable_folder
 
 from autograder.core.config import load_config
-from autograder.release.gate import REFERENCE_ID, run_gate
+from autograder.release.gate import REFERENCE_ID
 
 SOFTMAX = "test_toy.py::test_softmax"
 
 
 @pytest.fixture(scope="module")
-def gated(releasable_course: Path):
-    folder = readable_folder("reuse-")
-    course = folder / "course"
-    shutil.copytree(releasable_course, course)
-    suite = course / "hidden" / "toy" / "test_toy.py"
-    suite.write_text(suite.read_text().replace('@pytest.mark.exercise("tensors")\n',
-                                               '@pytest.mark.exercise("tensors")\n@pytest.mark.timeout(5)\n'))
-    (course / "variants" / "toy" / "answer_41.py").write_text("# exercise: basics\nANSWER = 41\n")
-    config = load_config(course / "course_config.py")
-    report = run_gate(config=config, sheet=config.sheet("toy"), work_dir=folder / "work", jobs=1, device="cpu",
-                      config_file=course / "course_config.py")
-    yield report
-    shutil.rmtree(folder, ignore_errors=True)
+def gated(toy_gates):
+    """That copy's gate report (toy_gates.py: run in the background with the other toy gates)."""
+    return toy_gates.run("reuse").outcome()
 
 
 def test_an_unreached_training_check_is_not_run_and_the_reference_outcome_stands(gated) -> None:

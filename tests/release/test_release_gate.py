@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from release_helpers import TOY, copy_toy_course
+from release_helpers import TOY, copy_toy_course, lend_grader
 from typer.testing import CliRunner
 
 from autograder.cli.main import app
@@ -51,7 +51,8 @@ def test_judge_plots_reach_the_result(released) -> None:
     assert chart["series"] == {"your counter": [2, 4, 6, 8, 10], "expected": [2, 4, 6, 8, 10]}
 
 
-def test_cli_refuses_the_toy_course_and_says_why(tmp_path: Path) -> None:
+def test_cli_refuses_the_toy_course_and_says_why(tmp_path: Path, toy_grader, monkeypatch: pytest.MonkeyPatch) -> None:
+    lend_grader(monkeypatch, toy_grader)  # the session's warm worker for this course: none started for the CLI
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["release", "toy", "--out", str(out), "--config", str(TOY / "course_config.py"),
                                       "--work", str(tmp_path / "work"), "--device", "cpu"])

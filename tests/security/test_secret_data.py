@@ -55,7 +55,7 @@ def leaks(text: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(tmp_path_factory, sheet_3_2_grader):
     config = load_config(ROOT / "course_config.py")
     subs = tmp_path_factory.mktemp("subs")
     (subs / "complete.ipynb").write_bytes(COMPLETE.read_bytes())
@@ -63,7 +63,7 @@ def graded(tmp_path_factory):
     hostile_notebook(subs / "raiser.ipynb", "raise")
     out = tmp_path_factory.mktemp("out")
     summary = grade_batch(config=config, sheet="sheet_3_2", paths=[subs], out_dir=out, jobs=2, device="cpu",
-                          config_file=ROOT / "course_config.py")
+                          config_file=ROOT / "course_config.py", grader=sheet_3_2_grader)
     results = {r.student_id: r for r in summary.results}
     sheet = config.sheet("sheet_3_2")
     exported = tmp_path_factory.mktemp("export")

@@ -1,26 +1,15 @@
 """Sheet 3.2's gradings, done once per run and shared by every test that reads them.
 
-One warm pool of two workers (torch imported once per worker) grades the release gate's batch (the
-reference, the untouched notebook, every variant, every alternative as a notebook) and the few extra
-notebooks of ``test_validation.py``; the release test resumes the same gate work folder, so nothing
-is graded twice.
+One warm pool of two workers (torch imported once per worker: ``sheet_3_2_grader`` in tests/conftest.py,
+shared with tests/security) grades the release gate's batch (the reference, the untouched notebook,
+every variant, every alternative as a notebook) and the few extra notebooks of ``test_validation.py``;
+the release test resumes the same gate work folder, so nothing is graded twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from validation_paths import CONFIG_FILE, GATE_WORK
-
-
-@pytest.fixture(scope="session")
-def sheet_3_2_grader() -> Iterator[object]:
-    from autograder.core.config import load_config
-    from autograder.grading.batch import Grader
-
-    with Grader(load_config(CONFIG_FILE), jobs=2, device="cpu", config_file=CONFIG_FILE) as grader:
-        yield grader
 
 
 @pytest.fixture(scope="session")
