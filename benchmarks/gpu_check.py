@@ -95,7 +95,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "gpu-check")
     parser.add_argument("--jobs", type=int, default=1)
     args = parser.parse_args()
-    from autograder.grading.batch import discover_gpus
+    from autograder.grading.pool import discover_gpus
 
     gpus = discover_gpus()
     if not gpus:

@@ -33,7 +33,7 @@ def zygote():
 def toy_grader(toy_config):
     """One warm worker on the CPU for the toy course, shared by every test directory (each costs a cold
     torch import to start)."""
-    from autograder.grading.batch import Grader
+    from autograder.grading.pool import Grader
 
     with Grader(toy_config, jobs=1, device="cpu", config_file=TOY / "course_config.py") as grader:
         yield grader
@@ -44,7 +44,7 @@ def sheet_3_2_grader():
     """Two warm workers on the CPU for the real course (Sheet 3.2), shared by every directory that grades
     it (tests/sheet_3_2's gate and extra notebooks, tests/security's held-out data batch)."""
     from autograder.core.config import load_config
-    from autograder.grading.batch import Grader
+    from autograder.grading.pool import Grader
 
     config_file = ROOT / "course_config.py"
     with Grader(load_config(config_file), jobs=2, device="cpu", config_file=config_file) as grader:

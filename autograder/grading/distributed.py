@@ -249,7 +249,7 @@ _PRIVATE_ROOT: list[Path] = []
 
 def grade_remote(task: RemoteTask, content: bytes, *, config_path: str, device: str) -> dict[str, Any]:
     """Runs on a Dask worker: write the submission to a private folder, grade it, remove it."""
-    from autograder.grading.batch import discover_gpus, resolve_device
+    from autograder.grading.pool import discover_gpus, resolve_device
 
     root = _private_root()
     folder = Path(tempfile.mkdtemp(dir=root))

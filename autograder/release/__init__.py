@@ -57,7 +57,7 @@ def release_sheet(
 ) -> ReleaseOutcome:
     """Gate, build, scan, publish. Raises ReleaseRefused (nothing is written to ``out``) on any problem.
 
-    ``grader``: warm workers (:class:`autograder.grading.batch.Grader`) for the gate's gradings, left open.
+    ``grader``: warm workers (:class:`autograder.grading.pool.Grader`) for the gate's gradings, left open.
     """
     sheet_config = config.sheet(sheet)
     work = (work_dir or default_work_dir(config, sheet)).resolve()

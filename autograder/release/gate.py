@@ -47,7 +47,7 @@ from autograder.release.wrap import (
 )
 
 if TYPE_CHECKING:
-    from autograder.grading.batch import Grader
+    from autograder.grading.pool import Grader
 
 REFERENCE_ID = "gate-reference"
 NOTEBOOK_ID = "gate-untouched-notebook"

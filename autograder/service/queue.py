@@ -38,7 +38,7 @@ POLL_SECONDS = 1.0
 
 
 class GraderLike(Protocol):
-    """What the service needs from :class:`autograder.grading.batch.Grader` (tests pass fakes)."""
+    """What the service needs from :class:`autograder.grading.pool.Grader` (tests pass fakes)."""
 
     def grade_file(
         self, *, sheet: str, path: Path, student_id: str, submitted_at: dt.datetime
@@ -52,7 +52,7 @@ GraderFactory = Callable[[CourseConfig], GraderLike]
 
 def default_grader_factory(config: CourseConfig) -> GraderLike:
     """The real engine: warm worker processes, one per service worker thread."""
-    from autograder.grading.batch import Grader
+    from autograder.grading.pool import Grader
 
     return Grader(config, jobs=config.service.workers, device=config.device)  # type: ignore[no-any-return]
 

@@ -102,7 +102,7 @@ def regrade_results(
     apply: bool = False, config_file: Path | None = None, grader: Any = None, now: dt.datetime | None = None,
 ) -> RegradeRun:
     """Regrade every result of ``sheet`` in ``results_dir``; ``apply`` replaces them (history kept)."""
-    from autograder.grading.batch import Grader
+    from autograder.grading.pool import Grader
     from autograder.judge.fingerprint import suite_hash
 
     sheet_config = config.sheet(sheet)

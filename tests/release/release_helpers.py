@@ -55,7 +55,7 @@ def readable_folder(prefix: str) -> Path:
 
 
 class _Lent:
-    """A warm :class:`autograder.grading.batch.Grader` lent for one ``with`` block: left open after it."""
+    """A warm :class:`autograder.grading.pool.Grader` lent for one ``with`` block: left open after it."""
 
     def __init__(self, grader: Any) -> None:
         self.grader = grader
@@ -71,13 +71,13 @@ def lend_grader(monkeypatch: Any, grader: Any) -> None:
     """Until the test ends, code that would start its own workers for ``grader``'s course file and device
     (``grade_batch`` without ``grader=``, as the CLI calls it) grades on ``grader`` instead; any other
     course or device still gets workers of its own."""
-    from autograder.grading import batch
+    from autograder.grading import batch, pool
 
-    real = batch.Grader
+    real = batch.Grader  # grade_batch's name for the pool
 
     def grader_for(config: Any, *, jobs: int = 1, device: str = "auto", config_file: Path | None = None) -> Any:
         wanted = Path(config_file or config.root / "course_config.py").resolve()
-        resolved = batch.resolve_device(config.device if device == "auto" else device, batch.discover_gpus())
+        resolved = pool.resolve_device(config.device if device == "auto" else device, pool.discover_gpus())
         if wanted == Path(grader.config_file).resolve() and resolved == grader.device:
             return _Lent(grader)
         return real(config, jobs=jobs, device=device, config_file=config_file)

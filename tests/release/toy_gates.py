@@ -128,7 +128,7 @@ class ToyGates:
     def _released(self, course: Path, out: Path) -> Any:
         """The gate on the releasable course, in nbgrader's layout, on two warm workers kept for ``alternative``."""
         from autograder.core.config import load_config
-        from autograder.grading.batch import Grader
+        from autograder.grading.pool import Grader
         from autograder.release import release_sheet
 
         config_file = course / "course_config.py"

@@ -9,8 +9,9 @@ from typing import Any
 from scale_helpers import TOY
 
 from autograder.core.config import CourseConfig
-from autograder.grading.batch import BatchItem, Grader, grade_batch
+from autograder.grading.batch import BatchItem, grade_batch
 from autograder.grading.dedup import SHARED_FROM, SHARED_WITH, split_twins
+from autograder.grading.pool import Grader
 
 
 class CountingGrader:

@@ -13,8 +13,8 @@ import pytest
 
 from autograder.core.config import CourseConfig
 from autograder.core.errors import UsageError
-from autograder.grading import batch
-from autograder.grading.batch import Grader, discover_gpus, resolve_device, worker_slots
+from autograder.grading import pool
+from autograder.grading.pool import Grader, discover_gpus, resolve_device, worker_slots
 from autograder.grading.worker.handle import WorkerProcess
 from autograder.grading.worker.task import WorkerReply
 
@@ -54,8 +54,8 @@ class FakeWorker:
 @pytest.fixture
 def fake_gpus(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     gpus = ["0", "1", "2"]
-    monkeypatch.setattr(batch, "discover_gpus", lambda: list(gpus))
-    monkeypatch.setattr(batch, "WorkerProcess", FakeWorker)
+    monkeypatch.setattr(pool, "discover_gpus", lambda: list(gpus))
+    monkeypatch.setattr(pool, "WorkerProcess", FakeWorker)
     FakeWorker.started, FakeWorker.busy, FakeWorker.peak = [], Counter(), Counter()
     return gpus
 

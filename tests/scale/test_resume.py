@@ -15,7 +15,8 @@ from typing import Any
 from scale_helpers import TOY, slow_submissions
 
 from autograder.core.config import CourseConfig
-from autograder.grading.batch import Grader, grade_batch
+from autograder.grading.batch import grade_batch
+from autograder.grading.pool import Grader
 
 COUNT = 8
 

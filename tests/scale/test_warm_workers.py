@@ -12,7 +12,7 @@ import pytest
 from scale_helpers import TOY
 
 from autograder.core.config import CourseConfig, SheetConfig
-from autograder.grading.batch import Grader
+from autograder.grading.pool import Grader
 from autograder.judge import pytest_flags, warmup
 
 COLD_IMPORT = "import torch; from transformers import GPT2Config"

@@ -113,7 +113,7 @@ needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="sandbox uids are swit
 @needs_root
 def test_two_graders_at_once_never_share_a_sandbox_uid(toy_config, tmp_path):
     """Two instances (two TAs, or ``grade`` beside ``serve``) grade at the same time, each its own uids."""
-    from autograder.grading.batch import Grader
+    from autograder.grading.pool import Grader
 
     submission = tmp_path / "correct.py"
     submission.write_text(CORRECT)
@@ -242,7 +242,7 @@ GRADE = "from autograder.cli.main import app; app()"
 HOLD_A_GRADER = """
 import sys
 from pathlib import Path
-from autograder.grading.batch import Grader
+from autograder.grading.pool import Grader
 from autograder.core.config import load_config
 config_file = Path(sys.argv[1])
 with Grader(load_config(config_file), jobs=1, device="cpu", config_file=config_file) as grader:

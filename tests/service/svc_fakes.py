@@ -1,4 +1,4 @@
-"""Fake grading engines with the interface of :class:`autograder.grading.batch.Grader`.
+"""Fake grading engines with the interface of :class:`autograder.grading.pool.Grader`.
 
 ``FakeGrader`` grades by looking for markers in the file: ``bug:<exercise>`` fails that
 exercise's check, ``not a notebook`` makes the file not gradable, ``explode`` makes it raise.

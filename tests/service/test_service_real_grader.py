@@ -1,4 +1,4 @@
-"""The service with the real engine (``autograder.grading.batch.Grader``, warm worker, sandbox) on the
+"""The service with the real engine (``autograder.grading.pool.Grader``, warm worker, sandbox) on the
 project's toy course: a correct and a wrong submission, graded end to end."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from svc_support import Service
 
 from autograder.core.config import ServiceConfig, load_config
-from autograder.grading.batch import Grader
+from autograder.grading.pool import Grader
 from autograder.service.queue import default_grader_factory
 
 TOY = Path(__file__).resolve().parents[1] / "toy_course"

@@ -14,7 +14,8 @@ import nbformat
 from term_helpers import ROOT
 
 from autograder.core.config import load_config
-from autograder.grading.batch import Grader, grade_batch
+from autograder.grading.batch import grade_batch
+from autograder.grading.pool import Grader
 from autograder.term.adjust import add_adjustment
 from autograder.term.regrade import regrade_results
 

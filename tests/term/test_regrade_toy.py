@@ -23,7 +23,8 @@ from typer.testing import CliRunner
 from autograder.cli.main import app
 from autograder.core.config import load_config
 from autograder.core.results import read_result
-from autograder.grading.batch import Grader, grade_batch
+from autograder.grading.batch import grade_batch
+from autograder.grading.pool import Grader
 from autograder.term.adjust import add_adjustment
 from autograder.term.regrade import regrade_results
 

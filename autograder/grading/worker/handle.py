@@ -1,6 +1,6 @@
 """The parent's end of a warm worker subprocess (:class:`WorkerProcess`): start it, send tasks, stop it.
 
-Used by :class:`autograder.grading.batch.Grader` on one machine, and by the Dask pool of
+Used by :class:`autograder.grading.pool.Grader` on one machine, and by the Dask pool of
 :mod:`autograder.grading.distributed` on each worker of a cluster.
 """
 
