@@ -52,7 +52,14 @@ def render_all(tree: Path, out: Path) -> None:
     """Every page of the module docstring, rendered by ``tree``'s code, into ``out``."""
     use_tree(tree)
     from autograder.core.config import load_config
-    from autograder.core.results import AppliedAdjustment, CaseResult, SubmissionResult, WrittenAnswer, WrittenMark, read_result
+    from autograder.core.results import (
+        AppliedAdjustment,
+        CaseResult,
+        SubmissionResult,
+        WrittenAnswer,
+        WrittenMark,
+        read_result,
+    )
     from autograder.outputs.feedback import context_for, feedback_fragment, feedback_html
     from autograder.outputs.report import report_html
     from autograder.similarity.compare import PairScore, Region, Settings
@@ -117,7 +124,15 @@ def service_pages(out: Path) -> None:
     from fastapi.testclient import TestClient
     from svc_fakehub import make_fake_hub
     from svc_fakes import FakeGrader
-    from svc_support import API_TOKEN, PREFIX, LiveServer, auth, hub_environment, make_config, notebook_bytes
+    from svc_support import (
+        API_TOKEN,
+        PREFIX,
+        LiveServer,
+        auth,
+        hub_environment,
+        make_config,
+        notebook_bytes,
+    )
 
     from autograder.service.app import create_app
 
