@@ -13,13 +13,14 @@ anything). For each written question of the sheet (``SheetConfig.written``):
   :data:`MAX_ANSWER_CHARS` (with a note saying how much was cut);
 - every answer starts "awaiting staff" (``mark`` None): the grade is provisional until staff mark it.
 
-Student text is hostile: every renderer here escapes it (HTML with :func:`html.escape`, markdown with
-:func:`autograder.core.mdtext.md_block`, CSV through :func:`autograder.core.results.csv_text`).
+Student text is hostile: every renderer escapes it (markdown here with
+:func:`autograder.core.mdtext.md_block`, CSV through :func:`autograder.core.results.csv_text`, the
+feedback page's HTML in :mod:`autograder.outputs.written_view` through the autoescaped templates of
+:mod:`autograder.pages`).
 """
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterable, Sequence
 
@@ -128,34 +129,6 @@ def written_markdown(result: SubmissionResult, sheet: SheetConfig) -> list[str]:
                 line += "\n\n" + md_block(answer.mark.comment[:4000])
         lines.append(line)
     return lines
-
-
-def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def written_html(result: SubmissionResult, sheet: SheetConfig) -> str:
-    """The feedback page's section: each answer, its status, ticked items and the comment, escaped."""
-    if not result.written:
-        return ""
-    parts = ['<h2>Written answers (graded by staff)</h2>']
-    for answer in result.written:
-        question = question_of(sheet, answer.question)
-        title = question.title if question and question.title else answer.question
-        graded = answer.mark is not None
-        parts.append(f'<section class="card written" data-question="{_e(answer.question)}">'
-                     f'<div class="head"><b>{_e(answer.exercise)}: {_e(title)}</b> '
-                     f'<span class="num">{_e(status_text(answer))}</span></div>')
-        parts.append(f"<pre>{_e(answer.text)}</pre>" if answer.text else
-                     '<p class="note">You left this answer empty.</p>')
-        if graded:
-            ticked = ticked_items(answer, sheet)
-            if ticked:
-                parts.append("<ul>" + "".join(f"<li>{_e(item)}</li>" for item in ticked) + "</ul>")
-            if answer.mark and answer.mark.comment:
-                parts.append(f'<p class="note">Comment from staff:</p><pre>{_e(answer.mark.comment)}</pre>')
-        parts.append("</section>")
-    return "".join(parts)
 
 
 def awaiting(results: Iterable[SubmissionResult]) -> int:

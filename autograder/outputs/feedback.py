@@ -33,10 +33,11 @@ from autograder.core.mdtext import md_block, md_text
 from autograder.core.results import TODO_PREFIX, CaseResult, SubmissionResult
 from autograder.grades.grade import adjustment_on_exercise, adjustment_on_test
 from autograder.grades.late import format_time, lateness
-from autograder.grades.written import provisional_sentence, written_html, written_markdown
+from autograder.grades.written import provisional_sentence, written_markdown
 from autograder.outputs.plots import RenderedChart, charts_for, render_chart
 from autograder.outputs.staff_view import adjusted_text, adjustment_lines, adjustments_markdown
 from autograder.outputs.todo_view import todo_cases_html, todo_exercise_html
+from autograder.outputs.written_view import written_html
 from autograder.pages import Markup, render
 from autograder.student import checks
 

@@ -4,17 +4,18 @@ A check whose every lost point is work not attempted yet (a stub raising ``NotIm
 name not defined, a constant still ``None``: :data:`autograder.outputs.feedback._NOT_ATTEMPTED`) says nothing
 that the exercise's status "to do" does not: the feedback page lists such checks together, naming
 what is missing where the judge's message names it. The views are duck-typed (the feedback module's
-``ExerciseView`` and ``CaseView``), so this module imports nothing above it.
+``ExerciseView`` and ``CaseView``), so this module imports nothing above it. The markup is the
+templates ``feedback/todo_exercise.html`` and ``feedback/todo_cases.html`` of :mod:`autograder.pages`.
 """
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from autograder.core.results import TODO_PREFIX
+from autograder.pages import Markup, render
 
 _NAMED = re.compile(r"^(?:Your code raised NameError: name '([^']*)'|" + re.escape(TODO_PREFIX)
                     + r"(.+?) (?:is|are) still None)")
@@ -39,20 +40,15 @@ def _what(cases: Sequence[Any]) -> str:
 
 
 def todo_exercise_html(view: Any, mark: str, status_text: str) -> str:
-    """A whole exercise still to do, as one line (its public checks named, as for other exercises)."""
-    checks = len(view.cases)
-    hint = (f' Run <code>check("{html.escape(view.exercise)}")</code> in your notebook as you write it.'
-            if view.public_checks else "")
-    return (f'<div class="card todo" data-exercise="{html.escape(view.exercise)}">{mark}<b>'
-            f"{html.escape(view.exercise)}: {view.score:g} / {view.max_score:g} points, "
-            f'{html.escape(status_text)}</b> <span class="note">({checks} check{"s" if checks != 1 else ""}: '
-            f"{html.escape(_what(view.cases))}){hint}</span></div>")
+    """A whole exercise still to do, as one line (its public checks named, as for other exercises);
+    ``mark`` is HTML (the feedback macros' status mark), everything else is escaped."""
+    return render("feedback/todo_exercise.html", view=view, mark=Markup(mark), status_text=status_text,
+                  checks=len(view.cases), what=_what(view.cases))
 
 
 def todo_cases_html(cases: Sequence[Any], mark: str) -> str:
-    """The checks of a partly done exercise that wait for work not attempted yet, as one line."""
-    points = sum(case.max_score for case in cases)
-    count, what = len(cases), _what(cases)
-    return (f'<div class="case todo"><div class="head"><span>{mark}to do: {count} '
-            f'check{"s" if count != 1 else ""}</span><span class="num">0 / {points:g}</span></div>'
-            f'<p class="note">{html.escape(what[:1].upper() + what[1:])}</p></div>')
+    """The checks of a partly done exercise that wait for work not attempted yet, as one line
+    (``mark`` as for :func:`todo_exercise_html`)."""
+    what = _what(cases)
+    return render("feedback/todo_cases.html", mark=Markup(mark), count=len(cases),
+                  points=sum(case.max_score for case in cases), what=what[:1].upper() + what[1:])

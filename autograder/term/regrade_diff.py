@@ -1,12 +1,11 @@
 """The diff of a regrade: one row per changed test, why it changed, each student's final before and after.
 
 Rendered as ``diff.csv`` (through :func:`autograder.core.results.csv_text`, so no cell is a formula) and
-``diff.html`` (every text escaped). Staff-only: both live in ``RESULTS_DIR/regrades/<time>/``.
+``diff.html`` (the template ``term/regrade_diff.html`` of :mod:`autograder.pages`: every text escaped). Staff-only: both live in ``RESULTS_DIR/regrades/<time>/``.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 from autograder.core.extra_data import GradingFingerprints
 from autograder.core.results import CaseResult, SubmissionResult, csv_text, write_text_atomic
 from autograder.grades.grade import adjustment_on_exercise, adjustment_on_test
+from autograder.pages import render
 
 
 @dataclass(frozen=True)
@@ -138,30 +138,14 @@ def diff_csv(diff: RegradeDiff) -> str:
     return csv_text(rows)
 
 
-_CSS = ("body{font-family:system-ui,sans-serif;margin:24px;color:#1d2330}table{border-collapse:collapse;"
-        "margin:12px 0}td,th{padding:4px 8px;border-bottom:1px solid #dde1e8;text-align:left}"
-        ".up{color:#2e7d32}.down{color:#c62828}.kept{color:#ef6c00}.num{text-align:right}")
-
-
 def diff_html(diff: RegradeDiff, *, title: str, applied: bool) -> str:
-    e = html.escape
-    test_rows = "".join(
-        f"<tr><td>{e(c.student_id)}</td><td>{e(c.exercise)}</td><td>{e(c.test)}</td>"
-        f"<td class=num>{e(_points(c.old_points))} &rarr; {e(_points(c.new_points))}</td>"
-        f"<td>{e(c.old_status)} &rarr; {e(c.new_status)}</td><td>{e('; '.join(c.why))}</td>"
-        f"<td>{e(c.kept)}</td></tr>" for c in diff.changes)
-    total_rows = "".join(
-        f'<tr class="{t.direction}"><td>{e(t.student_id)}</td><td class=num>{t.before:g} &rarr; {t.after:g}</td>'
-        f"<td>{e(t.note or t.direction)}</td><td>{e('; '.join(t.adjustments))}</td></tr>"
-        for t in sorted(diff.totals, key=lambda t: (t.direction == "same", t.student_id)))
+    """The page ``diff.html``: template ``term/regrade_diff.html`` of :mod:`autograder.pages` (every text escaped);
+    students whose final moved come first."""
     state = ("applied: these results replaced the old ones (kept in RESULTS_DIR/history/)" if applied else
              "preview: nothing in the results folder changed; run again with --apply to apply")
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title>'
-            f"<style>{_CSS}</style></head><body><h1>{e(title)}</h1><p><b>{e(diff.summary)}</b></p>"
-            f"<p>{e(state)}</p><h2>Changed tests</h2><table><tr><th>student</th><th>exercise</th><th>test</th>"
-            f"<th>points</th><th>status</th><th>what changed</th><th>staff adjustment</th></tr>{test_rows}</table>"
-            f"<h2>Final grade per student</h2><table><tr><th>student</th><th>final</th><th></th>"
-            f"<th>staff adjustments in force</th></tr>{total_rows}</table></body></html>")
+    totals = sorted(diff.totals, key=lambda t: (t.direction == "same", t.student_id))
+    return render("term/regrade_diff.html", title=title, summary=diff.summary, state=state, changes=diff.changes,
+                  totals=totals)
 
 
 def write_diff(folder: Path, diff: RegradeDiff, *, title: str, applied: bool) -> Sequence[Path]:

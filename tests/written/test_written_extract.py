@@ -14,9 +14,9 @@ from autograder.core.submission import load_submission
 from autograder.grades.written import (
     MAX_ANSWER_CHARS,
     extract_answers,
-    written_html,
     written_markdown,
 )
+from autograder.outputs.written_view import written_html
 
 MB = 1 << 20
 
