@@ -276,8 +276,8 @@ def _percent(score: float, possible: float) -> float:
 
 
 def _view_helpers() -> dict[str, Any]:
-    """What the feedback templates call: the marks' words, charts, and the pieces still rendered in
-    Python by :mod:`autograder.outputs.todo_view` (HTML it escapes itself, passed on as markup)."""
+    """What the feedback templates call: the marks' words, charts, and the to-do lines of
+    :mod:`autograder.outputs.todo_view` (templates of their own, passed on as markup)."""
     return {
         "mark_text": MARK_TEXT, "status_text": STATUS_TEXT, "chart_images": _chart_images, "bar_width": _percent,
         "todo_exercise": lambda view, mark, text: Markup(todo_exercise_html(view, mark, text)),

@@ -1,15 +1,18 @@
 """The one way to render a page: one autoescaped Jinja2 environment, its templates, one stylesheet.
 
 Every HTML the autograder writes comes from a template in ``autograder/pages/templates/`` rendered
-by :func:`render`: the feedback page and fragment (:mod:`autograder.outputs.feedback`), the TA report
-(:mod:`autograder.outputs.report`), the similarity report (:mod:`autograder.similarity.render`), the
-service's pages (:mod:`autograder.service.templates`), what the notebook client shows in a
-student's kernel (:mod:`autograder.student.client`) and ``check()``'s table (:mod:`autograder.student.checks`).
+by :func:`render`: the feedback page and fragment (:mod:`autograder.outputs.feedback`, with the
+to-do lines of :mod:`autograder.outputs.todo_view` and the written answers of
+:mod:`autograder.outputs.written_view`), the regrade diff (:mod:`autograder.term.regrade_diff`),
+the TA report (:mod:`autograder.outputs.report`), the similarity report
+(:mod:`autograder.similarity.render`), the service's pages (:mod:`autograder.service.templates`),
+what the notebook client shows in a student's kernel (:mod:`autograder.student.client`) and
+``check()``'s table (:mod:`autograder.student.checks`).
 
 - Autoescape is on for every template, whatever its name: a value reaches the page escaped unless
-  it is :class:`~markupsafe.Markup` (HTML some other template, or a renderer that is not moved here
-  yet, already escaped). Escaping is :func:`html.escape`'s with ``quote=True`` (``&quot;`` and
-  ``&#x27;``), as the renderers wrote it before they moved here.
+  it is :class:`~markupsafe.Markup` (HTML another template already made). Escaping is
+  :func:`html.escape`'s with ``quote=True`` (``&quot;`` and ``&#x27;``), as the renderers wrote it
+  before they moved here.
 - ``StrictUndefined``: a name a template uses but no caller passes is an error, not an empty string.
 - One stylesheet, ``style.css``: standalone pages embed it whole (:func:`stylesheet`); a fragment
   shown inside someone else's page (a notebook output, the service's pages) embeds the sections it
