@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from markupsafe import Markup
 from sqlalchemy import func, select
 
+from autograder import pages
 from autograder.core.config import SheetConfig
 from autograder.core.results import SubmissionResult
 from autograder.service.late import lateness
@@ -117,21 +118,11 @@ def histogram_svg(fractions: list[float], bins: int = 10) -> Markup:
     counts = [0] * bins
     for value in fractions:
         counts[min(bins - 1, max(0, int(value * bins)))] += 1
-    width, height, bar = 420, 160, 38
+    height, bar = 160, 38
     top = max(counts) or 1
-    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 40}" '
-              f'role="img" aria-label="histogram of final scores">')]
-    for k, count in enumerate(counts):
-        h = round(height * count / top)
-        x = 10 + k * (bar + 3)
-        parts.append(f'<rect class="bar" data-count="{count}" x="{x}" y="{height - h + 15}" '
-                     f'width="{bar}" height="{h}" fill="#4a7fb5"><title>{count}</title></rect>')
-        parts.append(f'<text x="{x + bar / 2}" y="{height - h + 12}" font-size="11" '
-                     f'text-anchor="middle">{count}</text>')
-        parts.append(f'<text x="{x + bar / 2}" y="{height + 30}" font-size="10" '
-                     f'text-anchor="middle">{k * 100 // bins}%</text>')
-    parts.append("</svg>")
-    return Markup("".join(parts))
+    bars = [{"count": count, "h": round(height * count / top), "x": 10 + k * (bar + 3),
+             "mid": 10 + k * (bar + 3) + bar / 2, "label": k * 100 // bins} for k, count in enumerate(counts)]
+    return Markup(pages.render("service/histogram.html", width=420, height=height, bar=bar, bars=bars))
 
 
 def _exercise_stats(results: list[SubmissionResult], sheet: SheetConfig) -> list[dict[str, Any]]:

@@ -4,15 +4,15 @@
 the service's own grader in a background thread (never inside the request), keeping the new results
 apart; ``GET ta/regrade-preview/<sheet>`` shows its state and, when done, the diff
 (:mod:`autograder.term.regrade_diff`: changed tests and why, each student's final before -> after with
-staff adjustments kept) and an Apply button. ``POST ta/regrade-apply?sheet=S`` stores each previewed
-result as a new result of its submission (a finished "regrade" job): the old results stay in the
+staff adjustments kept) and an Apply button (templates ``service/regrade_preview.html``, which extends
+the diff's ``term/regrade_diff.html``, and ``service/regrade_running.html``).
+``POST ta/regrade-apply?sheet=S`` stores each previewed result as a new result of its submission (a finished "regrade" job): the old results stay in the
 database, so none is lost; a submission that got a newer result since the preview is left alone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import html
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -22,6 +22,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from autograder.core.results import SubmissionResult
+from autograder.pages import render
 from autograder.service.late import apply_late_policy
 from autograder.service.models import Job, Result, utcnow
 from autograder.service.security import PageUser, PageWriter, require_ta
@@ -33,7 +34,7 @@ from autograder.service.store import (
     list_submissions,
     sheet_or_404,
 )
-from autograder.term.regrade_diff import RegradeDiff, StudentTotal, case_changes, diff_html
+from autograder.term.regrade_diff import RegradeDiff, StudentTotal, case_changes, diff_context
 
 log = logging.getLogger("autograder.service")
 router = APIRouter(include_in_schema=False)
@@ -104,19 +105,13 @@ def preview_page(sheet: str, user: PageUser, state: State) -> HTMLResponse:
     preview = _previews(state).get(chosen_sheet.name)
     if preview is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No regrade preview of {chosen_sheet.name} yet.")
-    e = html.escape
-    if preview.state == "running":
-        body = (f'<!doctype html><html><head><meta http-equiv="refresh" content="2"><title>Regrade preview</title>'
-                f'</head><body><p id="preview-state">running: {len(preview.diff.totals)} graded so far</p></body></html>')
-        return HTMLResponse(body)
-    if preview.state == "failed":
-        return HTMLResponse(f'<!doctype html><p id="preview-state">failed: {e(preview.message)}</p>')
-    page = diff_html(preview.diff, title=f"Regrade of {chosen_sheet.name}: preview", applied=preview.state == "applied")
-    button = ("" if preview.state == "applied" else
-              f'<form id="regrade-apply" method="post" action="{e(state.prefix)}ta/regrade-apply?sheet='
-              f'{e(chosen_sheet.name)}"><input type="hidden" name="_xsrf" value="{e(user.xsrf)}">'
-              f'<button type="submit">Apply: store these {len(preview.new)} results</button></form>')
-    return HTMLResponse(page.replace("</body>", f'<p id="preview-state">{e(preview.state)}</p>{button}</body>'))
+    if preview.state in ("running", "failed"):
+        return HTMLResponse(render("service/regrade_running.html", running=preview.state == "running",
+                                   graded=len(preview.diff.totals), message=preview.message))
+    context = diff_context(preview.diff, title=f"Regrade of {chosen_sheet.name}: preview",
+                           applied=preview.state == "applied")
+    return HTMLResponse(render("service/regrade_preview.html", **context, preview_state=preview.state,
+                               prefix=state.prefix, sheet=chosen_sheet.name, user=user, count=len(preview.new)))
 
 
 @router.post("/ta/regrade-apply")

@@ -16,7 +16,6 @@ a reset connection.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import logging
 import re
 import threading
@@ -28,6 +27,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from autograder.core.errors import AutograderError
+from autograder.pages import render
 from autograder.service.security import PageUser, PageWriter, require_ta
 from autograder.service.store import (
     ServiceState,
@@ -132,13 +132,8 @@ def similarity_status(sheet: str, request: Request, user: PageUser, state: State
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse(data, headers={"Cache-Control": "no-store"})
     busy = job.state in ("queued", "running")
-    refresh = f'<meta http-equiv="refresh" content="{REFRESH_S}">' if busy else ""
-    link = f'<p><a href="{html.escape(data["index"])}">the report</a></p>' if data["index"] else ""
-    body = (f'<!doctype html><html lang="en"><head><meta charset="utf-8">{refresh}'
-            f"<title>Similarity: {html.escape(chosen.name)}</title></head><body>"
-            f"<h1>Similarity check for {html.escape(chosen.name)}: {html.escape(job.state)}</h1>"
-            f"<p>{html.escape(job.message or 'This page refreshes itself until the run is done.')}</p>"
-            f"{link}</body></html>")
+    body = render("service/similarity_status.html", busy=busy, refresh=REFRESH_S, sheet=chosen.name,
+                  job_state=job.state, message=job.message, index=data["index"])
     return HTMLResponse(body, headers={"Content-Security-Policy": POLICY, "Cache-Control": "no-store"})
 
 

@@ -5,12 +5,12 @@
 form) write to the sheet's ledger (``<data dir>/staff/<sheet>/``, :mod:`autograder.service.staff_ledger`)
 and redirect back. A student gets 403. The rules are the command line's
 (:func:`autograder.term.adjust.validated_entry`): a refused adjustment is a 400 page that says why.
-Every text on the page is escaped; the staff note is shown here (staff only) and nowhere a student looks.
+The page is the template ``service/adjustments.html`` of :mod:`autograder.pages` (every text escaped);
+the staff note is shown here (staff only) and nowhere a student looks.
 """
 
 from __future__ import annotations
 
-import html
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Query, status
@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from autograder.core.errors import UsageError
 from autograder.core.results import SubmissionResult
+from autograder.pages import render
 from autograder.service.security import HubUser, PageUser, PageWriter, require_ta
 from autograder.service.staff_ledger import sheet_ledger
 from autograder.service.store import (
@@ -40,36 +41,9 @@ def _counted(state: ServiceState, user: HubUser, sheet: str) -> dict[str, Submis
 
 
 def _page(state: ServiceState, user: HubUser, sheet: str, *, error: str = "", code: int = 200) -> HTMLResponse:
-    e = html.escape
     ledger = sheet_ledger(state.data_dir, sheet)
-    xsrf = f'<input type="hidden" name="_xsrf" value="{e(user.xsrf)}">'
-    action = f"{e(state.prefix)}ta/adjust"
-    in_force = "".join(
-        f'<tr class="adjustment" data-id="{e(a.id)}"><td>{e(a.student_id)}</td><td>{e(a.test or "exercise " + a.exercise)}'
-        f"</td><td>{a.points:g}</td><td>{e(a.reason)}</td><td>{e(a.staff_note)}</td><td>{e(a.by)}</td>"
-        f'<td><form method="post" action="{action}/remove?sheet={e(sheet)}">{xsrf}'
-        f'<input type="hidden" name="adjustment_id" value="{e(a.id)}"><button type="submit">Remove</button>'
-        "</form></td></tr>" for a in ledger.adjustments())
-    log = "".join(
-        f"<tr><td>{e(a.at.isoformat())}</td><td>{e(a.by)}</td><td>{e(a.action)}</td><td>{e(a.student_id)}</td>"
-        f"<td>{e(a.test or 'exercise ' + a.exercise)}</td><td>{'' if a.old_points is None else f'{a.old_points:g}'}"
-        f"</td><td>{a.points:g}</td><td>{e(a.reason)}</td></tr>" for a in ledger.audit())
-    students = "".join(f'<option value="{e(s)}">{e(s)}</option>' for s in _counted(state, user, sheet))
-    body = (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Adjustments: {e(sheet)}</title></head>'
-        f"<body><h1>Staff adjustments: {e(sheet)}</h1>"
-        + (f'<p class="error" role="alert">{e(error)}</p>' if error else "")
-        + f'<form id="adjust-form" method="post" action="{action}?sheet={e(sheet)}">{xsrf}'
-        f'<label>Student <select name="student">{students}</select></label> '
-        '<label>Test node id <input name="test"></label> or <label>exercise <input name="exercise"></label> '
-        '<label>Points <input name="points" required></label> '
-        '<label>Reason (the student reads it) <input name="reason" required></label> '
-        '<label>Staff note (staff only) <input name="note"></label> <button type="submit">Adjust</button></form>'
-        f'<h2>In force</h2><table id="in-force"><tr><th>student</th><th>target</th><th>points</th><th>reason</th>'
-        f"<th>staff note</th><th>by</th><th></th></tr>{in_force}</table>"
-        f'<h2>Audit log</h2><table id="audit"><tr><th>when</th><th>who</th><th>action</th><th>student</th>'
-        f"<th>target</th><th>old</th><th>new</th><th>reason</th></tr>{log}</table>"
-        f'<p><a href="{e(state.prefix)}ta?sheet={e(sheet)}">back to the staff page</a></p></body></html>')
+    body = render("service/adjustments.html", sheet=sheet, error=error, user=user, prefix=state.prefix,
+                  students=list(_counted(state, user, sheet)), adjustments=ledger.adjustments(), audit=ledger.audit())
     return HTMLResponse(body, status_code=code)
 
 

@@ -10,14 +10,14 @@
   to the staff ledger ``<data_dir>/staff/<sheet>/written.jsonl`` (:class:`autograder.grades.grade.StaffLedger`),
   then back to the page. A mark equal to the latest one is not written again.
 
-Staff only (403 for students, as every TA route), XSRF-checked like the other forms; the pages let no
-script run. Students see the marks through :func:`autograder.service.staff_ledger.staffed`, which every
+Staff only (403 for students, as every TA route), XSRF-checked like the other forms; the pages
+(templates ``service/written_index.html`` and ``service/written_question.html`` of
+:mod:`autograder.pages`, every text escaped) let no script run. Students see the marks through :func:`autograder.service.staff_ledger.staffed`, which every
 student view applies.
 """
 
 from __future__ import annotations
 
-import html
 import math
 from typing import Any
 
@@ -29,6 +29,7 @@ from autograder.core.results import SubmissionResult
 from autograder.core.written_spec import WrittenQuestion
 from autograder.grades.grade import WrittenEntry
 from autograder.grades.written import status_text
+from autograder.pages import render
 from autograder.service.security import HubUser, PageUser, PageWriter, require_ta
 from autograder.service.staff_ledger import sheet_ledger, staffed
 from autograder.service.store import (
@@ -42,20 +43,10 @@ from autograder.service.store import (
 router = APIRouter(include_in_schema=False)
 POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'"
 MAX_TEXT = 4000
-CSS = ("body{font-family:system-ui,sans-serif;max-width:1000px;margin:0 auto;padding:16px;color:#1d2330}"
-       ".answer{border:1px solid #dde1e8;border-radius:8px;padding:12px;margin:12px 0}"
-       "pre{background:#f3f4f7;padding:8px;white-space:pre-wrap;word-break:break-word}"
-       "textarea{width:100%;min-height:3em}.awaiting{color:#ef6c00}.graded{color:#2e7d32}")
 
 
-def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def _page(title: str, body: str) -> HTMLResponse:
-    return HTMLResponse(f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>'
-                        f"<style>{CSS}</style></head><body>{body}</body></html>",
-                        headers={"Content-Security-Policy": POLICY, "Cache-Control": "no-store"})
+def _page(body: str) -> HTMLResponse:
+    return HTMLResponse(body, headers={"Content-Security-Policy": POLICY, "Cache-Control": "no-store"})
 
 
 def _question(sheet: SheetConfig, question_id: str) -> WrittenQuestion:
@@ -76,40 +67,21 @@ def written_index(sheet: str, user: PageUser, state: State) -> Response:
     require_ta(user)
     chosen = sheet_or_404(state, sheet)
     results = _counted(state, user, chosen)
-    rows = []
+    questions = []
     for question in chosen.written:
         answers = [a for r in results.values() for a in r.written if a.question == question.id]
         graded = sum(a.mark is not None for a in answers)
-        rows.append(f'<li><a href="{_e(state.prefix)}ta/written/{_e(chosen.name)}/{_e(question.id)}">'
-                    f"{_e(question.exercise)}: {_e(question.title or question.id)}</a> ({question.points:g} points): "
-                    f"{graded} graded, {len(answers) - graded} awaiting staff</li>")
-    body = (f"<h1>Written answers: {_e(chosen.title or chosen.name)}</h1>"
-            + (f"<ul>{''.join(rows)}</ul>" if rows else "<p>This sheet has no written questions.</p>"))
-    return _page(f"Written answers: {chosen.name}", body)
+        questions.append({"question": question, "graded": graded, "awaiting": len(answers) - graded})
+    return _page(render("service/written_index.html", sheet=chosen, prefix=state.prefix, questions=questions))
 
 
-def _form(state: ServiceState, user: HubUser, sheet: SheetConfig, question: WrittenQuestion, student: str,
-          result: SubmissionResult) -> str:
+def _form(question: WrittenQuestion, student: str, result: SubmissionResult) -> dict[str, Any]:
+    """What the page shows of one student's answer: its text, status and mark, the ticked items."""
     answer = next((a for a in result.written if a.question == question.id), None)
     mark = answer.mark if answer else None
-    ticked = set(mark.rubric) if mark else set()
-    klass = "graded" if mark else "awaiting"
-    items = "".join(
-        f'<label><input type="checkbox" name="rubric" value="{_e(item.id)}"{" checked" if item.id in ticked else ""}>'
-        f" {_e(item.text)} ({item.points:g})</label><br>" for item in question.rubric)
-    text = answer.text if answer else ""
-    return (
-        f'<section class="answer" id="s-{_e(student)}"><h2>{_e(student)} '
-        f'<small class="{klass}">{_e(status_text(answer) if answer else "no answer cell")}</small></h2>'
-        + (f"<pre>{_e(text)}</pre>" if text else "<p><i>empty answer</i></p>")
-        + f'<form method="post" action="{_e(state.prefix)}ta/written/{_e(sheet.name)}/{_e(question.id)}">'
-        f'<input type="hidden" name="_xsrf" value="{_e(user.xsrf)}">'
-        f'<input type="hidden" name="student" value="{_e(student)}">{items}'
-        f'<label>points (0 to {question.points:g}; empty: the ticked items\' sum) <input name="points" '
-        f'type="number" min="0" max="{question.points:g}" step="any" value="{_e(f"{mark.points:g}") if mark else ""}">'
-        f'</label><br><label>comment (the student sees it)<textarea name="comment">{_e(mark.comment if mark else "")}'
-        f'</textarea></label><label>staff note (staff only)<textarea name="staff_note">'
-        f'{_e(mark.staff_note if mark else "")}</textarea></label><button type="submit">save</button></form></section>')
+    return {"student": student, "text": answer.text if answer else "", "mark": mark,
+            "ticked": set(mark.rubric) if mark else set(),
+            "status": status_text(answer) if answer else "no answer cell"}
 
 
 @router.get("/ta/written/{sheet}/{question}")
@@ -118,13 +90,9 @@ def written_question_page(sheet: str, question: str, user: PageUser, state: Stat
     chosen = sheet_or_404(state, sheet)
     asked = _question(chosen, question)
     results = _counted(state, user, chosen)
-    rubric = "".join(f"<li><code>{_e(i.id)}</code> ({i.points:g}): {_e(i.text)}</li>" for i in asked.rubric)
-    body = (f"<h1>{_e(asked.exercise)}: {_e(asked.title or asked.id)} ({asked.points:g} points)</h1>"
-            f'<p><a href="{_e(state.prefix)}ta/written/{_e(chosen.name)}">all questions</a></p>'
-            + (f"<h2>Rubric</h2><ul>{rubric}</ul>" if rubric else "")
-            + "".join(_form(state, user, chosen, asked, student, result) for student, result in results.items())
-            + ("" if results else "<p>No graded submissions yet.</p>"))
-    return _page(f"Written: {asked.id}", body)
+    forms = [_form(asked, student, result) for student, result in results.items()]
+    return _page(render("service/written_question.html", sheet=chosen, question=asked, prefix=state.prefix,
+                        user=user, forms=forms))
 
 
 def _mark_from_form(form: Any, question: WrittenQuestion, students: set[str], by: str) -> WrittenEntry:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from autograder.core.extra_data import GradingFingerprints
 from autograder.core.results import CaseResult, SubmissionResult, csv_text, write_text_atomic
@@ -138,14 +139,17 @@ def diff_csv(diff: RegradeDiff) -> str:
     return csv_text(rows)
 
 
-def diff_html(diff: RegradeDiff, *, title: str, applied: bool) -> str:
-    """The page ``diff.html``: template ``term/regrade_diff.html`` of :mod:`autograder.pages` (every text escaped);
-    students whose final moved come first."""
+def diff_context(diff: RegradeDiff, *, title: str, applied: bool) -> dict[str, Any]:
+    """What template ``term/regrade_diff.html`` shows: students whose final moved come first."""
     state = ("applied: these results replaced the old ones (kept in RESULTS_DIR/history/)" if applied else
              "preview: nothing in the results folder changed; run again with --apply to apply")
     totals = sorted(diff.totals, key=lambda t: (t.direction == "same", t.student_id))
-    return render("term/regrade_diff.html", title=title, summary=diff.summary, state=state, changes=diff.changes,
-                  totals=totals)
+    return {"title": title, "summary": diff.summary, "state": state, "changes": diff.changes, "totals": totals}
+
+
+def diff_html(diff: RegradeDiff, *, title: str, applied: bool) -> str:
+    """The page ``diff.html``: template ``term/regrade_diff.html`` of :mod:`autograder.pages` (every text escaped)."""
+    return render("term/regrade_diff.html", **diff_context(diff, title=title, applied=applied))
 
 
 def write_diff(folder: Path, diff: RegradeDiff, *, title: str, applied: bool) -> Sequence[Path]:

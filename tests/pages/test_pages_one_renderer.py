@@ -41,10 +41,6 @@ HTML_TAG = re.compile(
     r"small|nav|header|footer|svg|rect|textarea|link|em|strong|sup|sub|caption|iframe|noscript)[\s>/]",
     re.IGNORECASE)
 MARKDOWN = {"mdtext.py"}  # escapes HTML inside markdown text, which is not a page: stays
-NOT_MOVED_YET = {  # HTML by hand outside issue 23 item 5's files; each leaves this list when it moves
-    "pages.py",  # service/pages.py: the TA page's SVG histogram
-    "regrade_pages.py", "similarity_pages.py", "staff_pages.py", "written_pages.py",
-}
 
 
 def hand_built_html(path: Path) -> list[str]:
@@ -67,11 +63,8 @@ def test_no_module_builds_html_by_hand() -> None:
     """Every page is a template of autograder/pages: a module that writes tags in f-strings or calls
     html.escape is a renderer of its own (its escaping and its CSS drift from the others')."""
     offenders = {path.name: hits for path in sorted(PACKAGE.rglob("*.py"))
-                 if (hits := hand_built_html(path)) and path.name not in MARKDOWN | NOT_MOVED_YET}
+                 if (hits := hand_built_html(path)) and path.name not in MARKDOWN}
     assert offenders == {}, offenders
-    still = {name for name in NOT_MOVED_YET
-             if any(hand_built_html(path) for path in PACKAGE.rglob(name))}
-    assert still == NOT_MOVED_YET, f"moved onto autograder.pages: take {NOT_MOVED_YET - still} off the list"
 
 
 def test_the_guard_sees_an_f_string_tag_and_html_escape(tmp_path: Path) -> None:
