@@ -3,14 +3,15 @@
     .venv/bin/python tests/pages/compare_pages.py [REV]    # REV: the commit to compare with (HEAD)
 
 A change to a template or to the stylesheet can be meant to change nothing that a reader sees (a
-template moved, a rule scoped, markup cleaned). This renders one fixed set of pages with REV's code
-(a temporary git worktree) and with this checkout's, opens each in headless Chromium at 1280 px,
+template moved, a rule scoped, markup cleaned). This renders one fixed set of 65 pages with REV's
+code (a temporary git worktree) and with this checkout's, opens each in headless Chromium at 1280 px,
 takes the whole page, and compares the two pictures pixel by pixel. The set:
 
 - the feedback page and fragment of real Sheet 3.2 results (tests/feedback/data, an old result), one
   with staff adjustments and written answers, each before and after the deadline, published or not;
 - the TA report of those, the toy course's feedback and report with a hostile student id;
-- the similarity index and pair pages, the ``check()`` table, the notebook client's result;
+- the similarity index and pair pages, the ``check()`` table, the notebook client's result, the
+  regrade diff page;
 - the service's pages (student, submission as student and as staff, TA page, error page, staff
   adjustments), served by the app with the fake hub of tests/service.
 
@@ -116,6 +117,15 @@ def render_all(tree: Path, out: Path) -> None:
     for status in ("done", "queued", "failed"):
         page(f"client-{status}", wrap(result_html({"id": 1, "filename": HOSTILE, "status": status, "late_message": HOSTILE,
                                                    "result": {"score": 1, "max_score": 2, "feedback_html": "<p>x</p>"}})))
+    from autograder.term.regrade_diff import CaseChange, RegradeDiff, StudentTotal, diff_html
+
+    diff = RegradeDiff(changes=[CaseChange(student_id=HOSTILE, exercise="basics", test="test_toy.py::test_add",
+                                           old_points=2.0, new_points=0.0, old_status="passed", new_status="failed",
+                                           why=("test code", HOSTILE), kept="adjusted")],
+                       totals=[StudentTotal(HOSTILE, 10.0, 8.0, adjustments=("r",)), StudentTotal("bob", 5.0, 5.0),
+                               StudentTotal("eve", 3.0, 3.0, note="cannot regrade: file not found")])
+    for applied in (False, True):
+        page(f"regrade-diff-{applied}", diff_html(diff, title=f"Regrade {HOSTILE}", applied=applied))
     service_pages(out)
 
 
