@@ -11,6 +11,7 @@ import ast
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.core import pysource
 from autograder.core.config import CourseConfig, SheetConfig
 
 Params = tuple[tuple[str, str, str], ...]
@@ -105,7 +106,7 @@ class ReferencePackage:
     def __init__(self, modules: dict[str, tuple[bool, Path]]) -> None:
         self.files = modules
         self.sources = {name: path.read_text(encoding="utf-8") for name, (_, path) in modules.items()}
-        self.trees = {name: ast.parse(source) for name, source in self.sources.items()}
+        self.trees = {name: pysource.parse(source) for name, source in self.sources.items()}
 
     def resolve_from(self, module: str, node: ast.ImportFrom) -> str | None:
         if node.level:

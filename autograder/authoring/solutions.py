@@ -17,13 +17,14 @@ from typing import Any
 import nbformat
 
 from autograder.authoring.values import Values, fill, import_reference_module
+from autograder.core import pysource
 from autograder.core.config import CourseConfig, SheetConfig
 from autograder.core.errors import AssignError
 
 
 def _defined(source: str) -> list[str]:
     try:
-        tree = ast.parse(source)
+        tree = pysource.parse(source)
     except SyntaxError:
         return []
     names = []

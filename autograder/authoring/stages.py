@@ -17,6 +17,7 @@ from autograder.authoring.master import CELL_ID_KEY, DIRECTIVE_KEY, directive
 from autograder.authoring.stubs import expand, stub_imports
 from autograder.authoring.values import fill
 from autograder.authoring.written_cells import build_written_cells
+from autograder.core import pysource
 from autograder.core.errors import AssignError
 
 Notebook = Any
@@ -56,7 +57,7 @@ def _default_id(cell: Any, n: int, context: BuildContext) -> str:
         return "check-" + (argument.replace(".", "-") if argument else "all")
     if kind == "stub":
         try:
-            first = next(node for node in ast.parse(cell.source).body if isinstance(node, ast.ImportFrom))
+            first = next(node for node in pysource.parse(cell.source).body if isinstance(node, ast.ImportFrom))
             return "stub-" + first.names[0].name.replace("_", "-")
         except (SyntaxError, StopIteration):
             return f"stub-{n}"  # the stub stage says what is wrong with it

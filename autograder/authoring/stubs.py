@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 
 from autograder.authoring.reference import ReferencePackage, render_params
+from autograder.core import pysource
 from autograder.core.errors import AssignError
 
 KEPT_DECORATORS = {"staticmethod", "classmethod", "property"}
@@ -29,7 +30,7 @@ KEPT_DECORATOR_ATTRIBUTES = {"setter", "getter", "deleter"}
 def stub_imports(source: str, top: str, package: ReferencePackage, where: str) -> list[tuple[str, str]]:
     """``[(module, name), ...]`` of a stub cell's ``from <module> import ...`` lines, in order, checked."""
     try:
-        tree = ast.parse(source)
+        tree = pysource.parse(source)
     except SyntaxError as exc:
         raise AssignError(f"{where}: a stub cell holds `from {top} import ...` lines; line {exc.lineno} "
                           f"is not valid Python: {exc.msg}") from None

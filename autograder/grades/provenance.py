@@ -21,6 +21,7 @@ import os
 import shutil
 from pathlib import Path
 
+from autograder.core import pysource
 from autograder.core.config import CourseConfig, SheetConfig
 from autograder.core.extra_data import GradingFingerprints, SubmissionFile
 from autograder.core.results import SubmissionResult
@@ -44,7 +45,7 @@ def hidden_test_hashes(hidden_dir: Path) -> dict[str, str]:
         rel = path.relative_to(hidden_dir).as_posix()
         try:
             source = path.read_text(encoding="utf-8")
-            tree = ast.parse(source)
+            tree = pysource.parse(source)
         except (OSError, SyntaxError, ValueError):
             continue
         for node in tree.body:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -38,6 +39,9 @@ from autograder.outputs.exports import finalize_result
 from autograder.outputs.feedback import context_for
 
 # ------------------------------------------------------------------ batches
+
+
+_ONCE = threading.RLock()  # what a batch builds once, however many of its threads ask
 
 
 @dataclass(frozen=True)
@@ -172,15 +176,17 @@ class OpenBatch:
 
     def feedback_context(self) -> Any:
         """What the student-facing summary needs (public checks, deadline); built once per batch."""
-        if "_feedback" not in self.__dict__:
-            self.__dict__["_feedback"] = context_for(self.config, self.config.sheet(self.sheet))
+        with _ONCE:  # the batch's threads finish results side by side: one of them builds it
+            if "_feedback" not in self.__dict__:
+                self.__dict__["_feedback"] = context_for(self.config, self.config.sheet(self.sheet))
         return self.__dict__["_feedback"]
 
     def fingerprints(self) -> GradingFingerprints:
         """What a regrade diff compares (test code, config, engine: :mod:`autograder.grades.provenance`); once per batch."""
-        if "_fingerprints" not in self.__dict__:
-            self.__dict__["_fingerprints"] = grading_fingerprints(self.config, self.config.sheet(self.sheet),
-                                                                  self.suite)
+        with _ONCE:
+            if "_fingerprints" not in self.__dict__:
+                self.__dict__["_fingerprints"] = grading_fingerprints(self.config, self.config.sheet(self.sheet),
+                                                                      self.suite)
         found: GradingFingerprints = self.__dict__["_fingerprints"]
         return found
 

@@ -36,6 +36,7 @@ from pathlib import Path
 from types import CodeType, FunctionType, ModuleType
 from typing import Any, TypeVar
 
+from autograder.core import pysource
 from autograder.core.results import CaseResult
 
 NEUTRAL_MESSAGE = ("This check runs your code on the judge's held-out data, so the details of its "
@@ -152,7 +153,7 @@ def literal_messages(path: Path) -> set[str]:
     """The string literals of a hidden test module (not the parts of f-strings): an assertion
     message that is one of them is the author's fixed text and cannot carry a student's value."""
     try:
-        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+        tree = pysource.parse(Path(path).read_text(encoding="utf-8"))
     except (OSError, SyntaxError, ValueError):
         return set()
     inside_fstrings = {id(part) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr)

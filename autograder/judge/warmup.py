@@ -11,6 +11,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from autograder.core import pysource
 from autograder.core.config import CourseConfig
 from autograder.judge.pytest_flags import THIRD_PARTY_PLUGINS
 
@@ -60,7 +61,7 @@ def hidden_suite_imports(hidden: Path) -> list[tuple[str, tuple[str, ...]]]:
     found: dict[str, set[str]] = {}
     for path in sorted(hidden.rglob("*.py")) if hidden.is_dir() else []:
         try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
+            tree = pysource.parse(path.read_text(encoding="utf-8"))
         except (OSError, SyntaxError, ValueError):
             continue
         for node in ast.walk(tree):

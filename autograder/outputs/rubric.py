@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from autograder.core import pysource
 from autograder.core.config import CourseConfig, SheetConfig
 from autograder.core.errors import UsageError
 
@@ -81,7 +82,7 @@ def what_it_checks(function: Any) -> list[str]:
     if doc:
         return [" ".join(doc.split("\n\n")[0].split())]
     try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+        tree = pysource.parse(textwrap.dedent(inspect.getsource(function)))
     except (OSError, TypeError, SyntaxError):
         return []
     messages = []

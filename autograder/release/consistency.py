@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.authoring.reference import ReferencePackage, reference_modules
+from autograder.core import pysource
 from autograder.core.config import CourseConfig, SheetConfig
 from autograder.release.signatures import notebook_definitions
 
@@ -106,7 +107,7 @@ def marked_tests(hidden_dir: Path) -> list[MarkedTest]:
     tests = []
     for path in sorted(hidden_dir.rglob("test_*.py")):
         try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
+            tree = pysource.parse(path.read_text(encoding="utf-8"))
         except (OSError, SyntaxError):
             continue  # the grading checks report a suite that does not import
         values = _module_values(tree)
@@ -186,7 +187,7 @@ def public_check_problems(config: CourseConfig, sheet: SheetConfig, known: set[s
         return [], {}
     path = config.resolve(sheet.assignment_dir) / sheet.public_checks
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = pysource.parse(path.read_text(encoding="utf-8"))
     except (OSError, SyntaxError) as exc:
         return [f"{path.name} cannot be read or parsed: {exc}"], {}
     table = _checks_table(tree)

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.core import pysource
+
 EVERYTHING = "*"  # a name set holding it reaches (or changes) every name
 
 
@@ -70,10 +72,10 @@ def _functions(tree: ast.Module) -> dict[str, ast.FunctionDef | ast.AsyncFunctio
 def hidden_tests(hidden_dir: Path) -> list[HiddenTest]:
     """Every top-level ``test_*`` function of the hidden suite, with its exercise, kind and student names."""
     conftest = hidden_dir / "conftest.py"
-    shared = _functions(ast.parse(conftest.read_text(encoding="utf-8"))) if conftest.is_file() else {}
+    shared = _functions(pysource.parse(conftest.read_text(encoding="utf-8"))) if conftest.is_file() else {}
     tests = []
     for path in sorted(hidden_dir.rglob("test_*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = pysource.parse(path.read_text(encoding="utf-8"))
         constants, local = _constants(tree), _functions(tree)
         helpers = {**shared, **local}
         for name, node in local.items():
@@ -113,7 +115,7 @@ def uses_graph(sources: Iterable[str]) -> dict[str, set[str]]:
     """For each top-level name the sources define, the names its definition uses."""
     graph: dict[str, set[str]] = {}
     for source in sources:
-        for node in ast.parse(source).body:
+        for node in pysource.parse(source).body:
             used = {sub.id for sub in ast.walk(node) if isinstance(sub, ast.Name)}
             for name in _bound(node) or ():
                 graph.setdefault(name, set()).update(used - {name})
@@ -142,7 +144,7 @@ def changed_names(cells: Iterable[str]) -> set[str]:
     changed: set[str] = set()
     for source in cells:
         try:
-            tree = ast.parse(source)
+            tree = pysource.parse(source)
         except SyntaxError:
             return {EVERYTHING}
         for node in tree.body:

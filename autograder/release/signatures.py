@@ -10,7 +10,6 @@ The contract is the reference's ``CONTRACT`` (``{exercise: (name, ...)}``) when 
 
 from __future__ import annotations
 
-import ast
 import json
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from autograder.authoring.reference import (
     reference_modules,
     render_params,
 )
+from autograder.core import pysource
 from autograder.core.config import CourseConfig, SheetConfig
 
 
@@ -46,7 +46,7 @@ def notebook_definitions(path: Path) -> tuple[dict[str, Definition], list[str]]:
     errors = []
     for index, source in notebook_cells(path):
         try:
-            tree = ast.parse(source)
+            tree = pysource.parse(source)
         except SyntaxError as exc:
             errors.append(f"notebook cell {index} is not valid Python: {exc.msg} (line {exc.lineno})")
             continue

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from autograder import pages
+from autograder.core import pysource
 from autograder.student import checks
 
 MODULE = "_autograder_checks"
@@ -60,7 +61,7 @@ def redirect_imports(source: str) -> str:
 def imported_modules(source: str) -> set[str]:
     """The top-level names of every module ``source`` imports (nested imports included); none if it does not parse."""
     try:
-        tree = ast.parse(source)
+        tree = pysource.parse(source)
     except SyntaxError:
         return set()
     found: set[str] = set()
