@@ -10,6 +10,9 @@ public-check runner takes the same one, and what a batch builds once is built on
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 from pathlib import Path
@@ -20,7 +23,40 @@ import pytest
 from autograder.core import pysource
 from autograder.student import checks
 
-PACKAGE = Path(__file__).resolve().parents[2] / "autograder"
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "autograder"
+RACE = textwrap.dedent("""
+    import gc, sys, threading, time
+    from pathlib import Path
+    {setup}
+    # Python code at every collection, as dask.distributed installs: the GIL can move to another
+    # thread while one is inside the C code that builds the ast nodes
+    gc.callbacks.append(lambda phase, info: time.sleep(0))
+    gc.set_threshold(100)
+    errors = []
+    def nest(depth, then):
+        return then() if depth == 0 else nest(depth - 1, then)
+    def work(depth):
+        def go():
+            for _ in range(20):
+                try:
+                    {call}
+                except SystemError as exc:
+                    errors.append(str(exc))
+        nest(depth, go)
+    threads = [threading.Thread(target=work, args=(depth,)) for depth in (0, 5)]
+    [thread.start() for thread in threads]
+    [thread.join() for thread in threads]
+    print(len(errors))
+""")
+
+
+def _race(setup: str, call: str) -> int:
+    """How many parses failed with two threads parsing at once (in a process of its own)."""
+    code = RACE.format(setup=setup, call=call)
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True, text=True,
+                         timeout=300)
+    return int(run.stdout.strip())
 TOY_CONFIG = Path(__file__).resolve().parents[1] / "toy_course" / "course_config.py"
 
 
@@ -61,6 +97,15 @@ def test_parses_from_many_threads_run_one_at_a_time(monkeypatch: pytest.MonkeyPa
     for thread in threads:
         thread.join()
     assert most[0] == 1
+
+
+def test_the_sheet_s_public_checks_are_read_from_two_threads_at_once_without_a_system_error() -> None:
+    """What stopped the gate: two of a batch's threads reading Sheet 3.2's public checks side by side."""
+    setup = ("from autograder.core.config import load_config\nfrom autograder.student.checks import public_check_names\n"
+             "config = load_config(Path('course_config.py'))\nsheet = config.sheet('sheet_3_2')")
+    assert _race(setup, "public_check_names(config, sheet)") == 0
+    assert _race("from autograder.core import pysource\nsource = Path('assignments/sheet_3_2/public_checks.py').read_text()",
+                 "pysource.parse(source)") == 0
 
 
 def test_a_batch_builds_its_feedback_context_once_however_many_threads_ask(
