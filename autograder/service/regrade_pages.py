@@ -105,12 +105,12 @@ def preview_page(sheet: str, user: PageUser, state: State) -> HTMLResponse:
     preview = _previews(state).get(chosen_sheet.name)
     if preview is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No regrade preview of {chosen_sheet.name} yet.")
-    if preview.state in ("running", "failed"):
-        return HTMLResponse(render("service/regrade_running.html", running=preview.state == "running",
+    current = preview.state  # read once: the preview's thread or an apply may change it meanwhile
+    if current in ("running", "failed"):
+        return HTMLResponse(render("service/regrade_running.html", running=current == "running",
                                    graded=len(preview.diff.totals), message=preview.message))
-    context = diff_context(preview.diff, title=f"Regrade of {chosen_sheet.name}: preview",
-                           applied=preview.state == "applied")
-    return HTMLResponse(render("service/regrade_preview.html", **context, preview_state=preview.state,
+    context = diff_context(preview.diff, title=f"Regrade of {chosen_sheet.name}: preview", applied=current == "applied")
+    return HTMLResponse(render("service/regrade_preview.html", **context, preview_state=current,
                                prefix=state.prefix, sheet=chosen_sheet.name, user=user, count=len(preview.new)))
 
 

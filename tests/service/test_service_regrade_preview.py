@@ -10,6 +10,7 @@ from svc_fakes import FakeGrader
 from svc_support import Service, notebook_bytes, wait_for
 
 from autograder.core.results import SubmissionResult
+from autograder.service.regrade_pages import RegradePreview
 
 
 class StricterLater(FakeGrader):
@@ -52,3 +53,25 @@ def test_preview_then_apply(make_service) -> None:
     assert service.get("s02", f"api/submissions/{ids['s02']}").json()["result"]["score"] == 100  # adjustment kept
     assert service.results_of(ids["s01"]) == 2  # the old result is still there
     assert service.post("tara", "ta/regrade-apply?sheet=sheet_3_2").status_code == 409  # applied once only
+
+
+class FinishingAsItIsRead(RegradePreview):
+    """A preview whose run finishes between two reads of its state (its thread sets it at any moment)."""
+
+    reads = 0
+
+    @property  # type: ignore[override]
+    def state(self) -> str:
+        self.reads += 1
+        return "running" if self.reads == 1 else "done"
+
+    @state.setter
+    def state(self, value: str) -> None:
+        pass
+
+
+def test_the_preview_page_reads_the_state_once(make_service) -> None:
+    service: Service = make_service()
+    service.app.state.service.regrade_previews["sheet_3_2"] = FinishingAsItIsRead(sheet="sheet_3_2")
+    page = service.get("tara", "ta/regrade-preview/sheet_3_2").text
+    assert '<p id="preview-state">running: 0 graded so far</p>' in page
