@@ -136,9 +136,8 @@ def service_pages(out: Path) -> None:
     from svc_fakes import FakeGrader
     from svc_support import (
         API_TOKEN,
-        PREFIX,
         LiveServer,
-        auth,
+        Service,
         hub_environment,
         make_config,
         notebook_bytes,
@@ -147,22 +146,19 @@ def service_pages(out: Path) -> None:
     from autograder.service.app import create_app
 
     with tempfile.TemporaryDirectory() as root, LiveServer(make_fake_hub(API_TOKEN)) as hub:
-        app = create_app(make_config(Path(root)), FakeGrader, environment=hub_environment(hub.url))
+        config = make_config(Path(root))
+        app = create_app(config, FakeGrader, environment=hub_environment(hub.url))
         with TestClient(app) as client:
-            def get(user: str, path: str) -> str:
-                return client.get(PREFIX + path, headers=auth(user)).text
+            service = Service(app=app, client=client, config=config)
 
             for name, count in (("alice", 2), ("bob", 1), ("s01", 1)):
                 for i in range(count):
-                    reply = client.post(PREFIX + "api/submissions", headers=auth(name), data={"sheet": "sheet_3_2"},
-                                        files={"file": ("sheet_3_2.ipynb", notebook_bytes(f"{name}{i}"), "x")}).json()
-                    while client.get(PREFIX + f"api/submissions/{reply['id']}", headers=auth(name)).json()["result"] is None:
-                        pass
+                    service.wait(name, service.submit(name, notebook_bytes(f"{name}{i}")).json()["id"])
             for key, user, path in (("student", "alice", ""), ("submission-student", "alice", "submissions/1"),
                                     ("submission-staff", "tara", "submissions/1"), ("ta", "tara", "ta?sheet=sheet_3_2"),
                                     ("error", "alice", "submissions/999"),
                                     ("adjustments", "tara", "ta/adjustments?sheet=sheet_3_2")):
-                (out / f"service-{key}.html").write_text(TIME.sub("2026-12-01 12:00", get(user, path)), encoding="utf-8")
+                (out / f"service-{key}.html").write_text(TIME.sub("2026-12-01 12:00", service.get(user, path).text), encoding="utf-8")
 
 
 def compare(old: Path, new: Path, keep: Path) -> list[str]:
